@@ -1,0 +1,146 @@
+/**
+ * Domain types shared by every layer. No I/O here: fronts turn wire data into
+ * these at the edge, policy and approvals reason over them, the ledger records them.
+ */
+
+/** One (IAM action, resource ARN) pair a request needs. Policy is evaluated per scope. */
+export interface Scope {
+  /** IAM action, e.g. `dynamodb:PutItem`. */
+  readonly action: string;
+  /** Resource ARN, e.g. `arn:aws:dynamodb:us-east-1:123456789012:table/orders`. */
+  readonly resource: string;
+}
+
+/**
+ * A request normalized at the edge. Everything downstream (policy, approvals,
+ * ledger) sees only this, never the wire bytes.
+ */
+export interface AccessRequest {
+  /** Airlock's id for this request (also returned to the client as a header). */
+  readonly id: string;
+  /** The authenticated agent's name. */
+  readonly agent: string;
+  /** Which front received it. */
+  readonly front: 'aws' | 'postgres';
+  /** AWS service signing name, e.g. `dynamodb`. */
+  readonly service: string;
+  readonly region: string;
+  /** Wire operation name, e.g. `PutItem`. */
+  readonly operation: string;
+  /** Every scope the request touches; never empty for a known operation. */
+  readonly scopes: readonly Scope[];
+  /** The agent's stated reason (x-airlock-reason), if any. */
+  readonly reason: string | undefined;
+  readonly sourceIp: string;
+  /** Readable, redacted summary of the payload for approvers. */
+  readonly summary: PayloadSummary;
+  readonly receivedAt: Date;
+}
+
+/** A JSON-safe, redacted description of what the request would do. */
+export type PayloadSummary = { readonly [key: string]: unknown };
+
+/** What an approver group must contribute before a held request may pass. */
+export interface ApprovalRequirement {
+  /** Approver group whose members may decide. */
+  readonly group: string;
+  /** Distinct approvers of that group needed. */
+  readonly quorum: number;
+  /** Policy id that asked for it. */
+  readonly policyId: string;
+}
+
+export interface HoldTerms {
+  readonly requirements: readonly ApprovalRequirement[];
+  /** Longest grant an approval may become, in seconds. */
+  readonly maxGrantSeconds: number;
+  /** Whether the request must carry a reason to be held at all. */
+  readonly requireReason: boolean;
+}
+
+/** Outcome of policy for the whole request (all scopes combined). */
+export type PolicyDecision =
+  | { readonly effect: 'allow'; readonly reasons: readonly string[] }
+  | { readonly effect: 'deny'; readonly reasons: readonly string[]; readonly message: string }
+  | { readonly effect: 'hold'; readonly reasons: readonly string[]; readonly terms: HoldTerms };
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+export interface Approval {
+  readonly id: string;
+  readonly requestId: string;
+  readonly agent: string;
+  readonly service: string;
+  readonly operation: string;
+  readonly scopes: readonly Scope[];
+  readonly reason: string | undefined;
+  readonly summary: PayloadSummary;
+  readonly policyReasons: readonly string[];
+  readonly terms: HoldTerms;
+  readonly status: ApprovalStatus;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly decidedAt: Date | undefined;
+  readonly grantId: string | undefined;
+}
+
+export type Verdict = 'approve' | 'deny';
+
+export interface DecisionRecord {
+  readonly approvalId: string;
+  readonly approver: string;
+  readonly verdict: Verdict;
+  readonly comment: string;
+  /** Where the decision was made: `cli`, `api`, `console`. */
+  readonly channel: string;
+  /** When this approver was first shown the request's detail (undefined: never shown). */
+  readonly shownAt: Date | undefined;
+  readonly decidedAt: Date;
+}
+
+export interface Grant {
+  readonly id: string;
+  readonly approvalId: string;
+  readonly agent: string;
+  readonly scopes: readonly Scope[];
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
+  readonly maxUses: number | undefined;
+  readonly uses: number;
+  readonly revokedAt: Date | undefined;
+  readonly revokedBy: string | undefined;
+}
+
+export type ActionOutcome = 'allowed' | 'denied' | 'held' | 'approved' | 'lapsed' | 'error';
+
+/** One request through the gateway, as recorded in the ledger. */
+export interface ActionRecord {
+  readonly requestId: string;
+  readonly at: Date;
+  readonly agent: string;
+  readonly front: 'aws' | 'postgres';
+  readonly service: string;
+  readonly operation: string;
+  readonly scopes: readonly Scope[];
+  readonly outcome: ActionOutcome;
+  readonly policyReasons: readonly string[];
+  readonly upstreamStatus: number | undefined;
+  readonly latencyMs: number;
+  readonly grantId: string | undefined;
+  readonly approvalId: string | undefined;
+  readonly error: string | undefined;
+}
+
+export interface Agent {
+  readonly name: string;
+  readonly accessKeyId: string;
+  readonly createdAt: Date;
+  readonly revokedAt: Date | undefined;
+}
+
+export interface Approver {
+  readonly name: string;
+  readonly groups: readonly string[];
+  readonly createdAt: Date;
+  readonly revokedAt: Date | undefined;
+}

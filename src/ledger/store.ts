@@ -1,0 +1,124 @@
+/**
+ * The one store interface. The embedded default is SQLite (./sqlite/); a
+ * PostgreSQL backend for multi-replica deployments implements the same surface.
+ *
+ * Two kinds of data live behind it:
+ *  - state (agents, approvers, approvals, grants) that the gateway reads on the hot path;
+ *  - the ledger: an append-only, hash-chained log of every fact (action, approval
+ *    requested, decision, grant issued/revoked, ...). `audit show` and `audit verify`
+ *    read only the ledger, so what is shown is what is proven intact.
+ * Every state change that matters for the record is written together with its ledger
+ * entry in one transaction.
+ */
+import type {
+  ActionRecord,
+  Agent,
+  Approval,
+  ApprovalStatus,
+  Approver,
+  DecisionRecord,
+  Grant,
+} from '../core/types.js';
+
+export type LedgerKind =
+  | 'agent.created'
+  | 'agent.revoked'
+  | 'approver.created'
+  | 'approver.revoked'
+  | 'approval.requested'
+  | 'approval.shown'
+  | 'approval.decided'
+  | 'approval.resolved'
+  | 'grant.issued'
+  | 'grant.revoked'
+  | 'action';
+
+export interface LedgerEntry {
+  readonly seq: number;
+  readonly at: Date;
+  readonly kind: LedgerKind;
+  readonly agent: string | undefined;
+  readonly approvalId: string | undefined;
+  readonly grantId: string | undefined;
+  /** JSON body, exactly as hashed. */
+  readonly body: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly entries: number; readonly head: string }
+  | {
+      readonly ok: false;
+      readonly entries: number;
+      /** seq of the first entry that does not verify (or where one is missing). */
+      readonly firstBadSeq: number;
+      readonly problem: 'edited' | 'deleted' | 'reordered' | 'truncated';
+      readonly detail: string;
+    };
+
+export interface StoredAgent extends Agent {
+  /** AES-256-GCM sealed secret (see core/secrets.ts); never logged. */
+  readonly sealedSecret: string;
+}
+
+export interface StoredApprover extends Approver {
+  /** sha256 of the bearer token; the token itself is never stored. */
+  readonly tokenHash: string;
+}
+
+export interface Store {
+  // Agents
+  createAgent(agent: StoredAgent): Promise<void>;
+  agentByAccessKey(accessKeyId: string): Promise<StoredAgent | undefined>;
+  agentByName(name: string): Promise<StoredAgent | undefined>;
+  listAgents(): Promise<StoredAgent[]>;
+  /** Returns false when no active agent has that name. */
+  revokeAgent(name: string, at: Date): Promise<boolean>;
+
+  // Approvers
+  createApprover(approver: StoredApprover): Promise<void>;
+  approverByTokenHash(tokenHash: string): Promise<StoredApprover | undefined>;
+  listApprovers(): Promise<StoredApprover[]>;
+
+  // Approvals
+  createApproval(approval: Approval): Promise<void>;
+  getApproval(id: string): Promise<Approval | undefined>;
+  listApprovals(filter: { status?: ApprovalStatus }): Promise<Approval[]>;
+  /** Records the first time `approver` was shown the detail; returns that first time. */
+  markShown(approvalId: string, approver: string, at: Date): Promise<Date>;
+  shownAt(approvalId: string, approver: string): Promise<Date | undefined>;
+  decisions(approvalId: string): Promise<DecisionRecord[]>;
+  /**
+   * Appends a decision; if `resolve` is given, atomically moves the approval from
+   * pending to that status (and issues `grant` if approved). Rejects with
+   * StoreConflict when the approval is no longer pending or the approver already decided.
+   */
+  recordDecision(
+    decision: DecisionRecord,
+    resolve?: { status: 'approved' | 'denied'; grant?: Grant },
+  ): Promise<void>;
+  /** Moves pending approvals whose expiresAt <= now to 'expired'; returns their ids. */
+  expireApprovals(now: Date): Promise<string[]>;
+
+  // Grants
+  getGrant(id: string): Promise<Grant | undefined>;
+  listGrants(filter: { agent?: string; activeAt?: Date }): Promise<Grant[]>;
+  /** Active (not revoked, not expired, uses left) grants of an agent at `now`. */
+  activeGrants(agent: string, now: Date): Promise<Grant[]>;
+  /** Counts one use; false if the grant was exhausted/revoked/expired meanwhile. */
+  useGrant(id: string, now: Date): Promise<boolean>;
+  revokeGrant(id: string, by: string, at: Date): Promise<boolean>;
+
+  // Ledger
+  /** Appends an action row. May be group-committed: resolves once durable. */
+  recordAction(action: ActionRecord): Promise<void>;
+  ledger(filter: { approvalId?: string; grantId?: string; agent?: string }): Promise<LedgerEntry[]>;
+  verify(): Promise<VerifyResult>;
+  close(): Promise<void>;
+}
+
+/** Thrown when a write loses a race (already decided, duplicate name, ...). */
+export class StoreConflict extends Error {
+  override readonly name = 'StoreConflict';
+}
