@@ -1,0 +1,95 @@
+/**
+ * Assembles one Airlock process: store, policy, gate, the AWS front and the API.
+ */
+import { join } from 'node:path';
+import { Decider } from './approvals/decide.js';
+import { type Evaluator, Gate } from './approvals/gate.js';
+import { Waiter } from './approvals/waiter.js';
+import { ApiServer } from './api/server.js';
+import type { AirlockConfig } from './config/config.js';
+import { MasterKey } from './core/secrets.js';
+import { Forwarder } from './fronts/aws/forward.js';
+import { RouteTable } from './fronts/aws/routes.js';
+import { AwsFront } from './fronts/aws/server.js';
+import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
+import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
+import type { Store } from './ledger/store.js';
+import { PolicyEngine } from './policy/engine.js';
+import { type CredentialSource, defaultCredentialChain } from './upstream/aws-credentials.js';
+
+export interface RunningAirlock {
+  readonly awsUrl: string;
+  readonly apiUrl: string;
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+export function openMasterKey(config: AirlockConfig): MasterKey {
+  return MasterKey.load({ env: process.env.AIRLOCK_MASTER_KEY, keyFile: join(config.dataDir, 'master.key') });
+}
+
+export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
+  return SqliteStore.open({ path: join(config.dataDir, 'airlock.sqlite'), ledgerKey: key.derive('ledger') });
+}
+
+export function actionGroups(action: string): string[] {
+  const cls = dynamoDbActionClass(action);
+  return cls === 'unknown' ? [] : [`dynamodb:${cls}`];
+}
+
+export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
+  return PolicyEngine.load([...config.policies], {
+    defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
+    actionGroups,
+  });
+}
+
+export async function startAirlock(
+  config: AirlockConfig,
+  opts: { credentials?: CredentialSource; log?: (line: string) => void } = {},
+): Promise<RunningAirlock> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const policy: Evaluator = await loadPolicy(config);
+  const key = openMasterKey(config);
+  const store = openStore(config, key);
+  const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
+  const gate = new Gate(store, () => policy, waiter, {
+    holdWindowMs: config.holds.windowSeconds * 1000,
+    approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
+  });
+  const forwarder = new Forwarder(opts.credentials ?? defaultCredentialChain());
+  const aws = new AwsFront({
+    store,
+    masterKey: key,
+    gate,
+    forwarder,
+    routes: new RouteTable(config.resources),
+    accountId: config.aws.accountId,
+    clockSkewSeconds: config.aws.clockSkewSeconds,
+    log,
+  });
+  const api = new ApiServer({ store, decider: new Decider(store, waiter), log });
+  const awsAddr = await aws.listen(config.listen.aws.host, config.listen.aws.port);
+  const apiAddr = await api.listen(config.listen.api.host, config.listen.api.port);
+  // Pending approvals past their TTL become 'expired' and wake their waiters.
+  const expiry = setInterval(() => {
+    store.expireApprovals(new Date()).then(
+      (ids) => {
+        for (const id of ids) waiter.notify(id, 'expired');
+      },
+      (e: unknown) => log(`expiry sweep failed: ${(e as Error).message}`),
+    );
+  }, 1000);
+  expiry.unref();
+  return {
+    awsUrl: `http://${awsAddr.address}:${awsAddr.port}`,
+    apiUrl: `http://${apiAddr.address}:${apiAddr.port}`,
+    store,
+    async close() {
+      clearInterval(expiry);
+      await Promise.all([aws.close(), api.close()]);
+      forwarder.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Deciding a held request. The rules that make a decision a real one live here,
+ * whatever the channel (CLI, API, console): a named, authenticated approver;
+ * never the requester; only members of a required group; one vote per approver;
+ * quorum of distinct approvers; the grant never outlives the policy's maximum.
+ */
+import { newId } from '../core/ids.js';
+import type { Approval, Approver, DecisionRecord, Grant, Verdict } from '../core/types.js';
+import { StoreConflict, type Store } from '../ledger/store.js';
+import { eligibleGroups, quorumState } from './quorum.js';
+import type { Waiter } from './waiter.js';
+
+export class DecisionRefused extends Error {
+  override readonly name = 'DecisionRefused';
+  constructor(
+    readonly status: 403 | 404 | 409 | 400,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface DecideInput {
+  readonly approvalId: string;
+  readonly approver: Approver;
+  readonly verdict: Verdict;
+  readonly comment: string;
+  readonly channel: string;
+  /** Requested grant lifetime; clamped to the policy's max. */
+  readonly durationSeconds?: number | undefined;
+  readonly maxUses?: number | undefined;
+}
+
+export interface DecideResult {
+  readonly approval: Approval;
+  readonly decision: DecisionRecord;
+  readonly grant: Grant | undefined;
+  readonly state: 'approved' | 'denied' | 'pending';
+}
+
+export class Decider {
+  constructor(
+    private readonly store: Store,
+    private readonly waiter: Waiter,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async decide(input: DecideInput): Promise<DecideResult> {
+    const now = this.now();
+    const approval = await this.store.getApproval(input.approvalId);
+    if (approval === undefined) throw new DecisionRefused(404, 'not-found', `no approval ${input.approvalId}`);
+    if (approval.status !== 'pending') {
+      throw new DecisionRefused(409, 'not-pending', `approval ${approval.id} is already ${approval.status}`);
+    }
+    if (approval.expiresAt <= now) throw new DecisionRefused(409, 'expired', `approval ${approval.id} has expired`);
+    if (input.approver.revokedAt !== undefined) {
+      throw new DecisionRefused(403, 'revoked', `approver ${input.approver.name} is revoked`);
+    }
+    if (input.approver.name === approval.agent) {
+      throw new DecisionRefused(403, 'self-approval', `${input.approver.name} requested ${approval.id} and cannot decide it`);
+    }
+    const groups = eligibleGroups(approval.terms.requirements, input.approver.groups);
+    if (groups.length === 0) {
+      const needed = approval.terms.requirements.map((r) => r.group).join(', ');
+      throw new DecisionRefused(403, 'not-eligible', `${input.approver.name} is not in an approver group for ${approval.id} (needs: ${needed})`);
+    }
+    if (input.verdict === 'deny' && input.comment.trim() === '') {
+      throw new DecisionRefused(400, 'comment-required', 'a denial needs a comment saying why (--comment TEXT)');
+    }
+    if (input.durationSeconds !== undefined && (!Number.isInteger(input.durationSeconds) || input.durationSeconds < 1)) {
+      throw new DecisionRefused(400, 'bad-duration', 'duration must be a positive number of seconds');
+    }
+    if (input.maxUses !== undefined && (!Number.isInteger(input.maxUses) || input.maxUses < 1)) {
+      throw new DecisionRefused(400, 'bad-max-uses', 'max uses must be a positive integer');
+    }
+
+    const shownAt = await this.store.shownAt(approval.id, input.approver.name);
+    const decision: DecisionRecord = {
+      approvalId: approval.id,
+      approver: input.approver.name,
+      verdict: input.verdict,
+      comment: input.comment,
+      channel: input.channel,
+      shownAt,
+      decidedAt: now,
+    };
+    const prior = await this.store.decisions(approval.id);
+    if (prior.some((d) => d.approver === input.approver.name)) {
+      throw new DecisionRefused(409, 'already-decided', `${input.approver.name} already decided ${approval.id}`);
+    }
+    const approvers = new Map((await this.store.listApprovers()).map((a) => [a.name, a.groups] as const));
+    const state = quorumState(approval.terms.requirements, [...prior, decision], (n) => approvers.get(n) ?? []);
+
+    let grant: Grant | undefined;
+    if (state === 'approved') {
+      const seconds = Math.min(input.durationSeconds ?? approval.terms.maxGrantSeconds, approval.terms.maxGrantSeconds);
+      grant = {
+        id: newId('gr'),
+        approvalId: approval.id,
+        agent: approval.agent,
+        scopes: approval.scopes,
+        issuedAt: now,
+        expiresAt: new Date(now.getTime() + seconds * 1000),
+        maxUses: input.maxUses,
+        uses: 0,
+        revokedAt: undefined,
+        revokedBy: undefined,
+      };
+    }
+    try {
+      await this.store.recordDecision(
+        decision,
+        state === 'pending' ? undefined : { status: state, ...(grant ? { grant } : {}) },
+      );
+    } catch (err) {
+      if (err instanceof StoreConflict) throw new DecisionRefused(409, 'conflict', err.message);
+      throw err;
+    }
+    if (state !== 'pending') this.waiter.notify(approval.id, state);
+    const updated = (await this.store.getApproval(approval.id)) ?? approval;
+    return { approval: updated, decision, grant, state };
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The decision point every front calls: policy → existing grant → hold.
+ * Fronts hand in a typed AccessRequest and get back a GateResult; they never see
+ * policy internals, and this file never sees wire bytes.
+ */
+import { createHash } from 'node:crypto';
+import { newId } from '../core/ids.js';
+import type { AccessRequest, Approval, Grant, PolicyDecision, Scope } from '../core/types.js';
+import type { Store } from '../ledger/store.js';
+import type { Waiter } from './waiter.js';
+
+export interface PolicyInputLike {
+  readonly agent: string;
+  readonly scopes: readonly Scope[];
+  readonly context: {
+    readonly reason: string | undefined;
+    readonly time: Date;
+    readonly sourceIp: string;
+    readonly service: string;
+    readonly operation: string;
+    readonly region: string;
+    readonly grantId: string | undefined;
+  };
+}
+
+export interface Evaluator {
+  evaluate(input: PolicyInputLike): PolicyDecision;
+}
+
+export type DenyKind = 'policy' | 'missing-reason' | 'denied' | 'lapsed' | 'expired' | 'aborted';
+
+export type GateResult =
+  | {
+      readonly kind: 'allow';
+      readonly reasons: readonly string[];
+      readonly grantId: string | undefined;
+      readonly approvalId: string | undefined;
+      /** True when this request waited for a person. */
+      readonly held: boolean;
+    }
+  | {
+      readonly kind: 'deny';
+      readonly deny: DenyKind;
+      readonly reasons: readonly string[];
+      readonly message: string;
+      readonly approvalId: string | undefined;
+    };
+
+export interface GateOptions {
+  readonly holdWindowMs: number;
+  readonly approvalTtlMs: number;
+  readonly now?: () => Date;
+}
+
+export class Gate {
+  /** Identical requests from one agent share one pending approval (SDK retries, agent re-tries). */
+  private readonly pendingByFingerprint = new Map<string, string>();
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly store: Store,
+    private readonly policy: () => Evaluator,
+    private readonly waiter: Waiter,
+    private readonly opts: GateOptions,
+  ) {
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /**
+   * @param fingerprintMaterial bytes that identify "the same request" (e.g. the body),
+   *        so a retry attaches to the pending approval instead of opening a new one.
+   */
+  async authorize(req: AccessRequest, fingerprintMaterial: Buffer, signal?: AbortSignal): Promise<GateResult> {
+    const now = this.now();
+    const grants = await this.store.activeGrants(req.agent, now);
+    const covering = grants.find((g) => covers(g, req.scopes));
+    const decision = this.policy().evaluate({
+      agent: req.agent,
+      scopes: req.scopes,
+      context: {
+        reason: req.reason,
+        time: now,
+        sourceIp: req.sourceIp,
+        service: req.service,
+        operation: req.operation,
+        region: req.region,
+        grantId: covering?.id,
+      },
+    });
+
+    if (decision.effect === 'deny') {
+      const missing = decision.reasons.includes('missing-reason');
+      return {
+        kind: 'deny',
+        deny: missing ? 'missing-reason' : 'policy',
+        reasons: decision.reasons,
+        message: decision.message,
+        approvalId: undefined,
+      };
+    }
+    if (decision.effect === 'allow') {
+      return { kind: 'allow', reasons: decision.reasons, grantId: undefined, approvalId: undefined, held: false };
+    }
+
+    // Hold: an unexpired grant from an earlier approval covers it?
+    if (covering !== undefined && (await this.store.useGrant(covering.id, now))) {
+      return { kind: 'allow', reasons: decision.reasons, grantId: covering.id, approvalId: covering.approvalId, held: false };
+    }
+    if (decision.terms.requireReason && (req.reason === undefined || req.reason.trim() === '')) {
+      return {
+        kind: 'deny',
+        deny: 'missing-reason',
+        reasons: [...decision.reasons, 'missing-reason'],
+        message:
+          'This request needs approval and approvers need a reason: set the x-airlock-reason header (see docs/AWS.md) and retry.',
+        approvalId: undefined,
+      };
+    }
+
+    const approval = await this.pendingOrNew(req, decision, fingerprintMaterial, now);
+    const outcome = await this.waiter.wait(approval.id, this.opts.holdWindowMs, signal);
+    switch (outcome) {
+      case 'approved': {
+        const fresh = await this.store.getApproval(approval.id);
+        const grantId = fresh?.grantId;
+        if (grantId !== undefined && (await this.store.useGrant(grantId, this.now()))) {
+          return { kind: 'allow', reasons: decision.reasons, grantId, approvalId: approval.id, held: true };
+        }
+        return this.denied('denied', decision.reasons, approval.id, `Approval ${approval.id} was approved but its grant is no longer usable (revoked, expired or used up).`);
+      }
+      case 'denied': {
+        const decisions = await this.store.decisions(approval.id);
+        const why = decisions
+          .filter((d) => d.verdict === 'deny')
+          .map((d) => `${d.approver}: ${d.comment === '' ? '(no comment)' : d.comment}`)
+          .join('; ');
+        return this.denied('denied', decision.reasons, approval.id, `Approval ${approval.id} was denied by ${why}`);
+      }
+      case 'expired':
+        return this.denied('expired', decision.reasons, approval.id, `Approval ${approval.id} expired undecided; send the request again to open a new approval.`);
+      case 'aborted':
+        return this.denied('aborted', decision.reasons, approval.id, `Client went away while approval ${approval.id} was pending.`);
+      case 'lapsed':
+      case 'pending':
+        return this.denied(
+          'lapsed',
+          decision.reasons,
+          approval.id,
+          `Request held for approval ${approval.id}; no decision within ${Math.round(this.opts.holdWindowMs / 1000)}s. ` +
+            `Retry the identical call to keep waiting on the same approval (an approver runs: airlock approvals show ${approval.id}).`,
+        );
+    }
+  }
+
+  private denied(deny: DenyKind, reasons: readonly string[], approvalId: string, message: string): GateResult {
+    return { kind: 'deny', deny, reasons, message, approvalId };
+  }
+
+  private async pendingOrNew(
+    req: AccessRequest,
+    decision: Extract<PolicyDecision, { effect: 'hold' }>,
+    material: Buffer,
+    now: Date,
+  ): Promise<Approval> {
+    const fp = createHash('sha256')
+      .update(`${req.agent}\n${req.service}\n${req.operation}\n${req.reason ?? ''}\n`)
+      .update(material)
+      .digest('hex');
+    const existingId = this.pendingByFingerprint.get(fp);
+    if (existingId !== undefined) {
+      const existing = await this.store.getApproval(existingId);
+      if (existing?.status === 'pending' && existing.expiresAt > now) return existing;
+      this.pendingByFingerprint.delete(fp);
+    }
+    const approval: Approval = {
+      id: newId('apr'),
+      requestId: req.id,
+      agent: req.agent,
+      service: req.service,
+      operation: req.operation,
+      scopes: req.scopes,
+      reason: req.reason,
+      summary: req.summary,
+      policyReasons: decision.reasons,
+      terms: decision.terms,
+      status: 'pending',
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.opts.approvalTtlMs),
+      decidedAt: undefined,
+      grantId: undefined,
+    };
+    await this.store.createApproval(approval);
+    this.pendingByFingerprint.set(fp, approval.id);
+    return approval;
+  }
+}
+
+/** A grant covers a request when every scope of the request is one the grant names exactly. */
+export function covers(grant: Grant, scopes: readonly Scope[]): boolean {
+  return scopes.every((s) => grant.scopes.some((g) => g.action === s.action && g.resource === s.resource));
+}

@@ -1,0 +1,58 @@
+/**
+ * Where held requests wait. Decisions made in this process wake waiters at once;
+ * decisions made by another process sharing the store are picked up by polling.
+ */
+import type { ApprovalStatus } from '../core/types.js';
+
+export type WaitOutcome = ApprovalStatus | 'lapsed' | 'aborted';
+
+export class Waiter {
+  private readonly waiting = new Map<string, Set<(s: ApprovalStatus) => void>>();
+
+  constructor(
+    private readonly poll: (approvalId: string) => Promise<ApprovalStatus | undefined>,
+    private readonly pollMs = 500,
+  ) {}
+
+  notify(approvalId: string, status: ApprovalStatus): void {
+    const set = this.waiting.get(approvalId);
+    if (set === undefined) return;
+    for (const wake of set) wake(status);
+  }
+
+  wait(approvalId: string, windowMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
+    return new Promise<WaitOutcome>((resolve) => {
+      let done = false;
+      const finish = (outcome: WaitOutcome) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        clearInterval(poller);
+        signal?.removeEventListener('abort', onAbort);
+        const set = this.waiting.get(approvalId);
+        set?.delete(wake);
+        if (set?.size === 0) this.waiting.delete(approvalId);
+        resolve(outcome);
+      };
+      const wake = (s: ApprovalStatus) => {
+        if (s !== 'pending') finish(s);
+      };
+      const onAbort = () => finish('aborted');
+      const timer = setTimeout(() => finish('lapsed'), windowMs);
+      const poller = setInterval(() => {
+        this.poll(approvalId).then(
+          (s) => s !== undefined && wake(s),
+          () => undefined,
+        );
+      }, this.pollMs);
+      let set = this.waiting.get(approvalId);
+      if (set === undefined) {
+        set = new Set();
+        this.waiting.set(approvalId, set);
+      }
+      set.add(wake);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

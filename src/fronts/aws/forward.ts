@@ -1,0 +1,110 @@
+/**
+ * Sends an authorized request to the real service, re-signed with Airlock's own
+ * credentials for the target region and service. Only an allowlist of the agent's
+ * headers crosses: never its Authorization, session token or Airlock headers.
+ * The response is streamed back (not buffered).
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { CredentialSource } from '../../upstream/aws-credentials.js';
+import { AwsError } from './aws-error.js';
+
+/** Headers the service needs to understand the call; everything else is the agent's business. */
+const FORWARDED = new Set(['content-type', 'content-encoding', 'x-amz-target', 'accept', 'accept-encoding']);
+
+export interface ForwardRequest {
+  readonly endpoint: URL;
+  readonly region: string;
+  readonly service: string;
+  readonly method: string;
+  /** Percent-encoded path as received. */
+  readonly rawPath: string;
+  readonly query: Record<string, string | string[]>;
+  readonly headers: ReadonlyMap<string, string>;
+  readonly body: Buffer;
+}
+
+export class Forwarder {
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly signers = new Map<string, SignatureV4>();
+
+  constructor(private readonly credentials: CredentialSource) {}
+
+  async send(req: ForwardRequest): Promise<IncomingMessage> {
+    const headers: Record<string, string> = { host: req.endpoint.host };
+    for (const [name, value] of req.headers) if (FORWARDED.has(name)) headers[name] = value;
+    headers['content-length'] = String(req.body.length);
+    const unsigned = new HttpRequest({
+      method: req.method,
+      protocol: req.endpoint.protocol,
+      hostname: req.endpoint.hostname,
+      port: req.endpoint.port === '' ? undefined : Number(req.endpoint.port),
+      path: decodeURIComponent(req.rawPath),
+      query: req.query,
+      headers,
+      body: req.body,
+    });
+    let signed: HttpRequest;
+    try {
+      signed = (await this.signer(req.region, req.service).sign(unsigned)) as HttpRequest;
+    } catch (err) {
+      // No usable Airlock credentials: fail closed, and say which side is broken.
+      throw new AwsError(
+        'InternalFailure',
+        `Airlock could not obtain its own AWS credentials to reach ${req.service}: ${(err as Error).message}`,
+        500,
+      );
+    }
+    const isHttps = req.endpoint.protocol === 'https:';
+    const lib = isHttps ? https : http;
+    return await new Promise<IncomingMessage>((resolve, reject) => {
+      const out = lib.request(
+        {
+          method: signed.method,
+          host: req.endpoint.hostname,
+          port: signed.port,
+          path: req.rawPath + queryString(req.query),
+          headers: signed.headers,
+          agent: isHttps ? this.httpsAgent : this.httpAgent,
+        },
+        resolve,
+      );
+      out.on('error', (err) =>
+        reject(new AwsError('ServiceUnavailable', `Airlock could not reach the upstream ${req.service} endpoint: ${err.message}`, 503)),
+      );
+      out.end(req.body);
+    });
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private signer(region: string, service: string): SignatureV4 {
+    const key = `${region}/${service}`;
+    let s = this.signers.get(key);
+    if (s === undefined) {
+      s = new SignatureV4({ credentials: this.credentials, region, service, sha256: Hash.bind(null, 'sha256') });
+      this.signers.set(key, s);
+    }
+    return s;
+  }
+}
+
+/** Re-encodes the query the way SigV4 canonicalizes it, so what we sign is what we send. */
+export function queryString(query: Record<string, string | string[]>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    for (const one of Array.isArray(v) ? v : [v]) parts.push(`${encodeRfc3986(k)}=${encodeRfc3986(one)}`);
+  }
+  return parts.length === 0 ? '' : `?${parts.join('&')}`;
+}
+
+function encodeRfc3986(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}

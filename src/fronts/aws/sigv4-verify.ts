@@ -1,0 +1,196 @@
+/**
+ * Verifies an incoming AWS Signature Version 4 (header form) the way AWS does,
+ * by recomputing it with @smithy/signature-v4 over exactly the headers the client
+ * signed. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+ *
+ * What we do not trust from the client: the payload hash (we hash the body),
+ * the region/service (taken from the credential scope, which is itself signed),
+ * and the clock (x-amz-date must be inside the skew window).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { AwsError } from './aws-error.js';
+
+export interface IncomingSigned {
+  readonly method: string;
+  /** Request target exactly as received (path + query, still percent-encoded). */
+  readonly rawUrl: string;
+  /** Node's `req.rawHeaders`: name/value pairs in arrival order. */
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+}
+
+export interface VerifiedSignature {
+  readonly accessKeyId: string;
+  readonly region: string;
+  readonly service: string;
+  readonly signedHeaders: readonly string[];
+  readonly signingDate: Date;
+}
+
+const AUTH_RE =
+  /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{16,128})\/(\d{8})\/([a-z0-9-]{1,32})\/([a-z0-9-]{1,64})\/aws4_request, ?SignedHeaders=([a-z0-9;_.-]+), ?Signature=([0-9a-f]{64})$/;
+const AMZ_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** Lower-cased header map; repeated headers joined with "," as AWS canonicalizes them (not Node's ", "). */
+export function headerMap(rawHeaders: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const value = rawHeaders[i + 1] as string;
+    const prev = out.get(name);
+    out.set(name, prev === undefined ? value : `${prev},${value}`);
+  }
+  return out;
+}
+
+export async function verifySigV4(
+  req: IncomingSigned,
+  headers: Map<string, string>,
+  lookupSecret: (accessKeyId: string) => Promise<string | undefined>,
+  opts: { now: Date; skewSeconds: number },
+): Promise<VerifiedSignature> {
+  const auth = headers.get('authorization');
+  if (auth === undefined) {
+    if (/[?&]X-Amz-Signature=/i.test(req.rawUrl)) {
+      throw new AwsError('AccessDeniedException', 'Airlock accepts header-signed SigV4 requests only (presigned URLs are not supported for this service)');
+    }
+    throw new AwsError('MissingAuthenticationTokenException', 'Request is missing Authentication Token');
+  }
+  const m = AUTH_RE.exec(auth);
+  if (!m) {
+    throw new AwsError('IncompleteSignatureException', 'Authorization header is not a well-formed AWS4-HMAC-SHA256 signature');
+  }
+  const [, accessKeyId, scopeDate, region, service, signedList, signature] = m as unknown as [
+    string, string, string, string, string, string, string,
+  ];
+  const signedHeaders = signedList.split(';');
+  if (!signedHeaders.includes('host')) {
+    throw new AwsError('IncompleteSignatureException', "'Host' must be a signed header");
+  }
+  if (headers.has('x-amz-security-token')) {
+    // Airlock issues long-term keys only; a session token means the caller is using
+    // some other credential (e.g. a real AWS STS session) against us.
+    throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  }
+
+  const amzDate = headers.get('x-amz-date');
+  const dm = amzDate === undefined ? null : AMZ_DATE_RE.exec(amzDate);
+  if (!dm || !signedHeaders.includes('x-amz-date')) {
+    throw new AwsError('IncompleteSignatureException', 'x-amz-date must be present and signed (format YYYYMMDDTHHMMSSZ)');
+  }
+  const signingDate = new Date(`${dm[1]}-${dm[2]}-${dm[3]}T${dm[4]}:${dm[5]}:${dm[6]}Z`);
+  if (Number.isNaN(signingDate.getTime()) || scopeDate !== amzDate?.slice(0, 8)) {
+    throw new AwsError('InvalidSignatureException', 'Credential scope date does not match x-amz-date');
+  }
+  const skewMs = Math.abs(opts.now.getTime() - signingDate.getTime());
+  if (skewMs > opts.skewSeconds * 1000) {
+    throw new AwsError(
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate} is outside the ${opts.skewSeconds}s window of the gateway clock (${compactDate(opts.now)}). Check the client clock.`,
+    );
+  }
+
+  const secret = await lookupSecret(accessKeyId);
+  if (secret === undefined) {
+    throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  }
+
+  // The payload hash is ours: a signed x-amz-content-sha256 must equal the body's hash
+  // (smithy would otherwise take the header at its word); without it, the signer hashes the body.
+  const clientSignsHash = signedHeaders.includes('x-amz-content-sha256');
+  if (clientSignsHash) {
+    const bodyHash = req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
+    if (headers.get('x-amz-content-sha256') !== bodyHash) {
+      throw new AwsError('InvalidSignatureException', 'x-amz-content-sha256 does not match the request body');
+    }
+  }
+
+  const qIndex = req.rawUrl.indexOf('?');
+  const rawPath = qIndex === -1 ? req.rawUrl : req.rawUrl.slice(0, qIndex);
+  const signed: Record<string, string> = {};
+  for (const name of signedHeaders) {
+    const value = headers.get(name);
+    if (value === undefined) {
+      throw new AwsError('IncompleteSignatureException', `Signed header ${name} is missing from the request`);
+    }
+    signed[name] = value;
+  }
+  const signableHeaders = new Set(signedHeaders);
+
+  const request = new HttpRequest({
+    method: req.method,
+    protocol: 'https:',
+    hostname: headers.get('host') ?? '',
+    path: safeDecodePath(rawPath),
+    query: parseQuery(qIndex === -1 ? '' : req.rawUrl.slice(qIndex + 1)),
+    headers: signed,
+    body: req.body,
+  });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId, secretAccessKey: secret },
+    region,
+    service,
+    sha256: Hash.bind(null, 'sha256'),
+    applyChecksum: false,
+  });
+  const resigned = await signer.sign(request, { signingDate, signableHeaders });
+  const expected = signatureOf(resigned.headers.authorization);
+  if (expected === undefined || !constantTimeEqualHex(expected, signature)) {
+    throw new AwsError(
+      'InvalidSignatureException',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+    );
+  }
+  return { accessKeyId, region, service, signedHeaders, signingDate };
+}
+
+function signatureOf(authorization: string | undefined): string | undefined {
+  return authorization === undefined ? undefined : /Signature=([0-9a-f]{64})$/.exec(authorization)?.[1];
+}
+
+function constantTimeEqualHex(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'hex');
+  const bb = Buffer.from(b, 'hex');
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+function compactDate(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new AwsError('InvalidSignatureException', 'query string is not valid percent-encoding');
+  }
+}
+
+/** The signer re-encodes each path segment (uriEscapePath), so hand it the decoded path. */
+function safeDecodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new AwsError('InvalidSignatureException', 'request path is not valid percent-encoding');
+  }
+}
+
+function parseQuery(qs: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (qs === '') return out;
+  // Not URLSearchParams: it reads '+' as a space, which SigV4's canonical query does not.
+  for (const part of qs.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const k = safeDecode(eq === -1 ? part : part.slice(0, eq));
+    const v = eq === -1 ? '' : safeDecode(part.slice(eq + 1));
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else out[k] = Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}

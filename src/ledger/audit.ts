@@ -1,0 +1,85 @@
+/**
+ * The linked record of one approval, read only from the hash-chained ledger,
+ * so what `audit show` prints is what `audit verify` proves intact.
+ * Keys are the six items: requester, request, reason, decisions, grant, actions.
+ */
+import type { Store } from './store.js';
+
+export interface AuditRecord {
+  readonly approvalId: string;
+  readonly status: string;
+  readonly requester: { readonly agent: string; readonly accessKeyId: string | undefined };
+  readonly request: {
+    readonly service: string;
+    readonly operation: string;
+    readonly scopes: unknown;
+    readonly summary: unknown;
+    readonly policyReasons: unknown;
+    readonly terms: unknown;
+    readonly requestedAt: string;
+  };
+  readonly reason: string | null;
+  readonly decisions: readonly Record<string, unknown>[];
+  readonly grant: Record<string, unknown> | null;
+  readonly actions: readonly Record<string, unknown>[];
+  /** Ledger sequence numbers the record was built from. */
+  readonly ledgerSeqs: readonly number[];
+}
+
+export async function auditRecord(store: Store, approvalId: string): Promise<AuditRecord | undefined> {
+  const entries = await store.ledger({ approvalId });
+  const requested = entries.find((e) => e.kind === 'approval.requested');
+  if (requested === undefined) return undefined;
+  const approval = JSON.parse(requested.body) as Record<string, unknown>;
+  const shown = new Map<string, string>();
+  let status = 'pending';
+  let grant: Record<string, unknown> | null = null;
+  const decisions: Record<string, unknown>[] = [];
+  const actions: Record<string, unknown>[] = [];
+  for (const e of entries) {
+    const body = JSON.parse(e.body) as Record<string, unknown>;
+    switch (e.kind) {
+      case 'approval.shown':
+        if (!shown.has(String(body.approver))) shown.set(String(body.approver), String(body.at));
+        break;
+      case 'approval.decided':
+        decisions.push(body);
+        break;
+      case 'approval.resolved':
+        status = String(body.status);
+        break;
+      case 'grant.issued':
+        grant = { ...body, revoked: null };
+        break;
+      case 'grant.revoked':
+        if (grant !== null) grant = { ...grant, revoked: body };
+        break;
+      case 'action':
+        actions.push({ seq: e.seq, ...body });
+        break;
+      default:
+        break;
+    }
+  }
+  const agent = String(approval.agent);
+  const agentRow = await store.agentByName(agent);
+  return {
+    approvalId,
+    status,
+    requester: { agent, accessKeyId: agentRow?.accessKeyId },
+    request: {
+      service: String(approval.service),
+      operation: String(approval.operation),
+      scopes: approval.scopes,
+      summary: approval.summary,
+      policyReasons: approval.policyReasons,
+      terms: approval.terms,
+      requestedAt: String(approval.createdAt),
+    },
+    reason: typeof approval.reason === 'string' ? approval.reason : null,
+    decisions: decisions.map((d) => ({ ...d, firstShownAt: shown.get(String(d.approver)) ?? null })),
+    grant,
+    actions,
+    ledgerSeqs: entries.map((e) => e.seq),
+  };
+}
