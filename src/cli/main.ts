@@ -1,0 +1,221 @@
+/**
+ * `airlock` — serve the gateway, manage identities, decide approvals, read the record.
+ * Identity and audit commands work on the local store named by the config;
+ * approvals and grants go through the gateway's API (AIRLOCK_URL, AIRLOCK_TOKEN).
+ */
+import { parseArgs } from 'node:util';
+import { AdminError, createAgent, createApprover } from '../admin.js';
+import { loadPolicy, openMasterKey, openStore, startAirlock } from '../app.js';
+import type { AirlockConfig } from '../config/config.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { auditRecord } from '../ledger/audit.js';
+import { CliError } from './cli-error.js';
+import { api } from './http-client.js';
+import { printApproval, printAudit, table } from './print.js';
+
+const USAGE = `usage: airlock <command> [options]   (global: --config FILE, default $AIRLOCK_CONFIG or ./airlock.yaml)
+  serve                                   run the gateway (AWS front + approver API)
+  policy check                            load config and policies; report file:line problems
+  agents create NAME [--json]             issue an agent key pair (secret shown once)
+  agents list [--json] | agents revoke NAME
+  approvers create NAME --groups G[,G] [--json]   create an approver; prints its API token once
+  approvers list [--json]
+  approvals list [--status S] [--json]    (API) pending by default
+  approvals show ID [--json]              (API) the full request; records that you looked
+  approvals approve ID [--comment T] [--duration SECONDS] [--max-uses N]
+  approvals deny ID --comment T
+  grants list [--agent NAME] [--json] | grants revoke ID       (API)
+  audit show APPROVAL_ID [--json]         the six items, from the ledger
+  audit verify                            check the ledger hash chain; non-zero when broken`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      groups: { type: 'string' },
+      comment: { type: 'string' },
+      duration: { type: 'string' },
+      'max-uses': { type: 'string' },
+      status: { type: 'string' },
+      agent: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [cmd, sub, arg] = positionals;
+  if (values.help || cmd === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const configPath = values.config ?? process.env.AIRLOCK_CONFIG ?? 'airlock.yaml';
+  const config = (): AirlockConfig => loadConfig(configPath);
+  const out = (v: unknown) => process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
+  const need = (v: string | undefined, what: string): string => {
+    if (v === undefined || v === '') throw new CliError(`missing ${what}\n${USAGE}`, 2);
+    return v;
+  };
+  const int = (v: string | undefined, what: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(`${what} must be a positive integer`, 2);
+    return n;
+  };
+
+  switch (`${cmd} ${sub ?? ''}`.trim()) {
+    case 'serve': {
+      const cfg = config();
+      const running = await startAirlock(cfg);
+      process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await running.close();
+      return 0;
+    }
+    case 'policy check': {
+      const cfg = config();
+      const engine = await loadPolicy(cfg);
+      out(`ok: ${cfg.policies.length} file(s), ${engine.policyIds.length} policies`);
+      return 0;
+    }
+    case 'agents create':
+    case 'agents list':
+    case 'agents revoke':
+    case 'approvers create':
+    case 'approvers list':
+    case 'audit show':
+    case 'audit verify':
+      return await local(config(), `${cmd} ${sub}`, arg, values, out, need);
+    case 'approvals list': {
+      const r = await api('GET', `/v1/approvals?status=${encodeURIComponent(values.status ?? 'pending')}`);
+      const list = r.approvals as Record<string, unknown>[];
+      if (values.json) out(list);
+      else out(table(list, ['id', 'agent', 'operation', 'status', 'createdAt', 'expiresAt']));
+      return 0;
+    }
+    case 'approvals show': {
+      const r = await api('GET', `/v1/approvals/${encodeURIComponent(need(arg, 'approval id'))}`);
+      out(values.json ? r : printApproval(r));
+      return 0;
+    }
+    case 'approvals approve':
+    case 'approvals deny': {
+      const id = need(arg, 'approval id');
+      if (sub === 'deny' && !values.comment) throw new CliError('a denial needs --comment "why"', 2);
+      const r = await api('POST', `/v1/approvals/${encodeURIComponent(id)}/${sub}`, {
+        comment: values.comment ?? '',
+        durationSeconds: int(values.duration, '--duration'),
+        maxUses: int(values['max-uses'], '--max-uses'),
+      });
+      const grant = r.grant as Record<string, unknown> | undefined;
+      out(values.json ? r : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}` : ''}`);
+      return 0;
+    }
+    case 'grants list': {
+      const q = values.agent ? `?agent=${encodeURIComponent(values.agent)}` : '';
+      const r = await api('GET', `/v1/grants${q}`);
+      const list = r.grants as Record<string, unknown>[];
+      out(values.json ? list : table(list, ['id', 'agent', 'approvalId', 'expiresAt', 'uses', 'revokedAt']));
+      return 0;
+    }
+    case 'grants revoke': {
+      const r = await api('POST', `/v1/grants/${encodeURIComponent(need(arg, 'grant id'))}/revoke`);
+      out(`revoked ${String(r.revoked)}`);
+      return 0;
+    }
+    default:
+      throw new CliError(`unknown command: ${positionals.join(' ')}\n${USAGE}`, 2);
+  }
+}
+
+async function local(
+  cfg: AirlockConfig,
+  cmd: string,
+  arg: string | undefined,
+  values: { json?: boolean; groups?: string },
+  out: (v: unknown) => void,
+  need: (v: string | undefined, what: string) => string,
+): Promise<number> {
+  const key = openMasterKey(cfg);
+  const store = openStore(cfg, key);
+  try {
+    switch (cmd) {
+      case 'agents create': {
+        const a = await createAgent(store, key, need(arg, 'agent name'));
+        out(values.json ? a : `agent ${a.name}\n  accessKeyId      ${a.accessKeyId}\n  secretAccessKey  ${a.secretAccessKey}  (shown once)`);
+        return 0;
+      }
+      case 'agents list': {
+        const list = (await store.listAgents()).map(({ sealedSecret: _s, ...a }) => a);
+        out(values.json ? list : table(list as unknown as Record<string, unknown>[], ['name', 'accessKeyId', 'createdAt', 'revokedAt']));
+        return 0;
+      }
+      case 'agents revoke': {
+        const name = need(arg, 'agent name');
+        if (!(await store.revokeAgent(name, new Date()))) throw new CliError(`no active agent named ${name}`);
+        out(`revoked agent ${name}`);
+        return 0;
+      }
+      case 'approvers create': {
+        const groups = (values.groups ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+        const a = await createApprover(store, need(arg, 'approver name'), groups);
+        out(values.json ? a : `approver ${a.name} (groups: ${a.groups.join(', ')})\n  token  ${a.token}  (shown once; export AIRLOCK_TOKEN=...)`);
+        return 0;
+      }
+      case 'approvers list': {
+        const list = (await store.listApprovers()).map(({ tokenHash: _t, ...a }) => a);
+        out(values.json ? list : table(list as unknown as Record<string, unknown>[], ['name', 'groups', 'createdAt', 'revokedAt']));
+        return 0;
+      }
+      case 'audit show': {
+        const id = need(arg, 'approval id');
+        const rec = await auditRecord(store, id);
+        if (rec === undefined) throw new CliError(`no approval ${id} in the ledger`);
+        out(values.json ? rec : printAudit(rec));
+        return 0;
+      }
+      case 'audit verify': {
+        const r = await store.verify();
+        if (r.ok) {
+          out(`ledger intact: ${r.entries} entries, head ${r.head.slice(0, 16)}…`);
+          return 0;
+        }
+        out(`ledger BROKEN at entry ${r.firstBadSeq}: ${r.problem} — ${r.detail}`);
+        return 3;
+      }
+      default:
+        throw new CliError(`unknown command ${cmd}`, 2);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CliError || err instanceof ConfigError || err instanceof AdminError) {
+      process.stderr.write(`airlock: ${err.message}\n`);
+      process.exitCode = err instanceof CliError ? err.exitCode : 1;
+      return;
+    }
+    const e = err as Error;
+    if (e.name === 'PolicyLoadError') {
+      process.stderr.write(`airlock: policy does not load:\n${e.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`airlock: ${e.message}\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`airlock: ${e.message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,50 @@
+/** Human-readable renderings for the CLI. --json prints the raw objects instead. */
+import type { AuditRecord } from '../ledger/audit.js';
+
+export function table(rows: readonly Record<string, unknown>[], cols: readonly string[]): string {
+  if (rows.length === 0) return '(none)';
+  const cell = (v: unknown) => (v === undefined || v === null ? '-' : Array.isArray(v) ? v.join(',') : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line([...cols]), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+}
+
+export function printApproval(r: Record<string, unknown>): string {
+  const a = r.approval as Record<string, unknown>;
+  const scopes = (a.scopes as { action: string; resource: string }[]).map((s) => `    ${s.action}  ${s.resource}`);
+  const terms = a.terms as { requirements: { group: string; quorum: number; policyId: string }[]; maxGrantSeconds: number };
+  return [
+    `approval ${String(a.id)}  [${String(a.status)}]  expires ${String(a.expiresAt)}`,
+    `  agent     ${String(a.agent)}`,
+    `  request   ${String(a.service)}:${String(a.operation)}`,
+    ...scopes,
+    `  reason    ${a.reason === undefined ? '(none given)' : String(a.reason)}`,
+    `  needs     ${terms.requirements.map((q) => `${q.quorum} of ${q.group} (policy ${q.policyId})`).join('; ')}`,
+    `  grant     up to ${terms.maxGrantSeconds}s on the scopes above`,
+    `  policy    ${(a.policyReasons as string[]).join(', ')}`,
+    `  payload   ${JSON.stringify(a.summary, null, 2).replace(/\n/g, '\n            ')}`,
+  ].join('\n');
+}
+
+export function printAudit(r: AuditRecord): string {
+  const lines = [
+    `approval ${r.approvalId}  [${r.status}]`,
+    `1 requester  ${r.requester.agent} (key ${r.requester.accessKeyId ?? 'unknown'})`,
+    `2 request    ${r.request.service}:${r.request.operation} at ${r.request.requestedAt}`,
+    ...(r.request.scopes as { action: string; resource: string }[]).map((s) => `               ${s.action}  ${s.resource}`),
+    `3 reason     ${r.reason ?? '(none)'}`,
+    '4 decisions',
+    ...r.decisions.map(
+      (d) =>
+        `               ${String(d.approver)} ${String(d.verdict)} via ${String(d.channel)} at ${String(d.decidedAt)} — "${String(d.comment)}" (first shown ${String(d.firstShownAt ?? 'never')})`,
+    ),
+    r.grant === null
+      ? '5 grant      (none)'
+      : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revoked ? ' (revoked)' : ''}`,
+    `6 actions    ${r.actions.length}`,
+    ...r.actions.map(
+      (a) => `               ${String(a.at)} ${String(a.operation)} ${String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
+    ),
+  ];
+  return lines.join('\n');
+}
