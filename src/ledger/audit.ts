@@ -52,7 +52,7 @@ export async function auditRecord(store: Store, approvalId: string): Promise<Aud
         grant = { ...body, revoked: null };
         break;
       case 'grant.revoked':
-        if (grant !== null) grant = { ...grant, revoked: body };
+        if (grant !== null) grant = Object.assign({}, grant, { revoked: body });
         break;
       case 'action':
         actions.push({ seq: e.seq, ...body });

@@ -1,0 +1,128 @@
+/**
+ * Figure: allowed DynamoDB GetItem through Airlock vs direct to the same upstream.
+ * The upstream (SigV4-verifying front + dynalite) and Airlock each run in their own
+ * child process; this process only generates load with the real SDK v3, so the
+ * two runs differ only by the hop through Airlock.
+ * Usage: npm run bench:aws [-- --requests 4000 --concurrency 32]
+ * Prints req/s and p50/p99 for both, and the ratios. Target: +≤0.3 ms p50, ≥85 % throughput.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import http from 'node:http';
+
+const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
+const ACCOUNT = '123456789012';
+
+async function child(role: 'upstream' | 'airlock'): Promise<void> {
+  if (role === 'upstream') {
+    const { startVerifyingDynamo } = await import('../src/demo/verifying-upstream.js');
+    const up = await startVerifyingDynamo(UPSTREAM);
+    process.send?.({ url: up.url });
+    return;
+  }
+  const { startAirlock, openMasterKey } = await import('../src/app.js');
+  const { loadConfig } = await import('../src/config/load.js');
+  const { createAgent } = await import('../src/admin.js');
+  const { staticCredentials } = await import('../src/upstream/aws-credentials.js');
+  const config = loadConfig(process.env.BENCH_CONFIG ?? '');
+  const airlock = await startAirlock(config, { credentials: staticCredentials(UPSTREAM), log: () => undefined });
+  const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
+  process.send?.({ url: airlock.awsUrl, agent });
+}
+
+function start(role: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
+  const proc = fork(resolve('bench/aws-passthrough.ts'), ['--role', role], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((res, rej) => {
+    proc.once('message', (msg) => res({ proc, msg: msg as Record<string, unknown> }));
+    proc.once('exit', (code) => rej(new Error(`${role} exited ${code}`)));
+  });
+}
+
+async function load(client: DynamoDBClient, requests: number, concurrency: number): Promise<{ rps: number; p50: number; p99: number }> {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        next++;
+        const s = performance.now();
+        await client.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: `k-${next % 100}` } } }));
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
+  return { rps: requests / secs, p50: q(0.5), p99: q(0.99) };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { role: { type: 'string' }, requests: { type: 'string', default: '4000' }, concurrency: { type: 'string', default: '32' } },
+  });
+  if (values.role === 'upstream' || values.role === 'airlock') return child(values.role);
+  const requests = Number(values.requests);
+  const concurrency = Number(values.concurrency);
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
+  const up = await start('upstream');
+  const policy = join(dir, 'bench.cedar');
+  writeFileSync(policy, '@id("reads")\npermit (principal, action in Airlock::Action::"dynamodb:read", resource);\n');
+  const cfg = join(dir, 'airlock.yaml');
+  writeFileSync(
+    cfg,
+    `data_dir: ${dir}/data\nlisten:\n  aws: 127.0.0.1:0\n  api: 127.0.0.1:0\naws:\n  account_id: "${ACCOUNT}"\npolicies:\n  - ${policy}\nresources:\n  - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"\n    endpoint: ${String(up.msg.url)}\n`,
+  );
+  const al = await start('airlock', { BENCH_CONFIG: cfg });
+  const agent = al.msg.agent as { accessKeyId: string; secretAccessKey: string };
+  const handler = () =>
+    new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: concurrency }) });
+  const direct = new DynamoDBClient({ endpoint: String(up.msg.url), region: 'us-east-1', credentials: UPSTREAM, requestHandler: handler() });
+  const via = new DynamoDBClient({ endpoint: String(al.msg.url), region: 'us-east-1', credentials: agent, requestHandler: handler() });
+  await direct.send(
+    new CreateTableCommand({
+      TableName: 'orders',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  for (let i = 0; i < 100; i++) await direct.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: `k-${i}` } } }));
+  // Warm both paths (JIT, keep-alive sockets, signing-key caches), then measure alternately.
+  await load(direct, 500, concurrency);
+  await load(via, 500, concurrency);
+  const d = await load(direct, requests, concurrency);
+  const a = await load(via, requests, concurrency);
+  const fmt = (r: { rps: number; p50: number; p99: number }) =>
+    `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`;
+  process.stdout.write(
+    [
+      `aws-passthrough: GetItem, ${requests} requests, concurrency ${concurrency}`,
+      `  direct   ${fmt(d)}`,
+      `  airlock  ${fmt(a)}`,
+      `  throughput ratio airlock/direct: ${(a.rps / d.rps).toFixed(3)}  (target >= 0.85)`,
+      `  added p50: ${(a.p50 - d.p50).toFixed(3)} ms  (target <= 0.3 ms)   added p99: ${(a.p99 - d.p99).toFixed(3)} ms`,
+      '',
+    ].join('\n'),
+  );
+  direct.destroy();
+  via.destroy();
+  up.proc.kill();
+  al.proc.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exitCode = 1;
+});
