@@ -18,6 +18,9 @@ export async function createAgent(
 ): Promise<{ name: string; accessKeyId: string; secretAccessKey: string }> {
   if (!NAME_RE.test(name)) throw new AdminError(`agent name must match ${NAME_RE} (e.g. billing-bot)`);
   if ((await store.agentByName(name)) !== undefined) throw new AdminError(`agent ${name} already exists`);
+  if ((await store.listApprovers()).some((a) => a.name === name)) {
+    throw new AdminError(`${name} is an approver; an approver identity cannot also be an agent`);
+  }
   const pair = newAccessKeyPair();
   await store.createAgent({
     name,
