@@ -6,14 +6,14 @@
  * Usage: npm run bench:aws [-- --requests 4000 --concurrency 32]
  * Prints req/s and p50/p99 for both, and the ratios. Target: +≤0.3 ms p50, ≥85 % throughput.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import http from 'node:http';
 
 const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
 const ACCOUNT = '123456789012';
@@ -30,12 +30,18 @@ async function child(role: 'upstream' | 'airlock'): Promise<void> {
   const { createAgent } = await import('../src/admin.js');
   const { staticCredentials } = await import('../src/upstream/aws-credentials.js');
   const config = loadConfig(process.env.BENCH_CONFIG ?? '');
-  const airlock = await startAirlock(config, { credentials: staticCredentials(UPSTREAM), log: () => undefined });
+  const airlock = await startAirlock(config, {
+    credentials: staticCredentials(UPSTREAM),
+    log: () => undefined,
+  });
   const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
   process.send?.({ url: airlock.awsUrl, agent });
 }
 
-function start(role: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
+function start(
+  role: string,
+  env: Record<string, string> = {},
+): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
   const proc = fork(resolve('bench/aws-passthrough.ts'), ['--role', role], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
@@ -47,7 +53,11 @@ function start(role: string, env: Record<string, string> = {}): Promise<{ proc: 
   });
 }
 
-async function load(client: DynamoDBClient, requests: number, concurrency: number): Promise<{ rps: number; p50: number; p99: number }> {
+async function load(
+  client: DynamoDBClient,
+  requests: number,
+  concurrency: number,
+): Promise<{ rps: number; p50: number; p99: number }> {
   const lat: number[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -69,7 +79,11 @@ async function load(client: DynamoDBClient, requests: number, concurrency: numbe
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { role: { type: 'string' }, requests: { type: 'string', default: '4000' }, concurrency: { type: 'string', default: '32' } },
+    options: {
+      role: { type: 'string' },
+      requests: { type: 'string', default: '4000' },
+      concurrency: { type: 'string', default: '32' },
+    },
   });
   if (values.role === 'upstream' || values.role === 'airlock') return child(values.role);
   const requests = Number(values.requests);
@@ -77,7 +91,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
   const up = await start('upstream');
   const policy = join(dir, 'bench.cedar');
-  writeFileSync(policy, '@id("reads")\npermit (principal, action in Airlock::Action::"dynamodb:read", resource);\n');
+  writeFileSync(
+    policy,
+    '@id("reads")\npermit (principal, action in Airlock::Action::"dynamodb:read", resource);\n',
+  );
   const cfg = join(dir, 'airlock.yaml');
   writeFileSync(
     cfg,
@@ -87,8 +104,18 @@ async function main(): Promise<void> {
   const agent = al.msg.agent as { accessKeyId: string; secretAccessKey: string };
   const handler = () =>
     new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: concurrency }) });
-  const direct = new DynamoDBClient({ endpoint: String(up.msg.url), region: 'us-east-1', credentials: UPSTREAM, requestHandler: handler() });
-  const via = new DynamoDBClient({ endpoint: String(al.msg.url), region: 'us-east-1', credentials: agent, requestHandler: handler() });
+  const direct = new DynamoDBClient({
+    endpoint: String(up.msg.url),
+    region: 'us-east-1',
+    credentials: UPSTREAM,
+    requestHandler: handler(),
+  });
+  const via = new DynamoDBClient({
+    endpoint: String(al.msg.url),
+    region: 'us-east-1',
+    credentials: agent,
+    requestHandler: handler(),
+  });
   await direct.send(
     new CreateTableCommand({
       TableName: 'orders',
@@ -97,7 +124,8 @@ async function main(): Promise<void> {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  for (let i = 0; i < 100; i++) await direct.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: `k-${i}` } } }));
+  for (let i = 0; i < 100; i++)
+    await direct.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: `k-${i}` } } }));
   // Warm both paths (JIT, keep-alive sockets, signing-key caches), then measure alternately.
   await load(direct, 500, concurrency);
   await load(via, 500, concurrency);

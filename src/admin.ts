@@ -45,6 +45,12 @@ export async function createApprover(
     throw new AdminError(`${name} is an agent; an agent identity cannot also be an approver`);
   }
   const token = newApproverToken();
-  await store.createApprover({ name, groups, tokenHash: hashToken(token), createdAt: new Date(), revokedAt: undefined });
+  await store.createApprover({
+    name,
+    groups,
+    tokenHash: hashToken(token),
+    createdAt: new Date(),
+    revokedAt: undefined,
+  });
   return { name, groups, token };
 }

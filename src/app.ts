@@ -2,10 +2,10 @@
  * Assembles one Airlock process: store, policy, gate, the AWS front and the API.
  */
 import { join } from 'node:path';
+import { ApiServer } from './api/server.js';
 import { Decider } from './approvals/decide.js';
 import { type Evaluator, Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
-import { ApiServer } from './api/server.js';
 import type { AirlockConfig } from './config/config.js';
 import { MasterKey } from './core/secrets.js';
 import { Forwarder } from './fronts/aws/forward.js';

@@ -13,7 +13,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DecisionRefused, type Decider } from '../approvals/decide.js';
+import { type Decider, DecisionRefused } from '../approvals/decide.js';
 import { hashToken } from '../core/secrets.js';
 import type { ApprovalStatus, Approver } from '../core/types.js';
 import { auditRecord } from '../ledger/audit.js';
@@ -51,7 +51,10 @@ export class ApiServer {
               ? new ApiError(err.status, err.code, err.message)
               : undefined;
         if (e === undefined) deps.log(`api: unexpected error: ${(err as Error).stack ?? String(err)}`);
-        json(res, e?.status ?? 500, { error: e?.code ?? 'internal', message: e?.message ?? 'internal error' });
+        json(res, e?.status ?? 500, {
+          error: e?.code ?? 'internal',
+          message: e?.message ?? 'internal error',
+        });
       });
     });
   }
@@ -82,7 +85,9 @@ export class ApiServer {
       if (status !== undefined && !STATUSES.includes(status as ApprovalStatus)) {
         throw new ApiError(400, 'bad-status', `status must be one of ${STATUSES.join(', ')}`);
       }
-      const list = await store.listApprovals(status === undefined ? {} : { status: status as ApprovalStatus });
+      const list = await store.listApprovals(
+        status === undefined ? {} : { status: status as ApprovalStatus },
+      );
       return json(res, 200, { approvals: list });
     }
     if (collection === 'approvals' && id !== undefined && verb === undefined && method === 'GET') {
@@ -91,9 +96,19 @@ export class ApiServer {
       const firstShownAt = await store.markShown(id, approver.name, new Date());
       const decisions = await store.decisions(id);
       const grant = approval.grantId === undefined ? undefined : await store.getGrant(approval.grantId);
-      return json(res, 200, { approval, decisions, grant: grant ?? null, viewer: { approver: approver.name, firstShownAt } });
+      return json(res, 200, {
+        approval,
+        decisions,
+        grant: grant ?? null,
+        viewer: { approver: approver.name, firstShownAt },
+      });
     }
-    if (collection === 'approvals' && id !== undefined && (verb === 'approve' || verb === 'deny') && method === 'POST') {
+    if (
+      collection === 'approvals' &&
+      id !== undefined &&
+      (verb === 'approve' || verb === 'deny') &&
+      method === 'POST'
+    ) {
       const body = await readJson(req);
       const result = await this.deps.decider.decide({
         approvalId: id,
@@ -130,7 +145,12 @@ export class ApiServer {
       throw new ApiError(403, 'agent-credential', 'agent credentials cannot use the approver API');
     }
     const m = /^Bearer (alt_[A-Za-z0-9_-]{20,64})$/.exec(auth);
-    if (!m?.[1]) throw new ApiError(401, 'unauthenticated', 'send Authorization: Bearer <approver token> (AIRLOCK_TOKEN)');
+    if (!m?.[1])
+      throw new ApiError(
+        401,
+        'unauthenticated',
+        'send Authorization: Bearer <approver token> (AIRLOCK_TOKEN)',
+      );
     const approver = await this.deps.store.approverByTokenHash(hashToken(m[1]));
     if (approver === undefined || approver.revokedAt !== undefined) {
       throw new ApiError(401, 'unauthenticated', 'unknown or revoked approver token');
@@ -145,7 +165,8 @@ function channelOf(h: string | string[] | undefined): string {
 
 function optionalInt(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ApiError(400, 'bad-request', `${name} must be an integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new ApiError(400, 'bad-request', `${name} must be an integer`);
   return v;
 }
 

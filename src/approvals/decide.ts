@@ -6,7 +6,7 @@
  */
 import { newId } from '../core/ids.js';
 import type { Approval, Approver, DecisionRecord, Grant, Verdict } from '../core/types.js';
-import { StoreConflict, type Store } from '../ledger/store.js';
+import { type Store, StoreConflict } from '../ledger/store.js';
 import { eligibleGroups, quorumState } from './quorum.js';
 import type { Waiter } from './waiter.js';
 
@@ -49,26 +49,43 @@ export class Decider {
   async decide(input: DecideInput): Promise<DecideResult> {
     const now = this.now();
     const approval = await this.store.getApproval(input.approvalId);
-    if (approval === undefined) throw new DecisionRefused(404, 'not-found', `no approval ${input.approvalId}`);
+    if (approval === undefined)
+      throw new DecisionRefused(404, 'not-found', `no approval ${input.approvalId}`);
     if (approval.status !== 'pending') {
       throw new DecisionRefused(409, 'not-pending', `approval ${approval.id} is already ${approval.status}`);
     }
-    if (approval.expiresAt <= now) throw new DecisionRefused(409, 'expired', `approval ${approval.id} has expired`);
+    if (approval.expiresAt <= now)
+      throw new DecisionRefused(409, 'expired', `approval ${approval.id} has expired`);
     if (input.approver.revokedAt !== undefined) {
       throw new DecisionRefused(403, 'revoked', `approver ${input.approver.name} is revoked`);
     }
     if (input.approver.name === approval.agent) {
-      throw new DecisionRefused(403, 'self-approval', `${input.approver.name} requested ${approval.id} and cannot decide it`);
+      throw new DecisionRefused(
+        403,
+        'self-approval',
+        `${input.approver.name} requested ${approval.id} and cannot decide it`,
+      );
     }
     const groups = eligibleGroups(approval.terms.requirements, input.approver.groups);
     if (groups.length === 0) {
       const needed = approval.terms.requirements.map((r) => r.group).join(', ');
-      throw new DecisionRefused(403, 'not-eligible', `${input.approver.name} is not in an approver group for ${approval.id} (needs: ${needed})`);
+      throw new DecisionRefused(
+        403,
+        'not-eligible',
+        `${input.approver.name} is not in an approver group for ${approval.id} (needs: ${needed})`,
+      );
     }
     if (input.verdict === 'deny' && input.comment.trim() === '') {
-      throw new DecisionRefused(400, 'comment-required', 'a denial needs a comment saying why (--comment TEXT)');
+      throw new DecisionRefused(
+        400,
+        'comment-required',
+        'a denial needs a comment saying why (--comment TEXT)',
+      );
     }
-    if (input.durationSeconds !== undefined && (!Number.isInteger(input.durationSeconds) || input.durationSeconds < 1)) {
+    if (
+      input.durationSeconds !== undefined &&
+      (!Number.isInteger(input.durationSeconds) || input.durationSeconds < 1)
+    ) {
       throw new DecisionRefused(400, 'bad-duration', 'duration must be a positive number of seconds');
     }
     if (input.maxUses !== undefined && (!Number.isInteger(input.maxUses) || input.maxUses < 1)) {
@@ -87,14 +104,25 @@ export class Decider {
     };
     const prior = await this.store.decisions(approval.id);
     if (prior.some((d) => d.approver === input.approver.name)) {
-      throw new DecisionRefused(409, 'already-decided', `${input.approver.name} already decided ${approval.id}`);
+      throw new DecisionRefused(
+        409,
+        'already-decided',
+        `${input.approver.name} already decided ${approval.id}`,
+      );
     }
     const approvers = new Map((await this.store.listApprovers()).map((a) => [a.name, a.groups] as const));
-    const state = quorumState(approval.terms.requirements, [...prior, decision], (n) => approvers.get(n) ?? []);
+    const state = quorumState(
+      approval.terms.requirements,
+      [...prior, decision],
+      (n) => approvers.get(n) ?? [],
+    );
 
     let grant: Grant | undefined;
     if (state === 'approved') {
-      const seconds = Math.min(input.durationSeconds ?? approval.terms.maxGrantSeconds, approval.terms.maxGrantSeconds);
+      const seconds = Math.min(
+        input.durationSeconds ?? approval.terms.maxGrantSeconds,
+        approval.terms.maxGrantSeconds,
+      );
       grant = {
         id: newId('gr'),
         approvalId: approval.id,

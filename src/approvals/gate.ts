@@ -70,7 +70,11 @@ export class Gate {
    * @param fingerprintMaterial bytes that identify "the same request" (e.g. the body),
    *        so a retry attaches to the pending approval instead of opening a new one.
    */
-  async authorize(req: AccessRequest, fingerprintMaterial: Buffer, signal?: AbortSignal): Promise<GateResult> {
+  async authorize(
+    req: AccessRequest,
+    fingerprintMaterial: Buffer,
+    signal?: AbortSignal,
+  ): Promise<GateResult> {
     const now = this.now();
     const grants = await this.store.activeGrants(req.agent, now);
     const covering = grants.find((g) => covers(g, req.scopes));
@@ -99,12 +103,24 @@ export class Gate {
       };
     }
     if (decision.effect === 'allow') {
-      return { kind: 'allow', reasons: decision.reasons, grantId: undefined, approvalId: undefined, held: false };
+      return {
+        kind: 'allow',
+        reasons: decision.reasons,
+        grantId: undefined,
+        approvalId: undefined,
+        held: false,
+      };
     }
 
     // Hold: an unexpired grant from an earlier approval covers it?
     if (covering !== undefined && (await this.store.useGrant(covering.id, now))) {
-      return { kind: 'allow', reasons: decision.reasons, grantId: covering.id, approvalId: covering.approvalId, held: false };
+      return {
+        kind: 'allow',
+        reasons: decision.reasons,
+        grantId: covering.id,
+        approvalId: covering.approvalId,
+        held: false,
+      };
     }
     if (decision.terms.requireReason && (req.reason === undefined || req.reason.trim() === '')) {
       return {
@@ -126,7 +142,12 @@ export class Gate {
         if (grantId !== undefined && (await this.store.useGrant(grantId, this.now()))) {
           return { kind: 'allow', reasons: decision.reasons, grantId, approvalId: approval.id, held: true };
         }
-        return this.denied('denied', decision.reasons, approval.id, `Approval ${approval.id} was approved but its grant is no longer usable (revoked, expired or used up).`);
+        return this.denied(
+          'denied',
+          decision.reasons,
+          approval.id,
+          `Approval ${approval.id} was approved but its grant is no longer usable (revoked, expired or used up).`,
+        );
       }
       case 'denied': {
         const decisions = await this.store.decisions(approval.id);
@@ -134,12 +155,27 @@ export class Gate {
           .filter((d) => d.verdict === 'deny')
           .map((d) => `${d.approver}: ${d.comment === '' ? '(no comment)' : d.comment}`)
           .join('; ');
-        return this.denied('denied', decision.reasons, approval.id, `Approval ${approval.id} was denied by ${why}`);
+        return this.denied(
+          'denied',
+          decision.reasons,
+          approval.id,
+          `Approval ${approval.id} was denied by ${why}`,
+        );
       }
       case 'expired':
-        return this.denied('expired', decision.reasons, approval.id, `Approval ${approval.id} expired undecided; send the request again to open a new approval.`);
+        return this.denied(
+          'expired',
+          decision.reasons,
+          approval.id,
+          `Approval ${approval.id} expired undecided; send the request again to open a new approval.`,
+        );
       case 'aborted':
-        return this.denied('aborted', decision.reasons, approval.id, `Client went away while approval ${approval.id} was pending.`);
+        return this.denied(
+          'aborted',
+          decision.reasons,
+          approval.id,
+          `Client went away while approval ${approval.id} was pending.`,
+        );
       case 'lapsed':
       case 'pending':
         return this.denied(
@@ -152,7 +188,12 @@ export class Gate {
     }
   }
 
-  private denied(deny: DenyKind, reasons: readonly string[], approvalId: string, message: string): GateResult {
+  private denied(
+    deny: DenyKind,
+    reasons: readonly string[],
+    approvalId: string,
+    message: string,
+  ): GateResult {
     return { kind: 'deny', deny, reasons, message, approvalId };
   }
 

@@ -23,6 +23,9 @@ export function quorumState(
 }
 
 /** Groups of the requirements this approver may satisfy; empty means not eligible. */
-export function eligibleGroups(requirements: readonly ApprovalRequirement[], groups: readonly string[]): string[] {
+export function eligibleGroups(
+  requirements: readonly ApprovalRequirement[],
+  groups: readonly string[],
+): string[] {
   return [...new Set(requirements.filter((r) => groups.includes(r.group)).map((r) => r.group))];
 }

@@ -1,11 +1,17 @@
 /** Minimal client for the approver API: AIRLOCK_URL + AIRLOCK_TOKEN. */
 import { CliError } from './cli-error.js';
 
-export async function api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
+export async function api(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const base = process.env.AIRLOCK_URL;
   const token = process.env.AIRLOCK_TOKEN;
-  if (!base) throw new CliError('AIRLOCK_URL is not set; export AIRLOCK_URL=http://127.0.0.1:4567 (the gateway API)');
-  if (!token) throw new CliError('AIRLOCK_TOKEN is not set; use the token printed by `airlock approvers create`');
+  if (!base)
+    throw new CliError('AIRLOCK_URL is not set; export AIRLOCK_URL=http://127.0.0.1:4567 (the gateway API)');
+  if (!token)
+    throw new CliError('AIRLOCK_TOKEN is not set; use the token printed by `airlock approvers create`');
   let res: Response;
   try {
     res = await fetch(new URL(path, base), {

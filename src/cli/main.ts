@@ -51,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const configPath = values.config ?? process.env.AIRLOCK_CONFIG ?? 'airlock.yaml';
   const config = (): AirlockConfig => loadConfig(configPath);
-  const out = (v: unknown) => process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
+  const out = (v: unknown) =>
+    process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
   const need = (v: string | undefined, what: string): string => {
     if (v === undefined || v === '') throw new CliError(`missing ${what}\n${USAGE}`, 2);
     return v;
@@ -111,7 +112,11 @@ async function main(argv: string[]): Promise<number> {
         maxUses: int(values['max-uses'], '--max-uses'),
       });
       const grant = r.grant as Record<string, unknown> | undefined;
-      out(values.json ? r : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}` : ''}`);
+      out(
+        values.json
+          ? r
+          : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}` : ''}`,
+      );
       return 0;
     }
     case 'grants list': {
@@ -145,12 +150,25 @@ async function local(
     switch (cmd) {
       case 'agents create': {
         const a = await createAgent(store, key, need(arg, 'agent name'));
-        out(values.json ? a : `agent ${a.name}\n  accessKeyId      ${a.accessKeyId}\n  secretAccessKey  ${a.secretAccessKey}  (shown once)`);
+        out(
+          values.json
+            ? a
+            : `agent ${a.name}\n  accessKeyId      ${a.accessKeyId}\n  secretAccessKey  ${a.secretAccessKey}  (shown once)`,
+        );
         return 0;
       }
       case 'agents list': {
         const list = (await store.listAgents()).map(({ sealedSecret: _s, ...a }) => a);
-        out(values.json ? list : table(list as unknown as Record<string, unknown>[], ['name', 'accessKeyId', 'createdAt', 'revokedAt']));
+        out(
+          values.json
+            ? list
+            : table(list as unknown as Record<string, unknown>[], [
+                'name',
+                'accessKeyId',
+                'createdAt',
+                'revokedAt',
+              ]),
+        );
         return 0;
       }
       case 'agents revoke': {
@@ -160,14 +178,30 @@ async function local(
         return 0;
       }
       case 'approvers create': {
-        const groups = (values.groups ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+        const groups = (values.groups ?? '')
+          .split(',')
+          .map((g) => g.trim())
+          .filter((g) => g !== '');
         const a = await createApprover(store, need(arg, 'approver name'), groups);
-        out(values.json ? a : `approver ${a.name} (groups: ${a.groups.join(', ')})\n  token  ${a.token}  (shown once; export AIRLOCK_TOKEN=...)`);
+        out(
+          values.json
+            ? a
+            : `approver ${a.name} (groups: ${a.groups.join(', ')})\n  token  ${a.token}  (shown once; export AIRLOCK_TOKEN=...)`,
+        );
         return 0;
       }
       case 'approvers list': {
         const list = (await store.listApprovers()).map(({ tokenHash: _t, ...a }) => a);
-        out(values.json ? list : table(list as unknown as Record<string, unknown>[], ['name', 'groups', 'createdAt', 'revokedAt']));
+        out(
+          values.json
+            ? list
+            : table(list as unknown as Record<string, unknown>[], [
+                'name',
+                'groups',
+                'createdAt',
+                'revokedAt',
+              ]),
+        );
         return 0;
       }
       case 'audit show': {

@@ -3,16 +3,26 @@ import type { AuditRecord } from '../ledger/audit.js';
 
 export function table(rows: readonly Record<string, unknown>[], cols: readonly string[]): string {
   if (rows.length === 0) return '(none)';
-  const cell = (v: unknown) => (v === undefined || v === null ? '-' : Array.isArray(v) ? v.join(',') : String(v));
+  const cell = (v: unknown) =>
+    v === undefined || v === null ? '-' : Array.isArray(v) ? v.join(',') : String(v);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line([...cols]), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
 }
 
 export function printApproval(r: Record<string, unknown>): string {
   const a = r.approval as Record<string, unknown>;
-  const scopes = (a.scopes as { action: string; resource: string }[]).map((s) => `    ${s.action}  ${s.resource}`);
-  const terms = a.terms as { requirements: { group: string; quorum: number; policyId: string }[]; maxGrantSeconds: number };
+  const scopes = (a.scopes as { action: string; resource: string }[]).map(
+    (s) => `    ${s.action}  ${s.resource}`,
+  );
+  const terms = a.terms as {
+    requirements: { group: string; quorum: number; policyId: string }[];
+    maxGrantSeconds: number;
+  };
   return [
     `approval ${String(a.id)}  [${String(a.status)}]  expires ${String(a.expiresAt)}`,
     `  agent     ${String(a.agent)}`,
@@ -31,7 +41,9 @@ export function printAudit(r: AuditRecord): string {
     `approval ${r.approvalId}  [${r.status}]`,
     `1 requester  ${r.requester.agent} (key ${r.requester.accessKeyId ?? 'unknown'})`,
     `2 request    ${r.request.service}:${r.request.operation} at ${r.request.requestedAt}`,
-    ...(r.request.scopes as { action: string; resource: string }[]).map((s) => `               ${s.action}  ${s.resource}`),
+    ...(r.request.scopes as { action: string; resource: string }[]).map(
+      (s) => `               ${s.action}  ${s.resource}`,
+    ),
     `3 reason     ${r.reason ?? '(none)'}`,
     '4 decisions',
     ...r.decisions.map(
@@ -43,7 +55,8 @@ export function printAudit(r: AuditRecord): string {
       : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revoked ? ' (revoked)' : ''}`,
     `6 actions    ${r.actions.length}`,
     ...r.actions.map(
-      (a) => `               ${String(a.at)} ${String(a.operation)} ${String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
+      (a) =>
+        `               ${String(a.at)} ${String(a.operation)} ${String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
     ),
   ];
   return lines.join('\n');

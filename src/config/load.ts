@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import type { AirlockConfig, HostPort, UpstreamRoute } from './config.js';
 
 export class ConfigError extends Error {
@@ -50,10 +50,15 @@ export function parseConfig(text: string, path: string): AirlockConfig {
   const holds = r.map(root, 'holds');
   if (listen) r.onlyKeys(listen, ['aws', 'api'], 'listen.');
   if (aws) r.onlyKeys(aws, ['account_id', 'clock_skew_seconds'], 'aws.');
-  if (holds) r.onlyKeys(holds, ['window_seconds', 'approval_ttl_seconds', 'default_max_grant_seconds'], 'holds.');
+  if (holds)
+    r.onlyKeys(holds, ['window_seconds', 'approval_ttl_seconds', 'default_max_grant_seconds'], 'holds.');
 
   const accountId = r.str(aws, 'account_id', '');
-  if (!/^\d{12}$/.test(accountId)) at(aws?.get('account_id', true) as Node | undefined ?? aws ?? root, 'aws.account_id must be the 12-digit AWS account id whose resources Airlock fronts');
+  if (!/^\d{12}$/.test(accountId))
+    at(
+      (aws?.get('account_id', true) as Node | undefined) ?? aws ?? root,
+      'aws.account_id must be the 12-digit AWS account id whose resources Airlock fronts',
+    );
 
   const policiesNode = root.get('policies', true) as Node | undefined;
   const policies: string[] = [];
@@ -61,7 +66,8 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     at(policiesNode ?? root, 'policies must be a non-empty list of Cedar policy files');
   } else {
     for (const item of policiesNode.items) {
-      if (isScalar(item) && typeof item.value === 'string' && item.value !== '') policies.push(resolve(base, item.value));
+      if (isScalar(item) && typeof item.value === 'string' && item.value !== '')
+        policies.push(resolve(base, item.value));
       else at(item as Node, 'each policies entry must be a file path');
     }
   }
@@ -78,8 +84,13 @@ export function parseConfig(text: string, path: string): AirlockConfig {
       r.onlyKeys(item, ['arn', 'endpoint'], 'resources[].');
       const arn = r.str(item, 'arn', '');
       const endpoint = r.str(item, 'endpoint', '');
-      if (!arn.startsWith('arn:')) at(item.get('arn', true) as Node | undefined ?? item, 'arn must be an ARN glob such as arn:aws:dynamodb:*:*:table/orders');
-      if (!isHttpUrl(endpoint)) at(item.get('endpoint', true) as Node | undefined ?? item, 'endpoint must be an http(s) URL');
+      if (!arn.startsWith('arn:'))
+        at(
+          (item.get('arn', true) as Node | undefined) ?? item,
+          'arn must be an ARN glob such as arn:aws:dynamodb:*:*:table/orders',
+        );
+      if (!isHttpUrl(endpoint))
+        at((item.get('endpoint', true) as Node | undefined) ?? item, 'endpoint must be an http(s) URL');
       resources.push({ arn, endpoint });
     }
   }
@@ -96,7 +107,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     policies,
     holds: {
       windowSeconds,
-      approvalTtlSeconds: r.int(holds, 'approval_ttl_seconds', 900, 10, 7 * 86400),
+      approvalTtlSeconds: r.int(holds, 'approval_ttl_seconds', 900, 1, 7 * 86400),
       defaultMaxGrantSeconds: r.int(holds, 'default_max_grant_seconds', 3600, 60, 30 * 86400),
     },
     resources,
@@ -143,7 +154,8 @@ class Reader {
   str(map: YAMLMap | undefined, key: string, dflt: string): string {
     const node = map?.get(key, true) as Node | undefined;
     if (node === undefined) return dflt;
-    if (isScalar(node) && (typeof node.value === 'string' || typeof node.value === 'number')) return String(node.value);
+    if (isScalar(node) && (typeof node.value === 'string' || typeof node.value === 'number'))
+      return String(node.value);
     this.at(node, `${key} must be a string`);
     return dflt;
   }
@@ -163,7 +175,10 @@ class Reader {
     const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(raw);
     const port = m ? Number(m[2]) : Number.NaN;
     if (!m || m[1] === undefined || port > 65535) {
-      this.at((map?.get(key, true) as Node | undefined) ?? this.root, `${key} must be host:port, e.g. 127.0.0.1:4566`);
+      this.at(
+        (map?.get(key, true) as Node | undefined) ?? this.root,
+        `${key} must be host:port, e.g. 127.0.0.1:4566`,
+      );
       return { host: '127.0.0.1', port: 0 };
     }
     return { host: m[1].replace(/^\[|\]$/g, ''), port };

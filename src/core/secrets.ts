@@ -21,7 +21,9 @@ export class MasterKey {
     if (opts.env !== undefined && opts.env !== '') {
       const key = Buffer.from(opts.env, 'base64');
       if (key.length !== 32) {
-        throw new Error('AIRLOCK_MASTER_KEY must be base64 of exactly 32 bytes (generate: openssl rand -base64 32)');
+        throw new Error(
+          'AIRLOCK_MASTER_KEY must be base64 of exactly 32 bytes (generate: openssl rand -base64 32)',
+        );
       }
       return new MasterKey(key);
     }
@@ -31,7 +33,9 @@ export class MasterKey {
     }
     const mode = statSync(opts.keyFile).mode & 0o777;
     if ((mode & 0o077) !== 0) {
-      throw new Error(`${opts.keyFile} is readable by group/others (mode ${mode.toString(8)}); fix: chmod 600 ${opts.keyFile}`);
+      throw new Error(
+        `${opts.keyFile} is readable by group/others (mode ${mode.toString(8)}); fix: chmod 600 ${opts.keyFile}`,
+      );
     }
     const key = Buffer.from(readFileSync(opts.keyFile, 'utf8').trim(), 'base64');
     if (key.length !== 32) throw new Error(`${opts.keyFile} does not hold a base64 32-byte key`);
@@ -54,9 +58,12 @@ export class MasterKey {
     const cipher = createCipheriv('aes-256-gcm', this.derive('seal'), iv);
     cipher.setAAD(Buffer.from(aad));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [SEAL_VERSION, iv.toString('base64'), ct.toString('base64'), cipher.getAuthTag().toString('base64')].join(
-      '.',
-    );
+    return [
+      SEAL_VERSION,
+      iv.toString('base64'),
+      ct.toString('base64'),
+      cipher.getAuthTag().toString('base64'),
+    ].join('.');
   }
 
   /** `aad` binds the ciphertext to its owner (e.g. the access key id): a swapped row fails to open. */

@@ -13,7 +13,10 @@ import { staticCredentials } from '../upstream/aws-credentials.js';
 import { startVerifyingDynamo } from './verifying-upstream.js';
 
 // Airlock's own upstream identity in the demo; in production it comes from the default credential chain.
-const UPSTREAM = { accessKeyId: 'AKIADEMOAIRLOCK00001', secretAccessKey: 'demo-upstream-secret-not-for-production' };
+const UPSTREAM = {
+  accessKeyId: 'AKIADEMOAIRLOCK00001',
+  secretAccessKey: 'demo-upstream-secret-not-for-production',
+};
 const AWS_PORT = Number(process.env.AIRLOCK_DEMO_AWS_PORT ?? 4566);
 const API_PORT = Number(process.env.AIRLOCK_DEMO_API_PORT ?? 4567);
 
@@ -56,7 +59,9 @@ resources:
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  await direct.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'o-1' }, status: { S: 'new' } } }));
+  await direct.send(
+    new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'o-1' }, status: { S: 'new' } } }),
+  );
   direct.destroy();
 
   const cfg = `--config ${configPath}`;

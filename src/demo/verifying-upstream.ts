@@ -40,8 +40,13 @@ export async function startVerifyingDynamo(creds: {
             async (key) => (key === creds.accessKeyId ? creds.secretAccessKey : undefined),
             { now: new Date(), skewSeconds: 300 },
           );
-          if (v.service !== 'dynamodb') throw new AwsError('InvalidSignatureException', `credential scope names ${v.service}`);
-          received.push({ target: headers.get('x-amz-target') ?? '', accessKeyId: v.accessKeyId, body: body.toString('utf8') });
+          if (v.service !== 'dynamodb')
+            throw new AwsError('InvalidSignatureException', `credential scope names ${v.service}`);
+          received.push({
+            target: headers.get('x-amz-target') ?? '',
+            accessKeyId: v.accessKeyId,
+            body: body.toString('utf8'),
+          });
         } catch (err) {
           const e = err instanceof AwsError ? err : new AwsError('InternalFailure', String(err), 500);
           refused.push(`${e.code}: ${e.message}`);

@@ -41,8 +41,12 @@ describe('AWS CLI through Airlock', () => {
 
   const aws = (args: string[], extra: Record<string, string> = {}) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
-      execFile(AWS, [...args, '--endpoint-url', h.airlock.awsUrl, '--output', 'json'], { env: { ...env, ...extra } }, (err, stdout, stderr) =>
-        res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        AWS,
+        [...args, '--endpoint-url', h.airlock.awsUrl, '--output', 'json'],
+        { env: { ...env, ...extra } },
+        (err, stdout, stderr) =>
+          res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
 
@@ -62,16 +66,28 @@ describe('AWS CLI through Airlock', () => {
   });
 
   it('holds put-item until approved; the reason arrives through the plugin', async () => {
-    const put = aws(['dynamodb', 'put-item', '--table-name', 'orders', '--item', '{"id":{"S":"cli-aws-1"}}'], {
-      AIRLOCK_REASON: 'INC-7 restore order from backup',
-    });
+    const put = aws(
+      ['dynamodb', 'put-item', '--table-name', 'orders', '--item', '{"id":{"S":"cli-aws-1"}}'],
+      {
+        AIRLOCK_REASON: 'INC-7 restore order from backup',
+      },
+    );
     const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
     assert.equal(pending.reason, 'INC-7 restore order from backup');
-    const ok = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, h.approvers.alice ?? '', { comment: 'INC-7' });
+    const ok = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, h.approvers.alice ?? '', {
+      comment: 'INC-7',
+    });
     assert.equal(ok.status, 200);
     const r = await put;
     assert.equal(r.code, 0, r.stderr);
-    const g = await aws(['dynamodb', 'get-item', '--table-name', 'orders', '--key', '{"id":{"S":"cli-aws-1"}}']);
+    const g = await aws([
+      'dynamodb',
+      'get-item',
+      '--table-name',
+      'orders',
+      '--key',
+      '{"id":{"S":"cli-aws-1"}}',
+    ]);
     assert.match(g.stdout, /cli-aws-1/);
   });
 });

@@ -15,7 +15,10 @@ import { type Harness, startHarness, waitForPending } from '../support/harness.j
 
 const BIN = resolve('bin/airlock.js');
 
-function airlock(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function airlock(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -52,7 +55,9 @@ describe('airlock CLI', () => {
 
   it('approves over the API from the CLI and shows the six-item record', async () => {
     const env = { AIRLOCK_URL: h.airlock.apiUrl, AIRLOCK_TOKEN: h.approvers.alice ?? '' };
-    const held = h.client({ reason: 'CLI test write' }).send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'cli-1' } } }));
+    const held = h
+      .client({ reason: 'CLI test write' })
+      .send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'cli-1' } } }));
     const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
     const id = String(pending.id);
     const list = await airlock(['approvals', 'list'], env);
@@ -69,7 +74,8 @@ describe('airlock CLI', () => {
     const audit = await airlock([...cfg, 'audit', 'show', id, '--json']);
     assert.equal(audit.code, 0, audit.stderr);
     const rec = JSON.parse(audit.stdout) as Record<string, unknown>;
-    for (const k of ['requester', 'request', 'reason', 'decisions', 'grant', 'actions']) assert.ok(k in rec, k);
+    for (const k of ['requester', 'request', 'reason', 'decisions', 'grant', 'actions'])
+      assert.ok(k in rec, k);
     assert.equal((rec.decisions as { channel: string }[])[0]?.channel, 'cli');
     assert.equal((rec.actions as unknown[]).length, 1);
   });
@@ -85,8 +91,14 @@ describe('airlock CLI', () => {
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /intact/);
     const db = new Database(join(h.config.dataDir, 'airlock.sqlite'));
-    const row = db.prepare("SELECT seq, body FROM ledger WHERE kind = 'approval.decided' LIMIT 1").get() as { seq: number; body: string };
-    db.prepare('UPDATE ledger SET body = ? WHERE seq = ?').run(row.body.replace('checked the item', 'LGTM'), row.seq);
+    const row = db.prepare("SELECT seq, body FROM ledger WHERE kind = 'approval.decided' LIMIT 1").get() as {
+      seq: number;
+      body: string;
+    };
+    db.prepare('UPDATE ledger SET body = ? WHERE seq = ?').run(
+      row.body.replace('checked the item', 'LGTM'),
+      row.seq,
+    );
     db.close();
     const bad = await airlock([...cfg, 'audit', 'verify']);
     assert.notEqual(bad.code, 0);
@@ -100,7 +112,10 @@ describe('refusing to start on a broken config or policy', () => {
 
   it('names file:line of a bad config key', async () => {
     const p = join(dir, 'bad.yaml');
-    writeFileSync(p, `data_dir: ${dir}/d\naws:\n  account_id: "123456789012"\npolicies:\n  - x.cedar\nholds:\n  window_secs: 5\n`);
+    writeFileSync(
+      p,
+      `data_dir: ${dir}/d\naws:\n  account_id: "123456789012"\npolicies:\n  - x.cedar\nholds:\n  window_secs: 5\n`,
+    );
     const r = await airlock(['--config', p, 'policy', 'check']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`${p.replace(/[.]/g, '\\.')}:7:3: unknown key holds.window_secs`));
@@ -108,7 +123,10 @@ describe('refusing to start on a broken config or policy', () => {
 
   it('names file:line of a broken policy', async () => {
     const pol = join(dir, 'broken.cedar');
-    writeFileSync(pol, '@id("ok")\npermit (principal, action, resource);\n\npermit (principal, action resource);\n');
+    writeFileSync(
+      pol,
+      '@id("ok")\npermit (principal, action, resource);\n\npermit (principal, action resource);\n',
+    );
     const p = join(dir, 'ok.yaml');
     writeFileSync(p, `data_dir: ${dir}/d\naws:\n  account_id: "123456789012"\npolicies:\n  - broken.cedar\n`);
     const r = await airlock(['--config', p, 'policy', 'check']);

@@ -56,7 +56,10 @@ describe('DynamoDB through Airlock', () => {
   });
 
   it('denies DeleteTable by a forbid policy and the table survives', async () => {
-    const e = await rejects(h.client().send(new DeleteTableCommand({ TableName: 'orders' })), 'AccessDeniedException');
+    const e = await rejects(
+      h.client().send(new DeleteTableCommand({ TableName: 'orders' })),
+      'AccessDeniedException',
+    );
     assert.match(e.message, /no-table-deletes/);
     const d = await h.direct.send(new DescribeTableCommand({ TableName: 'orders' }));
     assert.equal(d.Table?.TableStatus, 'ACTIVE');
@@ -81,7 +84,9 @@ describe('DynamoDB through Airlock', () => {
     const id = String(pending.id);
     const shown = await h.api('GET', `/v1/approvals/${id}`, h.approvers.alice ?? '');
     assert.equal(shown.status, 200);
-    const decided = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.alice ?? '', { comment: 'matches JIRA-42' });
+    const decided = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.alice ?? '', {
+      comment: 'matches JIRA-42',
+    });
     assert.equal(decided.status, 200, JSON.stringify(decided.body));
     assert.equal(decided.body.state, 'approved');
     await put;
@@ -131,10 +136,14 @@ describe('DynamoDB through Airlock', () => {
   });
 
   it('refuses approvals from outside the group, from the requester, and from agent credentials', async () => {
-    const held = h.client({ reason: 'rotate order 9' }).send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'o-9' } } }));
+    const held = h
+      .client({ reason: 'rotate order 9' })
+      .send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'o-9' } } }));
     const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
     const id = String(pending.id);
-    const outsider = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.mallory ?? '', { comment: 'lgtm' });
+    const outsider = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.mallory ?? '', {
+      comment: 'lgtm',
+    });
     assert.equal(outsider.status, 403);
     assert.equal(outsider.body.error, 'not-eligible');
     // An approver identity carrying the agent's own name (inserted behind the admin checks).
@@ -145,14 +154,18 @@ describe('DynamoDB through Airlock', () => {
       createdAt: new Date(),
       revokedAt: undefined,
     });
-    const self = await h.api('POST', `/v1/approvals/${id}/approve`, 'alt_selfselfselfselfselfselfself', { comment: 'me' });
+    const self = await h.api('POST', `/v1/approvals/${id}/approve`, 'alt_selfselfselfselfselfselfself', {
+      comment: 'me',
+    });
     assert.equal(self.status, 403);
     assert.equal(self.body.error, 'self-approval');
     const asAgent = await h.api('POST', `/v1/approvals/${id}/approve`, h.agent.secretAccessKey, {});
     assert.equal(asAgent.status, 401);
     const sigv4 = await fetch(`${h.airlock.apiUrl}/v1/approvals/${id}/approve`, {
       method: 'POST',
-      headers: { authorization: `AWS4-HMAC-SHA256 Credential=${h.agent.accessKeyId}/20260101/us-east-1/dynamodb/aws4_request` },
+      headers: {
+        authorization: `AWS4-HMAC-SHA256 Credential=${h.agent.accessKeyId}/20260101/us-east-1/dynamodb/aws4_request`,
+      },
     });
     assert.equal(sigv4.status, 403);
     await h.api('POST', `/v1/approvals/${id}/deny`, h.approvers.alice ?? '', { comment: 'cleanup' });
@@ -161,15 +174,23 @@ describe('DynamoDB through Airlock', () => {
   });
 
   it('needs two distinct finance approvers for the ledger table', async () => {
-    const held = h.client({ reason: 'month-end close' }).send(new PutItemCommand({ TableName: 'ledger', Item: { id: { S: 'l-1' } } }));
+    const held = h
+      .client({ reason: 'month-end close' })
+      .send(new PutItemCommand({ TableName: 'ledger', Item: { id: { S: 'l-1' } } }));
     const pending = await waitForPending(h, h.approvers.bob ?? '', 'PutItem');
     const id = String(pending.id);
-    const first = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.bob ?? '', { comment: 'ok' });
+    const first = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.bob ?? '', {
+      comment: 'ok',
+    });
     assert.equal(first.body.state, 'pending');
-    const again = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.bob ?? '', { comment: 'ok again' });
+    const again = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.bob ?? '', {
+      comment: 'ok again',
+    });
     assert.equal(again.status, 409);
     assert.equal(await itemIn(h, 'ledger', 'l-1'), undefined);
-    const second = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.carol ?? '', { comment: 'ok' });
+    const second = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.carol ?? '', {
+      comment: 'ok',
+    });
     assert.equal(second.body.state, 'approved');
     await held;
     assert.ok(await itemIn(h, 'ledger', 'l-1'));
@@ -193,7 +214,9 @@ describe('DynamoDB through Airlock', () => {
   });
 
   it('reads PartiQL table names: a SELECT passes, an UPDATE hidden in a batch is held', async () => {
-    const sel = await h.client().send(new ExecuteStatementCommand({ Statement: 'SELECT * FROM "orders" WHERE id = \'o-1\'' }));
+    const sel = await h
+      .client()
+      .send(new ExecuteStatementCommand({ Statement: 'SELECT * FROM "orders" WHERE id = \'o-1\'' }));
     assert.equal(sel.Items?.length, 1);
     const held = h.client({ reason: 'fix totals' }).send(
       new BatchExecuteStatementCommand({
@@ -208,10 +231,85 @@ describe('DynamoDB through Airlock', () => {
     const scopes = (detail.body.approval as { scopes: { action: string; resource: string }[] }).scopes;
     assert.ok(scopes.some((s) => s.action === 'dynamodb:PartiQLUpdate' && s.resource === arn('orders')));
     assert.ok(scopes.some((s) => s.action === 'dynamodb:PartiQLSelect' && s.resource === arn('customers')));
-    await h.api('POST', `/v1/approvals/${String(pending.id)}/deny`, h.approvers.alice ?? '', { comment: 'no' });
+    await h.api('POST', `/v1/approvals/${String(pending.id)}/deny`, h.approvers.alice ?? '', {
+      comment: 'no',
+    });
     await rejects(held, 'AccessDeniedException');
     const row = await itemIn(h, 'orders', 'o-1');
     assert.deepEqual(row?.total, { N: '42' });
+  });
+});
+
+describe('grant lifetime and uses', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ holdWindowSeconds: 1 });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  async function approveNext(opts: { durationSeconds?: number; maxUses?: number }, id: string) {
+    const client = h.client({ reason: 'grant test' });
+    const first = client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: id } } }));
+    const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
+    const r = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, h.approvers.alice ?? '', {
+      comment: 'ok',
+      ...opts,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await first;
+    return client;
+  }
+
+  it('holds again once the grant expires', async () => {
+    const client = await approveNext({ durationSeconds: 1 }, 'exp-1');
+    await client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'exp-2' } } }));
+    await new Promise((r) => setTimeout(r, 1100));
+    await rejects(client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'exp-3' } } })), 'ApprovalPendingException');
+    assert.equal(await itemIn(h, 'orders', 'exp-3'), undefined);
+    const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
+    await h.api('POST', `/v1/approvals/${String(pending.id)}/deny`, h.approvers.alice ?? '', { comment: 'done' });
+  });
+
+  it('holds again once max uses are spent', async () => {
+    const client = await approveNext({ maxUses: 2 }, 'use-1');
+    await client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'use-2' } } }));
+    await rejects(client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'use-3' } } })), 'ApprovalPendingException');
+    assert.equal(await itemIn(h, 'orders', 'use-3'), undefined);
+  });
+
+  it('clamps a requested duration to the policy maximum (1h)', async () => {
+    const client = h.client({ reason: 'long grant' });
+    const held = client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'long-1' } } }));
+    const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
+    const r = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, h.approvers.alice ?? '', {
+      comment: 'ok',
+      durationSeconds: 7 * 86400,
+    });
+    const grant = r.body.grant as { issuedAt: string; expiresAt: string };
+    assert.equal(Date.parse(grant.expiresAt) - Date.parse(grant.issuedAt), 3600 * 1000);
+    await held.catch(() => undefined);
+  });
+});
+
+describe('pending approvals expire', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ holdWindowSeconds: 10, approvalTtlSeconds: 1 });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('answers AccessDenied naming the expired approval, and nothing is written', async () => {
+    const e = await rejects(
+      h.client({ reason: 'expiring' }).send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'ttl-1' } } })),
+      'AccessDeniedException',
+      /expired/,
+    );
+    assert.match(e.message, /apr_/);
+    assert.equal(await itemIn(h, 'orders', 'ttl-1'), undefined);
   });
 });
 

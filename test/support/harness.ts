@@ -16,7 +16,10 @@ import { staticCredentials } from '../../src/upstream/aws-credentials.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
-export const UPSTREAM_CREDS = { accessKeyId: 'AKIAAIRLOCKUPSTREAM1', secretAccessKey: 'airlock-upstream-secret-for-tests-only' };
+export const UPSTREAM_CREDS = {
+  accessKeyId: 'AKIAAIRLOCKUPSTREAM1',
+  secretAccessKey: 'airlock-upstream-secret-for-tests-only',
+};
 export const arn = (table: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`;
 
 export interface Harness {
@@ -27,14 +30,25 @@ export interface Harness {
   readonly agent: { name: string; accessKeyId: string; secretAccessKey: string };
   readonly approvers: Record<string, string>;
   /** SDK client of the test agent, pointed at Airlock. */
-  client(opts?: { reason?: string; creds?: { accessKeyId: string; secretAccessKey: string }; extra?: Partial<DynamoDBClientConfig> }): DynamoDBClient;
+  client(opts?: {
+    reason?: string;
+    creds?: { accessKeyId: string; secretAccessKey: string };
+    extra?: Partial<DynamoDBClientConfig>;
+  }): DynamoDBClient;
   /** SDK client straight at the verifying upstream with Airlock's credentials (to inspect the table). */
   direct: DynamoDBClient;
-  api(method: 'GET' | 'POST', path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  api(
+    method: 'GET' | 'POST',
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { holdWindowSeconds?: number; policy?: string; tables?: string[] } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { holdWindowSeconds?: number; approvalTtlSeconds?: number; policy?: string; tables?: string[] } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
   const upstream = await startVerifyingDynamo(UPSTREAM_CREDS);
   const policyPath = opts.policy ?? resolve('test/fixtures/policies/gateway.cedar');
@@ -48,14 +62,17 @@ policies:
   - ${policyPath}
 holds:
   window_seconds: ${opts.holdWindowSeconds ?? 20}
-  approval_ttl_seconds: 600
+  approval_ttl_seconds: ${opts.approvalTtlSeconds ?? 600}
 resources:
   - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"
     endpoint: ${upstream.url}
 `;
   writeFileSync(join(dir, 'airlock.yaml'), yaml);
   const config = parseConfig(yaml, join(dir, 'airlock.yaml'));
-  const airlock = await startAirlock(config, { credentials: staticCredentials(UPSTREAM_CREDS), log: () => undefined });
+  const airlock = await startAirlock(config, {
+    credentials: staticCredentials(UPSTREAM_CREDS),
+    log: () => undefined,
+  });
   const key = openMasterKey(config);
   const agent = await createAgent(airlock.store, key, 'billing-bot');
   const approvers: Record<string, string> = {};
@@ -128,7 +145,11 @@ resources:
 }
 
 /** Polls the API until a pending approval for `operation` shows up. */
-export async function waitForPending(h: Harness, token: string, operation: string): Promise<Record<string, unknown>> {
+export async function waitForPending(
+  h: Harness,
+  token: string,
+  operation: string,
+): Promise<Record<string, unknown>> {
   for (let i = 0; i < 200; i++) {
     const r = await h.api('GET', '/v1/approvals?status=pending', token);
     const found = (r.body.approvals as Record<string, unknown>[]).find((a) => a.operation === operation);

@@ -12,7 +12,12 @@ const d = (approver: string, verdict: 'approve' | 'deny'): DecisionRecord => ({
   shownAt: undefined,
   decidedAt: new Date(),
 });
-const groups: Record<string, string[]> = { alice: ['dba'], bob: ['dba', 'finance'], carol: ['finance'], eve: [] };
+const groups: Record<string, string[]> = {
+  alice: ['dba'],
+  bob: ['dba', 'finance'],
+  carol: ['finance'],
+  eve: [],
+};
 const of = (n: string) => groups[n] ?? [];
 
 describe('quorum', () => {

@@ -17,7 +17,11 @@ export class AwsError extends Error {
   }
 
   render(requestId: string): { status: number; headers: Record<string, string>; body: string } {
-    const body = JSON.stringify({ __type: `com.amazon.coral.service#${this.code}`, message: this.message, ...this.extra });
+    const body = JSON.stringify({
+      __type: `com.amazon.coral.service#${this.code}`,
+      message: this.message,
+      ...this.extra,
+    });
     return {
       status: this.status,
       headers: {

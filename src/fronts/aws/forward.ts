@@ -74,7 +74,13 @@ export class Forwarder {
         resolve,
       );
       out.on('error', (err) =>
-        reject(new AwsError('ServiceUnavailable', `Airlock could not reach the upstream ${req.service} endpoint: ${err.message}`, 503)),
+        reject(
+          new AwsError(
+            'ServiceUnavailable',
+            `Airlock could not reach the upstream ${req.service} endpoint: ${err.message}`,
+            503,
+          ),
+        ),
       );
       out.end(req.body);
     });
@@ -89,7 +95,12 @@ export class Forwarder {
     const key = `${region}/${service}`;
     let s = this.signers.get(key);
     if (s === undefined) {
-      s = new SignatureV4({ credentials: this.credentials, region, service, sha256: Hash.bind(null, 'sha256') });
+      s = new SignatureV4({
+        credentials: this.credentials,
+        region,
+        service,
+        sha256: Hash.bind(null, 'sha256'),
+      });
       this.signers.set(key, s);
     }
     return s;

@@ -20,10 +20,15 @@ export class RouteTable {
   endpointFor(service: string, region: string, scopes: readonly Scope[]): URL {
     let chosen: URL | undefined;
     for (const s of scopes) {
-      const route = this.compiled.find((c) => (s.resource === '*' ? c.service === service : c.re.test(s.resource)));
+      const route = this.compiled.find((c) =>
+        s.resource === '*' ? c.service === service : c.re.test(s.resource),
+      );
       const url = route?.endpoint ?? new URL(`https://${service}.${region}.amazonaws.com`);
       if (chosen !== undefined && chosen.href !== url.href) {
-        throw new AwsError('ValidationException', 'Airlock cannot send one request to resources behind different endpoints');
+        throw new AwsError(
+          'ValidationException',
+          'Airlock cannot send one request to resources behind different endpoints',
+        );
       }
       chosen = url;
     }

@@ -6,16 +6,16 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { newId } from '../../core/ids.js';
-import type { AccessRequest, ActionOutcome, Scope } from '../../core/types.js';
 import type { Gate, GateResult } from '../../approvals/gate.js';
-import type { Store } from '../../ledger/store.js';
+import { newId } from '../../core/ids.js';
 import type { MasterKey } from '../../core/secrets.js';
+import type { AccessRequest, ActionOutcome, Scope } from '../../core/types.js';
+import type { Store } from '../../ledger/store.js';
 import { AwsError } from './aws-error.js';
 import type { Forwarder } from './forward.js';
 import type { RouteTable } from './routes.js';
-import { headerMap, verifySigV4 } from './sigv4-verify.js';
 import { ExtractionError, extractDynamoDb } from './services/dynamodb.js';
+import { headerMap, verifySigV4 } from './sigv4-verify.js';
 
 /** DynamoDB's own request limit is 16 MB; nothing larger is a valid call. */
 const MAX_BODY = 16 * 1024 * 1024;
@@ -39,7 +39,8 @@ export class AwsFront {
     this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
       this.handle(req, res).catch((err) => {
         deps.log(`aws front: unexpected error: ${(err as Error).stack ?? String(err)}`);
-        if (!res.headersSent) send(res, new AwsError('InternalFailure', 'Airlock internal error', 500), 'req_unknown');
+        if (!res.headersSent)
+          send(res, new AwsError('InternalFailure', 'Airlock internal error', 500), 'req_unknown');
         else res.destroy();
       });
     });
@@ -78,7 +79,11 @@ export class AwsFront {
         { now: receivedAt, skewSeconds: this.deps.clockSkewSeconds },
       );
       if (verified.service !== 'dynamodb') {
-        throw new AwsError('AccessDeniedException', `Airlock does not front the ${verified.service} service`, 400);
+        throw new AwsError(
+          'AccessDeniedException',
+          `Airlock does not front the ${verified.service} service`,
+          400,
+        );
       }
       const extraction = extractDynamoDb(headers.get('x-amz-target'), parseJson(body), {
         region: verified.region,
@@ -153,13 +158,18 @@ export class AwsFront {
             approvalId: gate?.approvalId,
             error,
           })
-          .catch((e) => this.deps.log(`ledger: could not record action ${requestId}: ${(e as Error).message}`));
+          .catch((e) =>
+            this.deps.log(`ledger: could not record action ${requestId}: ${(e as Error).message}`),
+          );
       }
     }
   }
 
   /** Looks up an active agent's secret; reports the agent name for the record. */
-  private async secretFor(accessKeyId: string, setAgent: (name: string) => void): Promise<string | undefined> {
+  private async secretFor(
+    accessKeyId: string,
+    setAgent: (name: string) => void,
+  ): Promise<string | undefined> {
     const agent = await this.deps.store.agentByAccessKey(accessKeyId);
     if (agent === undefined || agent.revokedAt !== undefined) return undefined;
     setAgent(agent.name);
@@ -167,7 +177,13 @@ export class AwsFront {
   }
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-authenticate', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'proxy-authenticate',
+  'upgrade',
+]);
 
 function denyError(gate: Extract<GateResult, { kind: 'deny' }>): AwsError {
   const extra: Record<string, string> = { airlockReasons: gate.reasons.join(',') };
@@ -201,7 +217,8 @@ function readReason(raw: string | undefined): string | undefined {
   }
   reason = reason.trim();
   if (reason === '') return undefined;
-  if (reason.length > MAX_REASON) throw new AwsError('ValidationException', `x-airlock-reason is longer than ${MAX_REASON} characters`);
+  if (reason.length > MAX_REASON)
+    throw new AwsError('ValidationException', `x-airlock-reason is longer than ${MAX_REASON} characters`);
   return reason;
 }
 

@@ -56,16 +56,28 @@ export async function verifySigV4(
   const auth = headers.get('authorization');
   if (auth === undefined) {
     if (/[?&]X-Amz-Signature=/i.test(req.rawUrl)) {
-      throw new AwsError('AccessDeniedException', 'Airlock accepts header-signed SigV4 requests only (presigned URLs are not supported for this service)');
+      throw new AwsError(
+        'AccessDeniedException',
+        'Airlock accepts header-signed SigV4 requests only (presigned URLs are not supported for this service)',
+      );
     }
     throw new AwsError('MissingAuthenticationTokenException', 'Request is missing Authentication Token');
   }
   const m = AUTH_RE.exec(auth);
   if (!m) {
-    throw new AwsError('IncompleteSignatureException', 'Authorization header is not a well-formed AWS4-HMAC-SHA256 signature');
+    throw new AwsError(
+      'IncompleteSignatureException',
+      'Authorization header is not a well-formed AWS4-HMAC-SHA256 signature',
+    );
   }
   const [, accessKeyId, scopeDate, region, service, signedList, signature] = m as unknown as [
-    string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ];
   const signedHeaders = signedList.split(';');
   if (!signedHeaders.includes('host')) {
@@ -74,13 +86,19 @@ export async function verifySigV4(
   if (headers.has('x-amz-security-token')) {
     // Airlock issues long-term keys only; a session token means the caller is using
     // some other credential (e.g. a real AWS STS session) against us.
-    throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    throw new AwsError(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    );
   }
 
   const amzDate = headers.get('x-amz-date');
   const dm = amzDate === undefined ? null : AMZ_DATE_RE.exec(amzDate);
   if (!dm || !signedHeaders.includes('x-amz-date')) {
-    throw new AwsError('IncompleteSignatureException', 'x-amz-date must be present and signed (format YYYYMMDDTHHMMSSZ)');
+    throw new AwsError(
+      'IncompleteSignatureException',
+      'x-amz-date must be present and signed (format YYYYMMDDTHHMMSSZ)',
+    );
   }
   const signingDate = new Date(`${dm[1]}-${dm[2]}-${dm[3]}T${dm[4]}:${dm[5]}:${dm[6]}Z`);
   if (Number.isNaN(signingDate.getTime()) || scopeDate !== amzDate?.slice(0, 8)) {
@@ -96,14 +114,18 @@ export async function verifySigV4(
 
   const secret = await lookupSecret(accessKeyId);
   if (secret === undefined) {
-    throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    throw new AwsError(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    );
   }
 
   // The payload hash is ours: a signed x-amz-content-sha256 must equal the body's hash
   // (smithy would otherwise take the header at its word); without it, the signer hashes the body.
   const clientSignsHash = signedHeaders.includes('x-amz-content-sha256');
   if (clientSignsHash) {
-    const bodyHash = req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
+    const bodyHash =
+      req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
     if (headers.get('x-amz-content-sha256') !== bodyHash) {
       throw new AwsError('InvalidSignatureException', 'x-amz-content-sha256 does not match the request body');
     }
@@ -159,7 +181,10 @@ function constantTimeEqualHex(a: string, b: string): boolean {
 }
 
 function compactDate(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function safeDecode(s: string): string {
