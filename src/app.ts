@@ -12,6 +12,7 @@ import { Forwarder } from './fronts/aws/forward.js';
 import { RouteTable } from './fronts/aws/routes.js';
 import { AwsFront } from './fronts/aws/server.js';
 import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
+import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
@@ -40,6 +41,7 @@ export function actionGroups(action: string): string[] {
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
     defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
+    knownActions: dynamoDbIamActions(),
     actionGroups,
   });
 }

@@ -5,26 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { newId } from '../core/ids.js';
-import type { AccessRequest, Approval, Grant, PolicyDecision, Scope } from '../core/types.js';
+import type { AccessRequest, Approval, Grant, PolicyDecision, PolicyInput, Scope } from '../core/types.js';
 import type { Store } from '../ledger/store.js';
 import type { Waiter } from './waiter.js';
 
-export interface PolicyInputLike {
-  readonly agent: string;
-  readonly scopes: readonly Scope[];
-  readonly context: {
-    readonly reason: string | undefined;
-    readonly time: Date;
-    readonly sourceIp: string;
-    readonly service: string;
-    readonly operation: string;
-    readonly region: string;
-    readonly grantId: string | undefined;
-  };
-}
-
 export interface Evaluator {
-  evaluate(input: PolicyInputLike): PolicyDecision;
+  evaluate(input: PolicyInput): PolicyDecision;
 }
 
 export type DenyKind = 'policy' | 'missing-reason' | 'denied' | 'lapsed' | 'expired' | 'aborted';
@@ -85,6 +71,7 @@ export class Gate {
         reason: req.reason,
         time: now,
         sourceIp: req.sourceIp,
+        front: req.front,
         service: req.service,
         operation: req.operation,
         region: req.region,

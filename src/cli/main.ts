@@ -79,7 +79,10 @@ async function main(argv: string[]): Promise<number> {
     case 'policy check': {
       const cfg = config();
       const engine = await loadPolicy(cfg);
-      out(`ok: ${cfg.policies.length} file(s), ${engine.policyIds.length} policies`);
+      for (const w of engine.warnings) process.stderr.write(`warning: ${w}\n`);
+      out(
+        `ok: ${cfg.policies.length} file(s), ${engine.policyIds.length} policies: ${engine.policyIds.join(', ')}`,
+      );
       return 0;
     }
     case 'agents create':

@@ -58,6 +58,23 @@ export interface HoldTerms {
   readonly requireReason: boolean;
 }
 
+/** What policy sees of a request: pure data, no I/O behind it. */
+export interface PolicyInput {
+  readonly agent: string;
+  readonly scopes: readonly Scope[];
+  readonly context: {
+    readonly reason: string | undefined;
+    readonly time: Date;
+    readonly sourceIp: string;
+    readonly front: AccessRequest['front'];
+    readonly service: string;
+    readonly operation: string;
+    readonly region: string;
+    /** A live grant that covers every scope, if the agent holds one. */
+    readonly grantId: string | undefined;
+  };
+}
+
 /** Outcome of policy for the whole request (all scopes combined). */
 export type PolicyDecision =
   | { readonly effect: 'allow'; readonly reasons: readonly string[] }

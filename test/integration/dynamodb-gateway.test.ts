@@ -214,10 +214,17 @@ describe('DynamoDB through Airlock', () => {
   });
 
   it('reads PartiQL table names: a SELECT passes, an UPDATE hidden in a batch is held', async () => {
-    const sel = await h
-      .client()
-      .send(new ExecuteStatementCommand({ Statement: 'SELECT * FROM "orders" WHERE id = \'o-1\'' }));
-    assert.equal(sel.Items?.length, 1);
+    // dynalite implements no PartiQL, so the allowed SELECT comes back as dynalite's own
+    // UnknownOperationException: proof that the gate let it through to the upstream.
+    const before = h.upstream.received.length;
+    await rejects(
+      h
+        .client()
+        .send(new ExecuteStatementCommand({ Statement: 'SELECT * FROM "orders" WHERE id = \'o-1\'' })),
+      'UnknownOperationException',
+    );
+    assert.equal(h.upstream.received.length, before + 1);
+    assert.equal(h.upstream.received.at(-1)?.target, 'DynamoDB_20120810.ExecuteStatement');
     const held = h.client({ reason: 'fix totals' }).send(
       new BatchExecuteStatementCommand({
         Statements: [
@@ -266,16 +273,24 @@ describe('grant lifetime and uses', () => {
     const client = await approveNext({ durationSeconds: 1 }, 'exp-1');
     await client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'exp-2' } } }));
     await new Promise((r) => setTimeout(r, 1100));
-    await rejects(client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'exp-3' } } })), 'ApprovalPendingException');
+    await rejects(
+      client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'exp-3' } } })),
+      'ApprovalPendingException',
+    );
     assert.equal(await itemIn(h, 'orders', 'exp-3'), undefined);
     const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
-    await h.api('POST', `/v1/approvals/${String(pending.id)}/deny`, h.approvers.alice ?? '', { comment: 'done' });
+    await h.api('POST', `/v1/approvals/${String(pending.id)}/deny`, h.approvers.alice ?? '', {
+      comment: 'done',
+    });
   });
 
   it('holds again once max uses are spent', async () => {
     const client = await approveNext({ maxUses: 2 }, 'use-1');
     await client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'use-2' } } }));
-    await rejects(client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'use-3' } } })), 'ApprovalPendingException');
+    await rejects(
+      client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'use-3' } } })),
+      'ApprovalPendingException',
+    );
     assert.equal(await itemIn(h, 'orders', 'use-3'), undefined);
   });
 
@@ -304,7 +319,9 @@ describe('pending approvals expire', () => {
 
   it('answers AccessDenied naming the expired approval, and nothing is written', async () => {
     const e = await rejects(
-      h.client({ reason: 'expiring' }).send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'ttl-1' } } })),
+      h
+        .client({ reason: 'expiring' })
+        .send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'ttl-1' } } })),
       'AccessDeniedException',
       /expired/,
     );

@@ -1,0 +1,112 @@
+/**
+ * What each state change records in the ledger, shared by every backend so
+ * they write identical entries. Bodies are built field by field: the ledger is
+ * meant to be shown, so secrets (sealed agent secrets, approver token hashes)
+ * must never reach it by spreading a stored record.
+ */
+import type {
+  ActionRecord,
+  Agent,
+  Approval,
+  ApprovalStatus,
+  Approver,
+  DecisionRecord,
+  Grant,
+} from '../core/types.js';
+import type { LedgerKind } from './store.js';
+
+/** An entry before it is chained: the backend assigns seq, prevHash and hash. */
+export interface NewEntry {
+  readonly at: Date;
+  readonly kind: LedgerKind;
+  readonly agent?: string | undefined;
+  readonly approvalId?: string | undefined;
+  readonly grantId?: string | undefined;
+  /** Serialized to JSON by the backend; that exact string is hashed and stored. */
+  readonly body: unknown;
+}
+
+export const agentCreated = (a: Agent): NewEntry => ({
+  at: a.createdAt,
+  kind: 'agent.created',
+  agent: a.name,
+  body: { name: a.name, accessKeyId: a.accessKeyId, createdAt: a.createdAt },
+});
+
+export const agentRevoked = (name: string, at: Date): NewEntry => ({
+  at,
+  kind: 'agent.revoked',
+  agent: name,
+  body: { name, at },
+});
+
+export const approverCreated = (a: Approver): NewEntry => ({
+  at: a.createdAt,
+  kind: 'approver.created',
+  body: { name: a.name, groups: a.groups, createdAt: a.createdAt },
+});
+
+export const approvalRequested = (a: Approval): NewEntry => ({
+  at: a.createdAt,
+  kind: 'approval.requested',
+  agent: a.agent,
+  approvalId: a.id,
+  body: a,
+});
+
+export const approvalShown = (approvalId: string, agent: string, approver: string, at: Date): NewEntry => ({
+  at,
+  kind: 'approval.shown',
+  agent,
+  approvalId,
+  body: { approvalId, approver, at },
+});
+
+export const approvalDecided = (d: DecisionRecord, agent: string): NewEntry => ({
+  at: d.decidedAt,
+  kind: 'approval.decided',
+  agent,
+  approvalId: d.approvalId,
+  body: d,
+});
+
+export const approvalResolved = (
+  approvalId: string,
+  agent: string,
+  status: Exclude<ApprovalStatus, 'pending'>,
+  at: Date,
+  grantId?: string,
+): NewEntry => ({
+  at,
+  kind: 'approval.resolved',
+  agent,
+  approvalId,
+  grantId,
+  body: { approvalId, status, at },
+});
+
+export const grantIssued = (g: Grant): NewEntry => ({
+  at: g.issuedAt,
+  kind: 'grant.issued',
+  agent: g.agent,
+  approvalId: g.approvalId,
+  grantId: g.id,
+  body: g,
+});
+
+export const grantRevoked = (
+  grantId: string,
+  agent: string | undefined,
+  approvalId: string | undefined,
+  by: string,
+  at: Date,
+): NewEntry => ({ at, kind: 'grant.revoked', agent, approvalId, grantId, body: { grantId, by, at } });
+
+export const actionTaken = (a: ActionRecord): NewEntry => ({
+  at: a.at,
+  kind: 'action',
+  agent: a.agent,
+  approvalId: a.approvalId,
+  grantId: a.grantId,
+  body: a,
+});

@@ -1,0 +1,163 @@
+/**
+ * Row shapes as better-sqlite3 returns them, and their mapping to domain types.
+ * SQLite has no dates: integer epoch ms in, `Date` out; NULL becomes undefined.
+ */
+import type { Approval, ApprovalStatus, DecisionRecord, Grant, Scope, Verdict } from '../../core/types.js';
+import type { LedgerEntry, LedgerKind, StoredAgent, StoredApprover } from '../store.js';
+
+export interface AgentRow {
+  name: string;
+  access_key_id: string;
+  sealed_secret: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ApproverRow {
+  name: string;
+  groups: string;
+  token_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ApprovalRow {
+  id: string;
+  agent: string;
+  status: string;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  grant_id: string | null;
+  json: string;
+}
+
+export interface DecisionRow {
+  approval_id: string;
+  approver: string;
+  verdict: string;
+  comment: string;
+  channel: string;
+  shown_at: number | null;
+  decided_at: number;
+}
+
+export interface GrantRow {
+  id: string;
+  approval_id: string;
+  agent: string;
+  issued_at: number;
+  expires_at: number;
+  max_uses: number | null;
+  uses: number;
+  revoked_at: number | null;
+  revoked_by: string | null;
+  json: string;
+}
+
+export interface LedgerRow {
+  seq: number;
+  at: number;
+  kind: string;
+  agent: string | null;
+  approval_id: string | null;
+  grant_id: string | null;
+  body: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/**
+ * JSON for ledger bodies and JSON columns: Dates become ISO strings (via toJSON)
+ * and undefined fields become null, so every field of the record is visible.
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v));
+}
+
+const date = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms));
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+export function toAgent(r: AgentRow): StoredAgent {
+  return {
+    name: r.name,
+    accessKeyId: r.access_key_id,
+    sealedSecret: r.sealed_secret,
+    createdAt: new Date(r.created_at),
+    revokedAt: date(r.revoked_at),
+  };
+}
+
+export function toApprover(r: ApproverRow): StoredApprover {
+  return {
+    name: r.name,
+    groups: JSON.parse(r.groups) as string[],
+    tokenHash: r.token_hash,
+    createdAt: new Date(r.created_at),
+    revokedAt: date(r.revoked_at),
+  };
+}
+
+/** The JSON column holds the approval as first requested; the columns hold what changed since. */
+export function toApproval(r: ApprovalRow): Approval {
+  const j = JSON.parse(r.json) as Omit<Approval, 'reason'> & { reason: string | null };
+  return {
+    id: j.id,
+    requestId: j.requestId,
+    agent: j.agent,
+    service: j.service,
+    operation: j.operation,
+    scopes: j.scopes,
+    reason: opt(j.reason),
+    summary: j.summary,
+    policyReasons: j.policyReasons,
+    terms: j.terms,
+    status: r.status as ApprovalStatus,
+    createdAt: new Date(r.created_at),
+    expiresAt: new Date(r.expires_at),
+    decidedAt: date(r.decided_at),
+    grantId: opt(r.grant_id),
+  };
+}
+
+export function toDecision(r: DecisionRow): DecisionRecord {
+  return {
+    approvalId: r.approval_id,
+    approver: r.approver,
+    verdict: r.verdict as Verdict,
+    comment: r.comment,
+    channel: r.channel,
+    shownAt: date(r.shown_at),
+    decidedAt: new Date(r.decided_at),
+  };
+}
+
+export function toGrant(r: GrantRow): Grant {
+  const j = JSON.parse(r.json) as { scopes: Scope[] };
+  return {
+    id: r.id,
+    approvalId: r.approval_id,
+    agent: r.agent,
+    scopes: j.scopes,
+    issuedAt: new Date(r.issued_at),
+    expiresAt: new Date(r.expires_at),
+    maxUses: opt(r.max_uses),
+    uses: r.uses,
+    revokedAt: date(r.revoked_at),
+    revokedBy: opt(r.revoked_by),
+  };
+}
+
+export function toEntry(r: LedgerRow): LedgerEntry {
+  return {
+    seq: r.seq,
+    at: new Date(r.at),
+    kind: r.kind as LedgerKind,
+    agent: opt(r.agent),
+    approvalId: opt(r.approval_id),
+    grantId: opt(r.grant_id),
+    body: r.body,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}

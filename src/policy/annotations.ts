@@ -1,0 +1,85 @@
+/**
+ * Airlock's hold terms, written as Cedar annotations on a `permit` (docs/POLICY.md):
+ *
+ *   @id("orders-writes")        the policy's name in every decision and record
+ *   @hold("dba")                matching requests wait for a member of group `dba`
+ *   @quorum("2")                ... for two distinct members (default 1)
+ *   @max_grant("15m")           the grant an approval becomes lasts at most this long
+ *   @require_reason("true")     the request must carry x-airlock-reason
+ *
+ * Cedar itself ignores annotations; this file gives them meaning and rejects the
+ * ones it does not know, so a typo (`@quorom`) stops the start instead of
+ * silently dropping a control.
+ */
+
+export const KNOWN_ANNOTATIONS = ['id', 'hold', 'quorum', 'max_grant', 'require_reason'] as const;
+
+const GROUP_RE = /^[a-z][a-z0-9_-]{1,62}$/;
+const DURATION_RE = /^(\d{1,7})(s|m|h|d)?$/;
+const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400 };
+/** The longest grant any policy may allow: 30 days. */
+const MAX_GRANT_CEILING = 30 * 86400;
+
+export interface PolicyTerms {
+  /** Approver group when the policy holds; undefined for a plain permit/forbid. */
+  readonly hold: { readonly group: string; readonly quorum: number } | undefined;
+  readonly maxGrantSeconds: number | undefined;
+  readonly requireReason: boolean;
+}
+
+/** Reads the annotations of one policy; returns the problem text instead of throwing. */
+export function readTerms(
+  effect: 'permit' | 'forbid',
+  annotations: Readonly<Record<string, string>>,
+): { terms: PolicyTerms } | { problem: string } {
+  for (const name of Object.keys(annotations)) {
+    if (!(KNOWN_ANNOTATIONS as readonly string[]).includes(name)) {
+      return {
+        problem: `unknown annotation @${name} (Airlock knows: ${KNOWN_ANNOTATIONS.map((a) => `@${a}`).join(', ')})`,
+      };
+    }
+  }
+  const group = annotations.hold;
+  if (group !== undefined && effect === 'forbid') {
+    return { problem: '@hold belongs on a permit: a forbid always denies' };
+  }
+  if (group !== undefined && !GROUP_RE.test(group)) {
+    return { problem: `@hold("${group}") must name one approver group (lower-case, e.g. "dba")` };
+  }
+  let quorum = 1;
+  if (annotations.quorum !== undefined) {
+    if (group === undefined) return { problem: '@quorum needs @hold("GROUP") on the same policy' };
+    if (!/^[1-9]\d?$/.test(annotations.quorum)) {
+      return { problem: `@quorum("${annotations.quorum}") must be a whole number from 1 to 99` };
+    }
+    quorum = Number(annotations.quorum);
+  }
+  let maxGrantSeconds: number | undefined;
+  if (annotations.max_grant !== undefined) {
+    if (group === undefined) return { problem: '@max_grant needs @hold("GROUP") on the same policy' };
+    const seconds = parseDuration(annotations.max_grant);
+    if (seconds === undefined || seconds < 1 || seconds > MAX_GRANT_CEILING) {
+      return {
+        problem: `@max_grant("${annotations.max_grant}") must be a duration like "900s", "15m", "1h" or "1d" (at most 30d)`,
+      };
+    }
+    maxGrantSeconds = seconds;
+  }
+  let requireReason = false;
+  if (annotations.require_reason !== undefined) {
+    if (annotations.require_reason !== 'true' && annotations.require_reason !== 'false') {
+      return { problem: `@require_reason("${annotations.require_reason}") must be "true" or "false"` };
+    }
+    if (effect === 'forbid') return { problem: '@require_reason belongs on a permit' };
+    requireReason = annotations.require_reason === 'true';
+  }
+  return {
+    terms: { hold: group === undefined ? undefined : { group, quorum }, maxGrantSeconds, requireReason },
+  };
+}
+
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION_RE.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * (UNIT_SECONDS[m[2] ?? 's'] ?? 1);
+}
