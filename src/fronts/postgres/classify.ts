@@ -1,0 +1,379 @@
+/**
+ * SQL text → statement classes and every relation touched, with the real
+ * PostgreSQL parser (libpg-query). The whole parse tree is walked, so a DELETE in
+ * a CTE nested anywhere, a side-effecting function in a WHERE clause, or the inner
+ * statement of EXPLAIN ANALYZE / PREPARE / COPY (query) is found wherever it is.
+ * Unqualified names resolve against every schema of the session's search_path
+ * (one scope per candidate schema, so a policy cannot be dodged by a path trick).
+ * Anything the parser rejects or this file does not know is `postgres:unknown`.
+ * Pure: no I/O; session effects (SET search_path, PREPARE) are returned, not applied.
+ */
+import { loadModule, parseSync } from 'libpg-query';
+import type { Scope } from '../../core/types.js';
+import {
+  databaseResource,
+  functionResource,
+  postgresAction,
+  relationResource,
+  type StatementClass,
+} from './actions.js';
+
+export async function loadParser(): Promise<void> {
+  await loadModule();
+}
+
+export interface ClassifyContext {
+  /** Database resource name from the config (`databases[].name`). */
+  readonly db: string;
+  /** Effective search_path, `$user` already replaced. */
+  readonly searchPath: readonly string[];
+  readonly isSideEffect: (fn: string) => boolean;
+  /** Scopes of statements PREPAREd in this session (for EXECUTE). */
+  readonly prepared: ReadonlyMap<string, readonly Scope[]>;
+}
+
+export type SessionEffect =
+  | { readonly kind: 'search_path'; readonly value: readonly string[] | 'default'; readonly local: boolean }
+  | { readonly kind: 'prepare'; readonly name: string; readonly scopes: readonly Scope[] }
+  | { readonly kind: 'deallocate'; readonly name: string | undefined }
+  | { readonly kind: 'application_name'; readonly value: string | 'default' }
+  | { readonly kind: 'transaction'; readonly op: TxOp };
+
+export type TxOp = 'begin' | 'commit' | 'rollback' | 'rollback_to' | 'savepoint' | 'release' | 'other';
+
+export interface Classification {
+  readonly scopes: readonly Scope[];
+  readonly classes: readonly StatementClass[];
+  readonly effects: readonly SessionEffect[];
+  /** Number of statements (0 for an empty query). */
+  readonly statements: number;
+  /** Parser error message, when the text did not parse. */
+  readonly parseError: string | undefined;
+}
+
+type Node = Record<string, unknown>;
+
+class Collector {
+  readonly scopes = new Map<string, Scope>();
+  readonly classes = new Set<StatementClass>();
+  readonly effects: SessionEffect[] = [];
+  /** CTE names of the current statement: unqualified reads of them are not relations. */
+  cteNames = new Set<string>();
+
+  constructor(readonly ctx: ClassifyContext) {}
+
+  add(cls: StatementClass, resource: string): void {
+    const action = postgresAction(cls);
+    this.classes.add(cls);
+    this.scopes.set(`${action} ${resource}`, { action, resource });
+  }
+
+  addDb(cls: StatementClass): void {
+    this.add(cls, databaseResource(this.ctx.db));
+  }
+
+  relation(cls: StatementClass, rv: Node): void {
+    const relname = str(rv.relname);
+    const schema = str(rv.schemaname);
+    if (relname === undefined) return this.addDb('unknown');
+    for (const s of this.schemasFor(schema, relname, str(rv.relpersistence)))
+      this.add(cls, relationResource(this.ctx.db, s, relname));
+  }
+
+  named(cls: StatementClass, parts: readonly string[]): void {
+    const name = parts[parts.length - 1];
+    if (name === undefined) return this.addDb(cls);
+    const schema = parts.length >= 2 ? parts[parts.length - 2] : undefined;
+    for (const s of this.schemasFor(schema, name, 'p')) this.add(cls, relationResource(this.ctx.db, s, name));
+  }
+
+  private schemasFor(schema: string | undefined, name: string, persistence: string | undefined): string[] {
+    if (schema !== undefined) return [schema];
+    if (persistence === 't') return ['pg_temp'];
+    const path = [...this.ctx.searchPath];
+    // pg_catalog is searched first when the path does not name it; its relations are all pg_*.
+    if (name.startsWith('pg_') && !path.includes('pg_catalog')) path.unshift('pg_catalog');
+    return path.length === 0 ? ['public'] : path;
+  }
+}
+
+export function classify(sql: string, ctx: ClassifyContext): Classification {
+  const c = new Collector(ctx);
+  let stmts: Array<{ stmt?: Node }>;
+  try {
+    stmts = (parseSync(sql) as { stmts?: Array<{ stmt?: Node }> }).stmts ?? [];
+  } catch (err) {
+    // An empty (or comment-only) query string is not an error in PostgreSQL: EmptyQueryResponse.
+    if (sql === '') return result(c, 0, undefined);
+    c.addDb('unknown');
+    return result(c, 1, (err as Error).message);
+  }
+  let count = 0;
+  for (const raw of stmts) {
+    if (raw.stmt === undefined) continue;
+    count++;
+    c.cteNames = new Set();
+    collectCteNames(raw.stmt, c.cteNames);
+    statement(c, raw.stmt);
+  }
+  return result(c, count, undefined);
+}
+
+function result(c: Collector, statements: number, parseError: string | undefined): Classification {
+  return { scopes: [...c.scopes.values()], classes: [...c.classes], effects: c.effects, statements, parseError };
+}
+
+/** Classifies one top-level statement node (`{ SelectStmt: {...} }`). */
+function statement(c: Collector, node: Node): void {
+  const [type, body] = entry(node);
+  if (type === undefined) return c.addDb('unknown');
+  const before = c.scopes.size;
+  switch (type) {
+    case 'SelectStmt':
+    case 'InsertStmt':
+    case 'UpdateStmt':
+    case 'DeleteStmt':
+    case 'MergeStmt':
+      walk(c, node, 'select');
+      if (type === 'SelectStmt' && c.scopes.size === before) c.addDb('select');
+      return;
+    case 'ExplainStmt': {
+      const analyze = list(body.options).some((o) => {
+        const d = (o as Node).DefElem as Node | undefined;
+        return str(d?.defname) === 'analyze' && !isFalse(d?.arg);
+      });
+      if (analyze) statement(c, body.query as Node);
+      else walk(c, body.query, 'explain');
+      if (c.scopes.size === before) c.addDb('explain');
+      return;
+    }
+    case 'CopyStmt': {
+      const external = body.filename !== undefined || body.is_program === true;
+      if (external) c.addDb('copy_program');
+      if (body.relation !== undefined) c.relation(body.is_from === true ? 'copy_from' : 'copy_to', body.relation as Node);
+      if (body.query !== undefined) {
+        statement(c, body.query as Node);
+        c.addDb('copy_to');
+      }
+      walk(c, body.whereClause, 'select');
+      return;
+    }
+    case 'DoStmt':
+      return c.addDb('do');
+    case 'CallStmt': {
+      const fc = (body.funccall as Node | undefined)?.FuncCall as Node | undefined;
+      const parts = names(fc?.funcname);
+      const fn = parts[parts.length - 1];
+      if (fn === undefined) return c.addDb('call');
+      c.add('call', functionResource(c.ctx.db, parts.length > 1 ? (parts[0] as string) : 'public', fn));
+      return walk(c, fc?.args, 'select');
+    }
+    case 'TransactionStmt':
+      c.effects.push({ kind: 'transaction', op: txOp(str(body.kind)) });
+      return c.addDb('transaction');
+    case 'VariableSetStmt':
+      return variableSet(c, body);
+    case 'VariableShowStmt':
+    case 'DiscardStmt':
+    case 'ListenStmt':
+    case 'UnlistenStmt':
+    case 'NotifyStmt':
+    case 'ClosePortalStmt':
+    case 'FetchStmt':
+      return c.addDb('session');
+    case 'DeallocateStmt':
+      c.effects.push({ kind: 'deallocate', name: str(body.name) });
+      return c.addDb('session');
+    case 'PrepareStmt': {
+      const inner = new Collector(c.ctx);
+      collectCteNames(body.query as Node, inner.cteNames);
+      statement(inner, body.query as Node);
+      c.effects.push({ kind: 'prepare', name: str(body.name) ?? '', scopes: [...inner.scopes.values()] });
+      return c.addDb('session');
+    }
+    case 'ExecuteStmt': {
+      const scopes = c.ctx.prepared.get(str(body.name) ?? '');
+      if (scopes === undefined) c.addDb('unknown');
+      else for (const s of scopes) c.scopes.set(`${s.action} ${s.resource}`, s);
+      for (const s of scopes ?? []) c.classes.add(s.action.slice('postgres:'.length) as StatementClass);
+      return walk(c, body.params, 'select');
+    }
+    case 'DeclareCursorStmt':
+      statement(c, body.query as Node);
+      return;
+    case 'TruncateStmt':
+      for (const r of list(body.relations)) c.relation('truncate', (r as Node).RangeVar as Node);
+      return;
+    case 'LockStmt':
+      for (const r of list(body.relations)) c.relation('lock', (r as Node).RangeVar as Node);
+      return;
+    case 'GrantStmt':
+    case 'GrantRoleStmt':
+    case 'AlterDefaultPrivilegesStmt':
+    case 'CreateRoleStmt':
+    case 'AlterRoleStmt':
+    case 'AlterRoleSetStmt':
+    case 'DropRoleStmt':
+    case 'ReassignOwnedStmt':
+    case 'DropOwnedStmt':
+      walk(c, body, 'grant');
+      return c.addDb('grant');
+    case 'DropStmt':
+      if (TABLE_LIKE.has(str(body.removeType) ?? ''))
+        for (const o of list(body.objects)) c.named('ddl', names((o as Node).List ? ((o as Node).List as Node).items : []));
+      return c.addDb('ddl');
+    default:
+      if (DDL.test(type)) {
+        walk(c, body, 'ddl');
+        return c.addDb('ddl');
+      }
+      return c.addDb('unknown');
+  }
+}
+
+const DDL =
+  /^(Create|Alter|Drop|Rename|Comment|Index|Define|Reindex|Vacuum|Cluster|Refresh|Import|SecLabel|CompositeType|Constraints|View|Rule|CheckPoint)/;
+const TABLE_LIKE = new Set([
+  'OBJECT_TABLE',
+  'OBJECT_VIEW',
+  'OBJECT_MATVIEW',
+  'OBJECT_SEQUENCE',
+  'OBJECT_FOREIGN_TABLE',
+  'OBJECT_INDEX',
+]);
+
+function variableSet(c: Collector, body: Node): void {
+  const name = str(body.name)?.toLowerCase();
+  const kind = str(body.kind);
+  const local = body.is_local === true;
+  if (kind === 'VAR_RESET_ALL') {
+    c.effects.push({ kind: 'search_path', value: 'default', local });
+    c.effects.push({ kind: 'application_name', value: 'default' });
+    return c.addDb('session');
+  }
+  if (name === 'role' || name === 'session_authorization') return c.addDb('set_role');
+  if (name === 'search_path') {
+    const value =
+      kind === 'VAR_SET_VALUE'
+        ? list(body.args).map((a) => str(((a as Node).A_Const as Node | undefined)?.sval && (((a as Node).A_Const as Node).sval as Node).sval) ?? '')
+        : 'default';
+    c.effects.push({ kind: 'search_path', value, local });
+  }
+  if (name === 'application_name') {
+    const a = list(body.args)[0] as Node | undefined;
+    const v = str(((a?.A_Const as Node | undefined)?.sval as Node | undefined)?.sval);
+    c.effects.push({ kind: 'application_name', value: kind === 'VAR_SET_VALUE' && v !== undefined ? v : 'default' });
+  }
+  c.addDb('session');
+}
+
+function txOp(kind: string | undefined): TxOp {
+  switch (kind) {
+    case 'TRANS_STMT_BEGIN':
+    case 'TRANS_STMT_START':
+      return 'begin';
+    case 'TRANS_STMT_COMMIT':
+      return 'commit';
+    case 'TRANS_STMT_ROLLBACK':
+      return 'rollback';
+    case 'TRANS_STMT_ROLLBACK_TO':
+      return 'rollback_to';
+    case 'TRANS_STMT_SAVEPOINT':
+      return 'savepoint';
+    case 'TRANS_STMT_RELEASE':
+      return 'release';
+    default:
+      return 'other';
+  }
+}
+
+const DML: Record<string, StatementClass> = {
+  InsertStmt: 'insert',
+  UpdateStmt: 'update',
+  DeleteStmt: 'delete',
+  MergeStmt: 'merge',
+};
+
+/**
+ * Walks any subtree. `mode` is what a plain relation reference means here
+ * (`select` in queries, `ddl` inside DDL, `explain` under a non-ANALYZE EXPLAIN).
+ */
+function walk(c: Collector, value: unknown, mode: StatementClass): void {
+  if (Array.isArray(value)) {
+    for (const v of value) walk(c, v, mode);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, child] of Object.entries(value as Node)) {
+    if (child === null || typeof child !== 'object') continue;
+    const dml = DML[key];
+    const executes = mode !== 'explain';
+    if (dml !== undefined) {
+      const n = child as Node;
+      if (n.relation !== undefined) c.relation(executes ? dml : 'explain', n.relation as Node);
+      for (const [k, v] of Object.entries(n)) if (k !== 'relation') walk(c, v, mode);
+    } else if (key === 'RangeVar') {
+      const rv = child as Node;
+      if (rv.schemaname === undefined && c.cteNames.has(String(rv.relname))) continue;
+      c.relation(mode, rv);
+    } else if (key === 'SelectStmt' && executes) {
+      const s = child as Node;
+      if (s.intoClause !== undefined) c.relation('ddl', ((s.intoClause as Node).rel as Node) ?? {});
+      if (list(s.lockingClause).length > 0) walk(c, s.fromClause, 'lock');
+      walk(c, child, mode);
+    } else if (key === 'FuncCall' && executes) {
+      const parts = names((child as Node).funcname);
+      const fn = parts[parts.length - 1];
+      if (fn !== undefined && c.ctx.isSideEffect(fn))
+        c.add('function', functionResource(c.ctx.db, parts.length > 1 ? (parts[0] as string) : 'pg_catalog', fn));
+      walk(c, child, mode);
+    } else {
+      walk(c, child, mode);
+    }
+  }
+}
+
+function collectCteNames(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectCteNames(v, into);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, child] of Object.entries(value as Node)) {
+    if (key === 'CommonTableExpr') {
+      const name = str((child as Node).ctename);
+      if (name !== undefined) into.add(name);
+    }
+    if (child !== null && typeof child === 'object') collectCteNames(child, into);
+  }
+}
+
+function entry(node: Node): [string | undefined, Node] {
+  const k = Object.keys(node)[0];
+  return [k, (k === undefined ? {} : node[k]) as Node];
+}
+
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** `[{String:{sval:'a'}},{String:{sval:'b'}}]` → ['a','b']. */
+function names(v: unknown): string[] {
+  return list(v)
+    .map((n) => str(((n as Node).String as Node | undefined)?.sval))
+    .filter((s): s is string => s !== undefined);
+}
+
+function isFalse(arg: unknown): boolean {
+  const a = (arg as Node | undefined)?.A_Const as Node | undefined;
+  const b = (arg as Node | undefined)?.Boolean as Node | undefined;
+  if (b !== undefined) return b.boolval !== true;
+  if (a?.boolval !== undefined) return (a.boolval as Node).boolval !== true;
+  const s = str((a?.sval as Node | undefined)?.sval) ?? str(((arg as Node | undefined)?.String as Node | undefined)?.sval);
+  return s !== undefined && ['false', 'off', '0', 'no'].includes(s.toLowerCase());
+}
+
