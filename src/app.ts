@@ -7,6 +7,7 @@ import { Decider } from './approvals/decide.js';
 import { type Evaluator, Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
 import type { AirlockConfig } from './config/config.js';
+import type { DatabaseConfig } from './config/databases.js';
 import { MasterKey } from './core/secrets.js';
 import { Forwarder } from './fronts/aws/forward.js';
 import { RouteTable } from './fronts/aws/routes.js';
@@ -15,6 +16,9 @@ import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
 import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
+import { postgresActionGroups, postgresActions } from './fronts/postgres/actions.js';
+import { postgresDatabase } from './fronts/postgres/database.js';
+import { PostgresFront } from './fronts/postgres/server.js';
 import { PolicyEngine } from './policy/engine.js';
 import { type CredentialSource, defaultCredentialChain } from './upstream/aws-credentials.js';
 
@@ -22,6 +26,8 @@ export interface RunningAirlock {
   readonly awsUrl: string;
   readonly apiUrl: string;
   readonly store: Store;
+  /** Postgres front listeners by database name. */
+  readonly databases: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
   close(): Promise<void>;
 }
 
@@ -34,6 +40,7 @@ export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
 }
 
 export function actionGroups(action: string): string[] {
+  if (action.startsWith('postgres:')) return postgresActionGroups(action);
   const cls = dynamoDbActionClass(action);
   return cls === 'unknown' ? [] : [`dynamodb:${cls}`];
 }
@@ -41,7 +48,7 @@ export function actionGroups(action: string): string[] {
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
     defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
-    knownActions: dynamoDbIamActions(),
+    knownActions: [...dynamoDbIamActions(), ...postgresActions()],
     actionGroups,
   });
 }
@@ -71,6 +78,15 @@ export async function startAirlock(
     log,
   });
   const api = new ApiServer({ store, decider: new Decider(store, waiter), log });
+  const pgFronts = config.databases.map(
+    (db) => new PostgresFront({ store, masterKey: key, gate, db: postgresDatabase(config, db, opts.credentials), log }),
+  );
+  const databases: Record<string, { host: string; port: number }> = {};
+  for (const [i, front] of pgFronts.entries()) {
+    const db = config.databases[i] as DatabaseConfig;
+    const addr = await front.listen(db.listen.host, db.listen.port);
+    databases[db.name] = { host: addr.address, port: addr.port };
+  }
   const awsAddr = await aws.listen(config.listen.aws.host, config.listen.aws.port);
   const apiAddr = await api.listen(config.listen.api.host, config.listen.api.port);
   // Pending approvals past their TTL become 'expired' and wake their waiters.
@@ -87,9 +103,10 @@ export async function startAirlock(
     awsUrl: `http://${awsAddr.address}:${awsAddr.port}`,
     apiUrl: `http://${apiAddr.address}:${apiAddr.port}`,
     store,
+    databases,
     async close() {
       clearInterval(expiry);
-      await Promise.all([aws.close(), api.close()]);
+      await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close())]);
       forwarder.close();
       await store.close();
     },

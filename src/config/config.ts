@@ -1,3 +1,5 @@
+import type { DatabaseConfig } from './databases.js';
+
 /** The validated configuration every other layer reads. Paths are absolute. */
 export interface UpstreamRoute {
   /** ARN glob (`*` matches any run of characters), e.g. `arn:aws:dynamodb:*:*:table/*`. */
@@ -25,6 +27,8 @@ export interface AirlockConfig {
     readonly defaultMaxGrantSeconds: number;
   };
   readonly resources: readonly UpstreamRoute[];
+  /** PostgreSQL databases served by the Postgres front (docs/POSTGRES.md). */
+  readonly databases: readonly DatabaseConfig[];
 }
 
 export interface HostPort {

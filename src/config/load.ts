@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import type { AirlockConfig, HostPort, UpstreamRoute } from './config.js';
+import { readDatabases } from './databases.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const TOP_KEYS = ['data_dir', 'listen', 'aws', 'policies', 'holds', 'resources'] as const;
+const TOP_KEYS = ['data_dir', 'listen', 'aws', 'policies', 'holds', 'resources', 'databases'] as const;
 
 export function loadConfig(path: string): AirlockConfig {
   let text: string;
@@ -111,6 +112,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
       defaultMaxGrantSeconds: r.int(holds, 'default_max_grant_seconds', 3600, 60, 30 * 86400),
     },
     resources,
+    databases: readDatabases(r, root.get('databases', true) as Node | undefined, base, at),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
@@ -126,7 +128,7 @@ function isHttpUrl(s: string): boolean {
 }
 
 /** Typed reads that report a positioned problem instead of throwing, so all problems surface at once. */
-class Reader {
+export class Reader {
   constructor(
     private readonly root: YAMLMap,
     private readonly at: (node: Node | null | undefined, msg: string) => void,

@@ -23,8 +23,8 @@ const GROUPS = {
   call: 'admin',
   copy_program: 'admin',
   unknown: 'admin',
-  session: 'session',
-  transaction: 'session',
+  session: 'control',
+  transaction: 'control',
 } as const;
 
 export type StatementClass = keyof typeof GROUPS;
