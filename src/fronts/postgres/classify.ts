@@ -27,6 +27,10 @@ export interface ClassifyContext {
   readonly db: string;
   /** Effective search_path, `$user` already replaced. */
   readonly searchPath: readonly string[];
+  /** The upstream user name, for `$user` in a search_path set by the statement itself. */
+  readonly user: string;
+  /** What RESET search_path goes back to (expanded). */
+  readonly defaultSearchPath: readonly string[];
   readonly isSideEffect: (fn: string) => boolean;
   /** Scopes of statements PREPAREd in this session (for EXECUTE). */
   readonly prepared: ReadonlyMap<string, readonly Scope[]>;
@@ -59,8 +63,12 @@ class Collector {
   readonly effects: SessionEffect[] = [];
   /** CTE names of the current statement: unqualified reads of them are not relations. */
   cteNames = new Set<string>();
+  /** The path for the next statement: a SET search_path earlier in the same query string widens it. */
+  path: string[];
 
-  constructor(readonly ctx: ClassifyContext) {}
+  constructor(readonly ctx: ClassifyContext) {
+    this.path = [...ctx.searchPath];
+  }
 
   add(cls: StatementClass, resource: string): void {
     const action = postgresAction(cls);
@@ -90,7 +98,7 @@ class Collector {
   private schemasFor(schema: string | undefined, name: string, persistence: string | undefined): string[] {
     if (schema !== undefined) return [schema];
     if (persistence === 't') return ['pg_temp'];
-    const path = [...this.ctx.searchPath];
+    const path = [...this.path];
     // pg_catalog is searched first when the path does not name it; its relations are all pg_*.
     if (name.startsWith('pg_') && !path.includes('pg_catalog')) path.unshift('pg_catalog');
     return path.length === 0 ? ['public'] : path;
@@ -248,6 +256,7 @@ function variableSet(c: Collector, body: Node): void {
   const local = body.is_local === true;
   if (kind === 'VAR_RESET_ALL') {
     c.effects.push({ kind: 'search_path', value: 'default', local });
+    c.path = [...new Set([...c.path, ...c.ctx.defaultSearchPath])];
     c.effects.push({ kind: 'application_name', value: 'default' });
     return c.addDb('session');
   }
@@ -258,6 +267,9 @@ function variableSet(c: Collector, body: Node): void {
         ? list(body.args).map((a) => str(((a as Node).A_Const as Node | undefined)?.sval && (((a as Node).A_Const as Node).sval as Node).sval) ?? '')
         : 'default';
     c.effects.push({ kind: 'search_path', value, local });
+    // Later statements of this query string may resolve against either path.
+    const next = value === 'default' ? c.ctx.defaultSearchPath : value.map((v) => (v === '$user' ? c.ctx.user : v));
+    c.path = [...new Set([...c.path, ...next])];
   }
   if (name === 'application_name') {
     const a = list(body.args)[0] as Node | undefined;

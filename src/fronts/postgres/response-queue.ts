@@ -23,6 +23,8 @@ export interface Completion {
   readonly tags: string[];
   sqlstate: string | undefined;
   error: string | undefined;
+  /** Transaction status in the ReadyForQuery that completed a simple query or Sync. */
+  status?: TxStatus;
 }
 
 export interface UpstreamEntry {
@@ -126,6 +128,7 @@ export class ResponseQueue {
       }
       if (done !== undefined && done.kind !== 'synthetic') {
         if (done.clearsFailed === true) this.failedTx = false;
+        done.completion.status = status;
         done.onDone?.(done.completion);
       }
       if (status === 'I') this.failedTx = false;

@@ -313,8 +313,17 @@ export class PgSession {
     }
     const g = await this.gate(sql, c);
     if (g.result.kind === 'deny') return this.deny(g, 'simple');
-    this.applyEffects(c);
-    this.forward(this.queryBytes(sql), { kind: 'simple', terminals: Terminals.query, onDone: this.recorder(g, undefined) });
+    const confirm = this.applyEffects(c);
+    const record = this.recorder(g, undefined);
+    this.forward(this.queryBytes(sql), {
+      kind: 'simple',
+      terminals: Terminals.query,
+      onDone: (d) => {
+        record(d);
+        // Autocommitted without error: the upstream's search_path is now exactly the new one.
+        if (confirm !== undefined && d.sqlstate === undefined && d.status === 'I' && c.statements === 1) confirm();
+      },
+    });
   }
 
   private async onParse(f: Frame): Promise<void> {
@@ -363,6 +372,8 @@ export class PgSession {
       c = classify(sql, {
         db: this.deps.db.name,
         searchPath: this.searchPath,
+        user: this.deps.db.upstream.user,
+        defaultSearchPath: this.expand(this.deps.db.defaultSearchPath),
         isSideEffect: this.deps.db.isSideEffect,
         prepared: this.sqlPrepared,
       });
@@ -385,13 +396,23 @@ export class PgSession {
     }
   }
 
-  /** Session state the upstream will have once this statement runs (tracked optimistically). */
-  private applyEffects(c: Classification): void {
+  /**
+   * Session state the upstream will have once this statement runs. A new search_path
+   * is merged with the old one (every schema of both is a candidate) until the upstream
+   * confirms it took effect outside any transaction: a SET that fails or is rolled back
+   * must not leave Airlock resolving names differently from PostgreSQL. Returns that
+   * confirmation step, if any.
+   */
+  private applyEffects(c: Classification): (() => void) | undefined {
+    let confirm: (() => void) | undefined;
     for (const e of c.effects) {
       if (e.kind === 'search_path') {
         const next = e.value === 'default' ? this.expand(this.deps.db.defaultSearchPath) : this.expand(e.value);
-        // SET LOCAL reverts at transaction end, which is not tracked: keep both paths' schemas.
-        this.searchPath = e.local ? [...new Set([...this.searchPath, ...next])] : next;
+        this.searchPath = [...new Set([...this.searchPath, ...next])];
+        if (!e.local)
+          confirm = () => {
+            this.searchPath = next;
+          };
       } else if (e.kind === 'prepare') this.sqlPrepared.set(e.name, e.scopes);
       else if (e.kind === 'deallocate') {
         if (e.name === undefined) this.sqlPrepared.clear();
@@ -399,6 +420,7 @@ export class PgSession {
       } else if (e.kind === 'application_name')
         this.appReason = e.value === 'default' ? applicationNameReason(this.startup?.forward.get('application_name')) : applicationNameReason(e.value);
     }
+    return confirm;
   }
 
   private deny(g: GatedStatement, mode: 'simple' | 'extended', params?: string[]): Promise<void> {
