@@ -169,7 +169,7 @@ function statement(c: Collector, node: Node): void {
     case 'DoStmt':
       return c.addDb('do');
     case 'CallStmt': {
-      const fc = (body.funccall as Node | undefined)?.FuncCall as Node | undefined;
+      const fc = body.funccall as Node | undefined;
       const parts = names(fc?.funcname);
       const fn = parts[parts.length - 1];
       if (fn === undefined) return c.addDb('call');
@@ -324,7 +324,8 @@ function walk(c: Collector, value: unknown, mode: StatementClass): void {
       const n = child as Node;
       if (n.relation !== undefined) c.relation(executes ? dml : 'explain', n.relation as Node);
       for (const [k, v] of Object.entries(n)) if (k !== 'relation') walk(c, v, mode);
-    } else if (key === 'RangeVar') {
+    } else if (key === 'RangeVar' || typeof (child as Node).relname === 'string') {
+      // Fields typed RangeVar (CreateStmt.relation, ViewStmt.view, ...) come unwrapped.
       const rv = child as Node;
       if (rv.schemaname === undefined && c.cteNames.has(String(rv.relname))) continue;
       c.relation(mode, rv);
@@ -332,7 +333,7 @@ function walk(c: Collector, value: unknown, mode: StatementClass): void {
       const s = child as Node;
       if (s.intoClause !== undefined) c.relation('ddl', ((s.intoClause as Node).rel as Node) ?? {});
       if (list(s.lockingClause).length > 0) walk(c, s.fromClause, 'lock');
-      walk(c, child, mode);
+      for (const [k, v] of Object.entries(s)) if (k !== 'intoClause') walk(c, v, mode);
     } else if (key === 'FuncCall' && executes) {
       const parts = names((child as Node).funcname);
       const fn = parts[parts.length - 1];
