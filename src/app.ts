@@ -14,11 +14,11 @@ import { RouteTable } from './fronts/aws/routes.js';
 import { AwsFront } from './fronts/aws/server.js';
 import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
 import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
-import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
-import type { Store } from './ledger/store.js';
 import { postgresActionGroups, postgresActions } from './fronts/postgres/actions.js';
 import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
+import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
+import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
 import { type CredentialSource, defaultCredentialChain } from './upstream/aws-credentials.js';
 
@@ -79,7 +79,14 @@ export async function startAirlock(
   });
   const api = new ApiServer({ store, decider: new Decider(store, waiter), log });
   const pgFronts = config.databases.map(
-    (db) => new PostgresFront({ store, masterKey: key, gate, db: postgresDatabase(config, db, opts.credentials), log }),
+    (db) =>
+      new PostgresFront({
+        store,
+        masterKey: key,
+        gate,
+        db: postgresDatabase(config, db, opts.credentials),
+        log,
+      }),
   );
   const databases: Record<string, { host: string; port: number }> = {};
   for (const [i, front] of pgFronts.entries()) {

@@ -13,7 +13,12 @@ export interface DatabaseConfig {
   /** Resource name used in policy ids: arn:airlock:postgres:NAME:... */
   readonly name: string;
   readonly listen: HostPort;
-  readonly upstream: { readonly host: string; readonly port: number; readonly database: string; readonly user: string };
+  readonly upstream: {
+    readonly host: string;
+    readonly port: number;
+    readonly database: string;
+    readonly user: string;
+  };
   readonly auth: PgPasswordSource;
   readonly tls: { readonly mode: 'disable' | 'require' | 'verify-full'; readonly caFile: string | undefined };
   readonly clientTls: { readonly certFile: string; readonly keyFile: string } | undefined;
@@ -23,7 +28,17 @@ export interface DatabaseConfig {
   readonly recordParams: 'full' | 'redacted' | 'none';
 }
 
-const KEYS = ['name', 'listen', 'upstream', 'auth', 'tls', 'client_tls', 'search_path', 'side_effect_functions', 'record_params'];
+const KEYS = [
+  'name',
+  'listen',
+  'upstream',
+  'auth',
+  'tls',
+  'client_tls',
+  'search_path',
+  'side_effect_functions',
+  'record_params',
+];
 const NAME_RE = /^[a-z][a-z0-9_-]{0,62}$/;
 
 export function readDatabases(
@@ -66,26 +81,36 @@ export function readDatabases(
     if (tlsMap) r.onlyKeys(tlsMap, ['mode', 'ca_file'], 'databases[].tls.');
     const mode = r.str(tlsMap, 'mode', 'verify-full');
     if (mode !== 'disable' && mode !== 'require' && mode !== 'verify-full')
-      at((tlsMap?.get('mode', true) as Node | undefined) ?? item, 'tls.mode must be disable, require or verify-full');
+      at(
+        (tlsMap?.get('mode', true) as Node | undefined) ?? item,
+        'tls.mode must be disable, require or verify-full',
+      );
     const ca = r.str(tlsMap, 'ca_file', '');
     const client = r.map(item, 'client_tls');
     if (client) r.onlyKeys(client, ['cert_file', 'key_file', 'required'], 'databases[].client_tls.');
     const cert = r.str(client, 'cert_file', '');
     const key = r.str(client, 'key_file', '');
-    if ((cert === '') !== (key === '')) at(client ?? item, 'client_tls needs both cert_file and key_file (or neither: self-signed)');
+    if ((cert === '') !== (key === ''))
+      at(client ?? item, 'client_tls needs both cert_file and key_file (or neither: self-signed)');
     const required = client?.get('required', true) as Node | undefined;
     if (required !== undefined && !(isScalar(required) && typeof required.value === 'boolean'))
       at(required, 'client_tls.required must be true or false');
     const recordParams = r.str(item, 'record_params', 'full');
     if (recordParams !== 'full' && recordParams !== 'redacted' && recordParams !== 'none')
-      at((item.get('record_params', true) as Node | undefined) ?? item, 'record_params must be full, redacted or none');
+      at(
+        (item.get('record_params', true) as Node | undefined) ?? item,
+        'record_params must be full, redacted or none',
+      );
     out.push({
       name,
       listen: r.hostPort(item, 'listen', '127.0.0.1:6432'),
       upstream,
       auth: readAuth(r, r.map(item, 'auth'), item, base, at),
       tls: { mode: mode as DatabaseConfig['tls']['mode'], caFile: ca === '' ? undefined : resolve(base, ca) },
-      clientTls: cert === '' || key === '' ? undefined : { certFile: resolve(base, cert), keyFile: resolve(base, key) },
+      clientTls:
+        cert === '' || key === ''
+          ? undefined
+          : { certFile: resolve(base, cert), keyFile: resolve(base, key) },
       clientTlsRequired: isScalar(required) && required.value === true,
       searchPath: strings(item, 'search_path', ['$user', 'public'], at),
       sideEffectFunctions: strings(item, 'side_effect_functions', [], at),
@@ -109,11 +134,13 @@ function readAuth(
   }
   r.onlyKeys(auth, ['password_env', 'password_file', 'rds_iam'], 'databases[].auth.');
   if (auth.has('password_env')) return { kind: 'env', name: r.str(auth, 'password_env', '') };
-  if (auth.has('password_file')) return { kind: 'file', path: resolve(base, r.str(auth, 'password_file', '')) };
+  if (auth.has('password_file'))
+    return { kind: 'file', path: resolve(base, r.str(auth, 'password_file', '')) };
   const iam = r.map(auth, 'rds_iam');
   if (iam) r.onlyKeys(iam, ['region'], 'databases[].auth.rds_iam.');
   const region = r.str(iam, 'region', '');
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) at(iam ?? auth, 'auth.rds_iam.region must be an AWS region such as us-east-1');
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    at(iam ?? auth, 'auth.rds_iam.region must be an AWS region such as us-east-1');
   return { kind: 'rds_iam', region };
 }
 

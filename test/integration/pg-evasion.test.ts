@@ -13,31 +13,33 @@ const SNAPSHOT = "SELECT string_agg(id || ':' || status, ',' ORDER BY id) AS s F
 
 /** Runs `run` and makes sure it ends refused: denied by policy at once, or held and then denied. */
 async function refused(h: PgHarness, run: () => Promise<unknown>): Promise<'denied' | 'held'> {
-  let settled: { ok: boolean; err?: Error & { code?: string } } | undefined;
+  const state: { settled?: { ok: boolean; err?: Error & { code?: string } } } = {};
+  // Read through a function: TypeScript would otherwise keep the loop's narrowing.
+  const settled = () => state.settled;
   const p = run().then(
     () => {
-      settled = { ok: true };
+      state.settled = { ok: true };
     },
     (err: Error & { code?: string }) => {
-      settled = { ok: false, err };
+      state.settled = { ok: false, err };
     },
   );
   for (let i = 0; i < 400; i++) {
-    if (settled !== undefined) break;
+    if (state.settled !== undefined) break;
     const r = await h.api('GET', '/v1/approvals?status=pending', h.approvers.alice ?? '');
     const pending = (r.body.approvals as Array<Record<string, unknown>>)[0];
     if (pending !== undefined) {
       await decide(h, String(pending.id), 'deny', 'evasion corpus');
       await p;
-      assert.equal(settled?.ok, false, 'a denied statement must fail');
-      assert.equal(settled?.err?.code, '42501');
+      assert.equal(settled()?.ok, false, 'a denied statement must fail');
+      assert.equal(settled()?.err?.code, '42501');
       return 'held';
     }
     await new Promise((res) => setTimeout(res, 20));
   }
   await p;
-  assert.equal(settled?.ok, false, 'the statement ran without approval');
-  assert.equal(settled?.err?.code, '42501', settled?.err?.message);
+  assert.equal(settled()?.ok, false, 'the statement ran without approval');
+  assert.equal(settled()?.err?.code, '42501', settled()?.err?.message ?? '');
   return 'denied';
 }
 
@@ -67,17 +69,29 @@ describe('postgres evasion corpus', () => {
     ['quoted identifier', `UPDATE "orders" SET status = 'x'`],
     ['schema-qualified quoted', `UPDATE "public"."orders" SET status = 'x'`],
     ['unicode-escaped identifier', `UPDATE U&"ord\\0065rs" SET status = 'x'`],
-    ['CTE write under SELECT', "WITH w AS (UPDATE orders SET status = 'x' RETURNING 1) SELECT count(*) FROM w"],
-    ['CTE delete nested in a subquery', 'SELECT * FROM (WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d) s'],
-    ['CTE write feeding an allowed insert', "INSERT INTO scratch.notes (body) SELECT 'x' FROM (WITH d AS (DELETE FROM orders RETURNING 1) SELECT * FROM d) s"],
+    [
+      'CTE write under SELECT',
+      "WITH w AS (UPDATE orders SET status = 'x' RETURNING 1) SELECT count(*) FROM w",
+    ],
+    [
+      'CTE delete nested in a subquery',
+      'SELECT * FROM (WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d) s',
+    ],
+    [
+      'CTE write feeding an allowed insert',
+      "INSERT INTO scratch.notes (body) SELECT 'x' FROM (WITH d AS (DELETE FROM orders RETURNING 1) SELECT * FROM d) s",
+    ],
     ['multi-statement, write second', "SELECT 1; UPDATE orders SET status = 'x'"],
     ['dollar-quoted semicolon', "SELECT $$;$$; UPDATE orders SET status = 'x'"],
     ['transaction wrapped', "BEGIN; UPDATE orders SET status = 'x'; COMMIT"],
     ['EXPLAIN ANALYZE executes', "EXPLAIN ANALYZE UPDATE orders SET status = 'x'"],
-    ['EXPLAIN (ANALYZE) option list', "EXPLAIN (ANALYZE, COSTS OFF) DELETE FROM orders"],
+    ['EXPLAIN (ANALYZE) option list', 'EXPLAIN (ANALYZE, COSTS OFF) DELETE FROM orders'],
     ['SELECT ... FOR UPDATE', 'SELECT * FROM orders FOR UPDATE'],
     ['SELECT INTO creates a table', 'SELECT * INTO public.stolen FROM orders'],
-    ['MERGE', "MERGE INTO orders o USING (SELECT 1 AS id) s ON o.id = s.id WHEN MATCHED THEN UPDATE SET status = 'x'"],
+    [
+      'MERGE',
+      "MERGE INTO orders o USING (SELECT 1 AS id) s ON o.id = s.id WHEN MATCHED THEN UPDATE SET status = 'x'",
+    ],
     ['DO block', "DO $$ BEGIN UPDATE orders SET status = 'x'; END $$"],
     ['CALL a procedure', 'CALL bump()'],
     ['side-effect function', 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE false'],
@@ -95,7 +109,10 @@ describe('postgres evasion corpus', () => {
     ['GRANT', 'GRANT ALL ON orders TO PUBLIC'],
     ['ALTER TABLE', 'ALTER TABLE orders ADD COLUMN pwned int'],
     ['LOCK TABLE', 'LOCK TABLE orders IN ACCESS EXCLUSIVE MODE'],
-    ['search_path switched in the same query', "SET search_path = scratch; RESET search_path; UPDATE orders SET status = 'x'"],
+    [
+      'search_path switched in the same query',
+      "SET search_path = scratch; RESET search_path; UPDATE orders SET status = 'x'",
+    ],
   ];
 
   for (const [name, sql] of corpus) {
@@ -128,7 +145,10 @@ describe('postgres evasion corpus', () => {
   it('allows what the policy allows: search_path to scratch writes scratch.orders only', async () => {
     await c.query('SET search_path = scratch');
     await c.query("INSERT INTO orders VALUES (1, 'scratch-row')");
-    assert.equal((await h.direct.query('SELECT status FROM scratch.orders WHERE id = 1')).rows[0].status, 'scratch-row');
+    assert.equal(
+      (await h.direct.query('SELECT status FROM scratch.orders WHERE id = 1')).rows[0].status,
+      'scratch-row',
+    );
     assert.equal((await h.direct.query(SNAPSHOT)).rows[0].s, before0);
     await c.query('RESET search_path');
   });

@@ -46,7 +46,9 @@ describe('postgres holds', () => {
   });
 
   it('holds an UPDATE until approved, then runs it; the record links approval, grant and statement', async () => {
-    const update = c.query("/* airlock:reason=INC-7 fix order 1 */ UPDATE orders SET status = 'fixed' WHERE id = 1");
+    const update = c.query(
+      "/* airlock:reason=INC-7 fix order 1 */ UPDATE orders SET status = 'fixed' WHERE id = 1",
+    );
     const pending = await pendingFor(h, "SET status = 'fixed'");
     assert.equal(await statusOf(h, 1), 'new', 'nothing reached the upstream while held');
     assert.equal(pending.reason, 'INC-7 fix order 1');
@@ -104,11 +106,14 @@ describe('postgres holds', () => {
 
   it('lapsed: an error naming the approval id; the statement never ran', async () => {
     const t0 = Date.now();
-    await assert.rejects(c.query("UPDATE orders SET status = 'lapsed' WHERE id = 3"), (e: Error & { code?: string }) => {
-      assert.equal(e.code, '57014');
-      assert.match(e.message, /held for approval apr_/);
-      return true;
-    });
+    await assert.rejects(
+      c.query("UPDATE orders SET status = 'lapsed' WHERE id = 3"),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, '57014');
+        assert.match(e.message, /held for approval apr_/);
+        return true;
+      },
+    );
     assert.ok(Date.now() - t0 >= 4000);
     assert.equal(await statusOf(h, 3), 'paid');
     const p = await pendingFor(h, "'lapsed'");
@@ -142,7 +147,9 @@ describe('postgres holds', () => {
     await c.query('ROLLBACK TO SAVEPOINT sp');
     await c.query("INSERT INTO scratch.notes (body) VALUES ('after-sp')");
     await c.query('COMMIT');
-    const n = await h.direct.query("SELECT body FROM scratch.notes WHERE body IN ('before-sp','after-sp') ORDER BY body");
+    const n = await h.direct.query(
+      "SELECT body FROM scratch.notes WHERE body IN ('before-sp','after-sp') ORDER BY body",
+    );
     assert.deepEqual(
       n.rows.map((r) => r.body),
       ['after-sp', 'before-sp'],
@@ -181,7 +188,10 @@ describe('postgres holds', () => {
     // Recorded with parameters.
     await new Promise((res) => setTimeout(res, 50));
     const rec = await auditRecord(h.airlock.store, String(pending.id));
-    const detail = (rec?.actions[0] as Record<string, unknown>).postgres as Record<string, unknown>;
+    const detail = (rec?.actions[0] as Record<string, unknown> | undefined)?.postgres as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(detail.params, ['p1', '3']);
   });
 

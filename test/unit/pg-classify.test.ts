@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Scope } from '../../src/core/types.js';
 import { type ClassifyContext, classify, loadParser } from '../../src/fronts/postgres/classify.js';
-import { DEFAULT_SIDE_EFFECT_FUNCTIONS, functionMatcher } from '../../src/fronts/postgres/side-effect-functions.js';
+import {
+  DEFAULT_SIDE_EFFECT_FUNCTIONS,
+  functionMatcher,
+} from '../../src/fronts/postgres/side-effect-functions.js';
 
 const ctx = (over: Partial<ClassifyContext> = {}): ClassifyContext => ({
   db: 'prod',
@@ -29,28 +32,52 @@ describe('statement classification', () => {
   const table: Array<[string, string[]]> = [
     ['SELECT * FROM orders WHERE id = $1', [`postgres:select ${t('public', 'orders')}`]],
     ['select 1', [`postgres:select ${DB}`]],
-    ["INSERT INTO a.b SELECT * FROM c", [`postgres:insert ${t('a', 'b')}`, `postgres:select ${t('public', 'c')}`]],
-    ["UPDATE orders SET x = 1 FROM refs WHERE refs.id = orders.id", [`postgres:select ${t('public', 'refs')}`, `postgres:update ${t('public', 'orders')}`]],
+    [
+      'INSERT INTO a.b SELECT * FROM c',
+      [`postgres:insert ${t('a', 'b')}`, `postgres:select ${t('public', 'c')}`],
+    ],
+    [
+      'UPDATE orders SET x = 1 FROM refs WHERE refs.id = orders.id',
+      [`postgres:select ${t('public', 'refs')}`, `postgres:update ${t('public', 'orders')}`],
+    ],
     ['DELETE FROM "Order Items"', [`postgres:delete ${t('public', 'Order Items')}`]],
     ['DELETE FROM "a/b"', [`postgres:delete ${t('public', 'a%2Fb')}`]],
     ['WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d', [`postgres:delete ${t('public', 't')}`]],
     ['TRUNCATE a, b.c', [`postgres:truncate ${t('public', 'a')}`, `postgres:truncate ${t('b', 'c')}`]],
-    ['SELECT * FROM t FOR UPDATE', [`postgres:lock ${t('public', 't')}`, `postgres:select ${t('public', 't')}`]],
+    [
+      'SELECT * FROM t FOR UPDATE',
+      [`postgres:lock ${t('public', 't')}`, `postgres:select ${t('public', 't')}`],
+    ],
     ['EXPLAIN UPDATE t SET a = 1', [`postgres:explain ${t('public', 't')}`]],
     ['EXPLAIN (ANALYZE false) UPDATE t SET a = 1', [`postgres:explain ${t('public', 't')}`]],
     ['EXPLAIN ANALYZE UPDATE t SET a = 1', [`postgres:update ${t('public', 't')}`]],
     ['COPY t FROM STDIN', [`postgres:copy_from ${t('public', 't')}`]],
     ['COPY t TO STDOUT', [`postgres:copy_to ${t('public', 't')}`]],
     ["COPY t FROM '/etc/passwd'", [`postgres:copy_from ${t('public', 't')}`, `postgres:copy_program ${DB}`]],
-    ['COPY (DELETE FROM t RETURNING *) TO STDOUT', [`postgres:copy_to ${DB}`, `postgres:delete ${t('public', 't')}`]],
+    [
+      'COPY (DELETE FROM t RETURNING *) TO STDOUT',
+      [`postgres:copy_to ${DB}`, `postgres:delete ${t('public', 't')}`],
+    ],
     ['DO $$ BEGIN END $$', [`postgres:do ${DB}`]],
     ['CALL s.p(1)', ['postgres:call arn:airlock:postgres:prod:function/s/p']],
-    ["SELECT set_config('x', 'y', false)", ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/set_config']],
+    [
+      "SELECT set_config('x', 'y', false)",
+      ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/set_config'],
+    ],
     ['SELECT audit_purge()', ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/audit_purge']],
-    ['SELECT * FROM dblink($$x$$) AS r(a int)', ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/dblink']],
-    ['SELECT * INTO newt FROM t', [`postgres:ddl ${t('public', 'newt')}`, `postgres:select ${t('public', 't')}`]],
+    [
+      'SELECT * FROM dblink($$x$$) AS r(a int)',
+      ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/dblink'],
+    ],
+    [
+      'SELECT * INTO newt FROM t',
+      [`postgres:ddl ${t('public', 'newt')}`, `postgres:select ${t('public', 't')}`],
+    ],
     ['CREATE TABLE x (id int)', [`postgres:ddl ${DB}`, `postgres:ddl ${t('public', 'x')}`]],
-    ['DROP TABLE a.b, c', [`postgres:ddl ${DB}`, `postgres:ddl ${t('a', 'b')}`, `postgres:ddl ${t('public', 'c')}`]],
+    [
+      'DROP TABLE a.b, c',
+      [`postgres:ddl ${DB}`, `postgres:ddl ${t('a', 'b')}`, `postgres:ddl ${t('public', 'c')}`],
+    ],
     ['GRANT SELECT ON t TO bob', [`postgres:grant ${DB}`, `postgres:grant ${t('public', 't')}`]],
     ['SET ROLE admin', [`postgres:set_role ${DB}`]],
     ['SET SESSION AUTHORIZATION admin', [`postgres:set_role ${DB}`]],
@@ -58,7 +85,10 @@ describe('statement classification', () => {
     ['BEGIN', [`postgres:transaction ${DB}`]],
     ['LOAD $$x$$', [`postgres:unknown ${DB}`]],
     ['UPDATE t SET', [`postgres:unknown ${DB}`]],
-    ['UPDATE pg_authid SET rolsuper = true', [`postgres:update ${t('pg_catalog', 'pg_authid')}`, `postgres:update ${t('public', 'pg_authid')}`]],
+    [
+      'UPDATE pg_authid SET rolsuper = true',
+      [`postgres:update ${t('pg_catalog', 'pg_authid')}`, `postgres:update ${t('public', 'pg_authid')}`],
+    ],
   ];
   for (const [sql, want] of table) it(sql, () => assert.deepEqual(scopes(sql), [...want].sort()));
 
@@ -70,7 +100,7 @@ describe('statement classification', () => {
   });
 
   it('a SET search_path earlier in the same query widens resolution of later statements', () => {
-    assert.deepEqual(scopes("SET search_path = x, \"$user\"; DELETE FROM t"), [
+    assert.deepEqual(scopes('SET search_path = x, "$user"; DELETE FROM t'), [
       `postgres:delete ${t('airlock', 't')}`,
       `postgres:delete ${t('public', 't')}`,
       `postgres:delete ${t('x', 't')}`,

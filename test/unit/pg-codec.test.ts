@@ -39,7 +39,11 @@ describe('frontend codec', () => {
       got.map((x) => String.fromCharCode(x.type)),
       ['P', 'B', 'D', 'E', 'S', 'Q'],
     );
-    assert.deepEqual(decodeParse((got[0] as Frame).payload), { name: 's1', sql: 'SELECT $1::int', paramTypes: [23] });
+    assert.deepEqual(decodeParse((got[0] as Frame).payload), {
+      name: 's1',
+      sql: 'SELECT $1::int',
+      paramTypes: [23],
+    });
     const b = decodeBind((got[1] as Frame).payload);
     assert.equal(b.portal, 'p');
     assert.equal(b.statement, 's1');
@@ -48,7 +52,11 @@ describe('frontend codec', () => {
     assert.deepEqual(decodeTarget((got[2] as Frame).payload), { kind: 'P', name: 'p' });
     assert.deepEqual(decodeExecute((got[3] as Frame).payload), { portal: 'p', maxRows: 10 });
     assert.equal(decodeQuery((got[5] as Frame).payload), 'SELECT 1');
-    assert.equal(Buffer.concat(got.map((x) => x.raw)).equals(stream), true, 'raw bytes are forwarded unchanged');
+    assert.equal(
+      Buffer.concat(got.map((x) => x.raw)).equals(stream),
+      true,
+      'raw bytes are forwarded unchanged',
+    );
   });
 
   it('yields the same messages however the bytes are split', () => {
@@ -79,15 +87,30 @@ describe('frontend codec', () => {
   it('refuses hostile lengths and truncated bodies with SQLSTATE 08P01', () => {
     const f = new FrontendFramer();
     f.push(Buffer.from([Frontend.query, 0x7f, 0xff, 0xff, 0xff]));
-    assert.throws(() => f.next(), (e: PgError) => e.code === '08P01');
+    assert.throws(
+      () => f.next(),
+      (e: PgError) => e.code === '08P01',
+    );
     const g = new FrontendFramer();
     g.push(Buffer.from([Frontend.query, 0, 0, 0, 2]));
-    assert.throws(() => g.next(), (e: PgError) => e.code === '08P01');
-    assert.throws(() => decodeQuery(Buffer.from('no terminator')), (e: PgError) => e.code === '08P01');
-    assert.throws(() => decodeBind(Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 99])), (e: PgError) => e.code === '08P01');
+    assert.throws(
+      () => g.next(),
+      (e: PgError) => e.code === '08P01',
+    );
+    assert.throws(
+      () => decodeQuery(Buffer.from('no terminator')),
+      (e: PgError) => e.code === '08P01',
+    );
+    assert.throws(
+      () => decodeBind(Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 99])),
+      (e: PgError) => e.code === '08P01',
+    );
     const h = new FrontendFramer();
     h.push(Buffer.from([0, 0, 0, 2]));
-    assert.throws(() => h.nextStartup(), (e: PgError) => e.code === '08P01');
+    assert.throws(
+      () => h.nextStartup(),
+      (e: PgError) => e.code === '08P01',
+    );
   });
 });
 

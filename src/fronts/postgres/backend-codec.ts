@@ -76,7 +76,10 @@ export function readyForQuery(status: TxStatus): Buffer {
 
 /** NegotiateProtocolVersion: we speak 3.0; list the `_pq_.` options we ignore. */
 export function negotiateProtocol(minor: number, unsupported: readonly string[]): Buffer {
-  return message(Backend.negotiateProtocol, Buffer.concat([int32(minor), int32(unsupported.length), ...unsupported.map(cstr)]));
+  return message(
+    Backend.negotiateProtocol,
+    Buffer.concat([int32(minor), int32(unsupported.length), ...unsupported.map(cstr)]),
+  );
 }
 
 export function errorResponse(err: PgError): Buffer {

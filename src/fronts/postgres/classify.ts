@@ -83,14 +83,20 @@ class Collector {
   relation(cls: StatementClass, rv: Node): void {
     const relname = str(rv.relname);
     const schema = str(rv.schemaname);
-    if (relname === undefined) return this.addDb('unknown');
+    if (relname === undefined) {
+      this.addDb('unknown');
+      return;
+    }
     for (const s of this.schemasFor(schema, relname, str(rv.relpersistence)))
       this.add(cls, relationResource(this.ctx.db, s, relname));
   }
 
   named(cls: StatementClass, parts: readonly string[]): void {
     const name = parts[parts.length - 1];
-    if (name === undefined) return this.addDb(cls);
+    if (name === undefined) {
+      this.addDb(cls);
+      return;
+    }
     const schema = parts.length >= 2 ? parts[parts.length - 2] : undefined;
     for (const s of this.schemasFor(schema, name, 'p')) this.add(cls, relationResource(this.ctx.db, s, name));
   }
@@ -128,13 +134,22 @@ export function classify(sql: string, ctx: ClassifyContext): Classification {
 }
 
 function result(c: Collector, statements: number, parseError: string | undefined): Classification {
-  return { scopes: [...c.scopes.values()], classes: [...c.classes], effects: c.effects, statements, parseError };
+  return {
+    scopes: [...c.scopes.values()],
+    classes: [...c.classes],
+    effects: c.effects,
+    statements,
+    parseError,
+  };
 }
 
 /** Classifies one top-level statement node (`{ SelectStmt: {...} }`). */
 function statement(c: Collector, node: Node): void {
   const [type, body] = entry(node);
-  if (type === undefined) return c.addDb('unknown');
+  if (type === undefined) {
+    c.addDb('unknown');
+    return;
+  }
   const before = c.scopes.size;
   switch (type) {
     case 'SelectStmt':
@@ -158,7 +173,8 @@ function statement(c: Collector, node: Node): void {
     case 'CopyStmt': {
       const external = body.filename !== undefined || body.is_program === true;
       if (external) c.addDb('copy_program');
-      if (body.relation !== undefined) c.relation(body.is_from === true ? 'copy_from' : 'copy_to', body.relation as Node);
+      if (body.relation !== undefined)
+        c.relation(body.is_from === true ? 'copy_from' : 'copy_to', body.relation as Node);
       if (body.query !== undefined) {
         statement(c, body.query as Node);
         c.addDb('copy_to');
@@ -166,45 +182,63 @@ function statement(c: Collector, node: Node): void {
       walk(c, body.whereClause, 'select');
       return;
     }
-    case 'DoStmt':
-      return c.addDb('do');
+    case 'DoStmt': {
+      c.addDb('do');
+      return;
+    }
     case 'CallStmt': {
       const fc = body.funccall as Node | undefined;
       const parts = names(fc?.funcname);
       const fn = parts[parts.length - 1];
-      if (fn === undefined) return c.addDb('call');
+      if (fn === undefined) {
+        c.addDb('call');
+        return;
+      }
       c.add('call', functionResource(c.ctx.db, parts.length > 1 ? (parts[0] as string) : 'public', fn));
-      return walk(c, fc?.args, 'select');
+      walk(c, fc?.args, 'select');
+      return;
     }
     case 'TransactionStmt':
       c.effects.push({ kind: 'transaction', op: txOp(str(body.kind)) });
-      return c.addDb('transaction');
-    case 'VariableSetStmt':
-      return variableSet(c, body);
+      {
+        c.addDb('transaction');
+        return;
+      }
+    case 'VariableSetStmt': {
+      variableSet(c, body);
+      return;
+    }
     case 'VariableShowStmt':
     case 'DiscardStmt':
     case 'ListenStmt':
     case 'UnlistenStmt':
     case 'NotifyStmt':
     case 'ClosePortalStmt':
-    case 'FetchStmt':
-      return c.addDb('session');
+    case 'FetchStmt': {
+      c.addDb('session');
+      return;
+    }
     case 'DeallocateStmt':
       c.effects.push({ kind: 'deallocate', name: str(body.name) });
-      return c.addDb('session');
+      {
+        c.addDb('session');
+        return;
+      }
     case 'PrepareStmt': {
       const inner = new Collector(c.ctx);
       collectCteNames(body.query as Node, inner.cteNames);
       statement(inner, body.query as Node);
       c.effects.push({ kind: 'prepare', name: str(body.name) ?? '', scopes: [...inner.scopes.values()] });
-      return c.addDb('session');
+      c.addDb('session');
+      return;
     }
     case 'ExecuteStmt': {
       const scopes = c.ctx.prepared.get(str(body.name) ?? '');
       if (scopes === undefined) c.addDb('unknown');
       else for (const s of scopes) c.scopes.set(`${s.action} ${s.resource}`, s);
       for (const s of scopes ?? []) c.classes.add(s.action.slice('postgres:'.length) as StatementClass);
-      return walk(c, body.params, 'select');
+      walk(c, body.params, 'select');
+      return;
     }
     case 'DeclareCursorStmt':
       statement(c, body.query as Node);
@@ -225,17 +259,28 @@ function statement(c: Collector, node: Node): void {
     case 'ReassignOwnedStmt':
     case 'DropOwnedStmt':
       walk(c, body, 'grant');
-      return c.addDb('grant');
+      {
+        c.addDb('grant');
+        return;
+      }
     case 'DropStmt':
       if (TABLE_LIKE.has(str(body.removeType) ?? ''))
-        for (const o of list(body.objects)) c.named('ddl', names((o as Node).List ? ((o as Node).List as Node).items : []));
-      return c.addDb('ddl');
+        for (const o of list(body.objects))
+          c.named('ddl', names((o as Node).List ? ((o as Node).List as Node).items : []));
+      {
+        c.addDb('ddl');
+        return;
+      }
     default:
       if (DDL.test(type)) {
         walk(c, body, 'ddl');
-        return c.addDb('ddl');
+        c.addDb('ddl');
+        return;
       }
-      return c.addDb('unknown');
+      {
+        c.addDb('unknown');
+        return;
+      }
   }
 }
 
@@ -258,23 +303,37 @@ function variableSet(c: Collector, body: Node): void {
     c.effects.push({ kind: 'search_path', value: 'default', local });
     c.path = [...new Set([...c.path, ...c.ctx.defaultSearchPath])];
     c.effects.push({ kind: 'application_name', value: 'default' });
-    return c.addDb('session');
+    c.addDb('session');
+    return;
   }
-  if (name === 'role' || name === 'session_authorization') return c.addDb('set_role');
+  if (name === 'role' || name === 'session_authorization') {
+    c.addDb('set_role');
+    return;
+  }
   if (name === 'search_path') {
     const value =
       kind === 'VAR_SET_VALUE'
-        ? list(body.args).map((a) => str(((a as Node).A_Const as Node | undefined)?.sval && (((a as Node).A_Const as Node).sval as Node).sval) ?? '')
+        ? list(body.args).map(
+            (a) =>
+              str(
+                ((a as Node).A_Const as Node | undefined)?.sval &&
+                  (((a as Node).A_Const as Node).sval as Node).sval,
+              ) ?? '',
+          )
         : 'default';
     c.effects.push({ kind: 'search_path', value, local });
     // Later statements of this query string may resolve against either path.
-    const next = value === 'default' ? c.ctx.defaultSearchPath : value.map((v) => (v === '$user' ? c.ctx.user : v));
+    const next =
+      value === 'default' ? c.ctx.defaultSearchPath : value.map((v) => (v === '$user' ? c.ctx.user : v));
     c.path = [...new Set([...c.path, ...next])];
   }
   if (name === 'application_name') {
     const a = list(body.args)[0] as Node | undefined;
     const v = str(((a?.A_Const as Node | undefined)?.sval as Node | undefined)?.sval);
-    c.effects.push({ kind: 'application_name', value: kind === 'VAR_SET_VALUE' && v !== undefined ? v : 'default' });
+    c.effects.push({
+      kind: 'application_name',
+      value: kind === 'VAR_SET_VALUE' && v !== undefined ? v : 'default',
+    });
   }
   c.addDb('session');
 }
@@ -338,7 +397,10 @@ function walk(c: Collector, value: unknown, mode: StatementClass): void {
       const parts = names((child as Node).funcname);
       const fn = parts[parts.length - 1];
       if (fn !== undefined && c.ctx.isSideEffect(fn))
-        c.add('function', functionResource(c.ctx.db, parts.length > 1 ? (parts[0] as string) : 'pg_catalog', fn));
+        c.add(
+          'function',
+          functionResource(c.ctx.db, parts.length > 1 ? (parts[0] as string) : 'pg_catalog', fn),
+        );
       walk(c, child, mode);
     } else {
       walk(c, child, mode);
@@ -386,7 +448,8 @@ function isFalse(arg: unknown): boolean {
   const b = (arg as Node | undefined)?.Boolean as Node | undefined;
   if (b !== undefined) return b.boolval !== true;
   if (a?.boolval !== undefined) return (a.boolval as Node).boolval !== true;
-  const s = str((a?.sval as Node | undefined)?.sval) ?? str(((arg as Node | undefined)?.String as Node | undefined)?.sval);
+  const s =
+    str((a?.sval as Node | undefined)?.sval) ??
+    str(((arg as Node | undefined)?.String as Node | undefined)?.sval);
   return s !== undefined && ['false', 'off', '0', 'no'].includes(s.toLowerCase());
 }
-

@@ -9,7 +9,13 @@ import { randomBytes } from 'node:crypto';
 import type { MasterKey } from '../../core/secrets.js';
 import type { Store } from '../../ledger/store.js';
 import { Auth, authRequest, authSasl } from './backend-codec.js';
-import { decodeSaslInitial, decodeStartup, Frontend, type Frame, type StartupPacket } from './frontend-codec.js';
+import {
+  decodeSaslInitial,
+  decodeStartup,
+  type Frame,
+  Frontend,
+  type StartupPacket,
+} from './frontend-codec.js';
 import { PgError, SqlState } from './pg-error.js';
 import { SCRAM_MECHANISM, ScramError, ScramServer } from './scram-sha-256.js';
 import { type ClientStartup, readStartup } from './startup-options.js';
@@ -20,7 +26,13 @@ export type AuthEvent =
   | { readonly kind: 'reply'; readonly bytes: Buffer }
   | { readonly kind: 'tls'; readonly accept: boolean }
   | { readonly kind: 'cancel'; readonly pid: number; readonly secret: Buffer }
-  | { readonly kind: 'authenticated'; readonly agent: string; readonly startup: ClientStartup; readonly bytes: Buffer; readonly minor: number };
+  | {
+      readonly kind: 'authenticated';
+      readonly agent: string;
+      readonly startup: ClientStartup;
+      readonly bytes: Buffer;
+      readonly minor: number;
+    };
 
 export class ClientAuth {
   step: AuthStep = 'startup';
@@ -50,7 +62,9 @@ export class ClientAuth {
         expectPassword(frame);
         const { mechanism, data } = decodeSaslInitial(frame.payload);
         if (mechanism !== SCRAM_MECHANISM)
-          throw new PgError(SqlState.invalidAuthorization, `unsupported SASL mechanism ${mechanism}`, { severity: 'FATAL' });
+          throw new PgError(SqlState.invalidAuthorization, `unsupported SASL mechanism ${mechanism}`, {
+            severity: 'FATAL',
+          });
         const serverFirst = this.scramOrThrow().first(data.toString('utf8'));
         this.step = 'sasl-final';
         return { kind: 'reply', bytes: authRequest(Auth.saslContinue, Buffer.from(serverFirst)) };
@@ -77,7 +91,9 @@ export class ClientAuth {
         };
       }
       case 'done':
-        throw new PgError(SqlState.protocolViolation, 'unexpected message during startup', { severity: 'FATAL' });
+        throw new PgError(SqlState.protocolViolation, 'unexpected message during startup', {
+          severity: 'FATAL',
+        });
     }
   }
 
@@ -91,9 +107,13 @@ export class ClientAuth {
         return { kind: 'cancel', pid: p.pid, secret: p.secret };
       case 'startup': {
         if (this.tlsRequired && !this.tlsActive)
-          throw new PgError(SqlState.invalidAuthorization, 'Airlock requires TLS for this database: connect with sslmode=require', {
-            severity: 'FATAL',
-          });
+          throw new PgError(
+            SqlState.invalidAuthorization,
+            'Airlock requires TLS for this database: connect with sslmode=require',
+            {
+              severity: 'FATAL',
+            },
+          );
         this.startup = readStartup(p.params);
         this.minor = p.minor;
         const agent = await this.store.agentByName(this.startup.user);
@@ -112,7 +132,8 @@ export class ClientAuth {
   }
 
   private scramOrThrow(): ScramServer {
-    if (this.scram === undefined) throw new PgError(SqlState.protocolViolation, 'SASL exchange not started', { severity: 'FATAL' });
+    if (this.scram === undefined)
+      throw new PgError(SqlState.protocolViolation, 'SASL exchange not started', { severity: 'FATAL' });
     return this.scram;
   }
 }

@@ -1,8 +1,8 @@
 /** Config entry → the runtime view a Postgres front needs (password source, TLS, classifier settings). */
 import type { AirlockConfig } from '../../config/config.js';
 import type { DatabaseConfig } from '../../config/databases.js';
-import { passwordProvider } from '../../upstream/pg-password.js';
 import type { CredentialSource } from '../../upstream/aws-credentials.js';
+import { passwordProvider } from '../../upstream/pg-password.js';
 import type { PgDatabase } from './session.js';
 import { DEFAULT_SIDE_EFFECT_FUNCTIONS, functionMatcher } from './side-effect-functions.js';
 import { loadOrCreateTls } from './tls-cert.js';

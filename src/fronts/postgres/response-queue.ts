@@ -147,13 +147,18 @@ export class ResponseQueue {
       if (head.kind !== 'extended') return false;
       // Extended protocol: PostgreSQL discards messages until Sync.
       this.upstreamSkipping = true;
-      while (this.entries[0] !== undefined && this.entries[0].kind !== 'sync' && this.entries[0].kind !== 'simple') {
+      while (
+        this.entries[0] !== undefined &&
+        this.entries[0].kind !== 'sync' &&
+        this.entries[0].kind !== 'simple'
+      ) {
         const e = this.entries.shift();
         if (e !== undefined && e.kind === 'extended') e.onDone?.(head.completion);
       }
       return true;
     }
-    if (type === Backend.commandComplete) head.completion.tags.push(decodeCommandTag(buf.subarray(f.start + 5, f.end)));
+    if (type === Backend.commandComplete)
+      head.completion.tags.push(decodeCommandTag(buf.subarray(f.start + 5, f.end)));
     if (head.kind === 'extended' && head.terminals.includes(type)) {
       this.entries.shift();
       head.onDone?.(head.completion);

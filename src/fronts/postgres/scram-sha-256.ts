@@ -20,11 +20,18 @@ function xor(a: Buffer, b: Buffer): Buffer {
   return out;
 }
 
+/** RFC 3454 B.1 "commonly mapped to nothing" (built from a string: the class holds combining marks). */
+// biome-ignore lint/complexity/useRegexLiterals: as a literal, the class trips noMisleadingCharacterClass
+const MAPPED_TO_NOTHING = new RegExp(
+  '[\\u00AD\\u034F\\u1806\\u180B-\\u180D\\u200C\\u200D\\u2060\\uFE00-\\uFE0F\\uFEFF]',
+  'g',
+);
+
 /** RFC 4013 SASLprep, the mapping steps PostgreSQL applies (prohibition checks omitted, as libpq does). */
 export function saslPrep(password: string): string {
   return password
     .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
-    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/gu, '')
+    .replace(MAPPED_TO_NOTHING, '')
     .normalize('NFKC');
 }
 
@@ -117,7 +124,12 @@ export class ScramClient {
     const iterations = Number(a.get('i'));
     if (nonce === undefined || !nonce.startsWith(this.clientNonce) || nonce === this.clientNonce)
       throw new ScramError('upstream SCRAM nonce is invalid');
-    if (salt === undefined || !Number.isInteger(iterations) || iterations < 1 || iterations > MAX_CLIENT_ITERATIONS)
+    if (
+      salt === undefined ||
+      !Number.isInteger(iterations) ||
+      iterations < 1 ||
+      iterations > MAX_CLIENT_ITERATIONS
+    )
       throw new ScramError('upstream SCRAM parameters are invalid');
     const k = keys(this.password, Buffer.from(salt, 'base64'), iterations);
     const withoutProof = `c=biws,r=${nonce}`;

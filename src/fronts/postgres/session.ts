@@ -18,15 +18,43 @@ import type { MasterKey } from '../../core/secrets.js';
 import type { Scope } from '../../core/types.js';
 import type { Store } from '../../ledger/store.js';
 import { databaseResource, postgresAction, type StatementClass } from './actions.js';
-import { type BackendFrame, BackendFramer, backendKeyData, errorResponse, negotiateProtocol, readyForQuery } from './backend-codec.js';
+import {
+  type BackendFrame,
+  BackendFramer,
+  backendKeyData,
+  errorResponse,
+  negotiateProtocol,
+  readyForQuery,
+} from './backend-codec.js';
 import { type Classification, classify, type TxOp } from './classify.js';
 import { ClientAuth } from './client-auth.js';
-import { decodeBind, decodeExecute, decodeParse, decodeQuery, decodeTarget, type Frame, Frontend, FrontendFramer } from './frontend-codec.js';
+import {
+  decodeBind,
+  decodeExecute,
+  decodeParse,
+  decodeQuery,
+  decodeTarget,
+  type Frame,
+  Frontend,
+  FrontendFramer,
+} from './frontend-codec.js';
 import { PgError, SqlState } from './pg-error.js';
 import { ResponseQueue, Terminals } from './response-queue.js';
 import { applicationNameReason, type ClientStartup, statementReason } from './startup-options.js';
-import { actionRecord, type GatedStatement, gateStatement, type ParamRecording, recordParams, refusal } from './statement-gate.js';
-import { cancelUpstream, connectUpstream, type UpstreamSession, type UpstreamTarget } from './upstream-connection.js';
+import {
+  actionRecord,
+  type GatedStatement,
+  gateStatement,
+  type ParamRecording,
+  recordParams,
+  refusal,
+} from './statement-gate.js';
+import {
+  cancelUpstream,
+  connectUpstream,
+  type UpstreamSession,
+  type UpstreamTarget,
+} from './upstream-connection.js';
 
 export interface PgDatabase {
   readonly name: string;
@@ -112,7 +140,10 @@ export class PgSession {
   private key: { pid: number; secret: Buffer } | undefined;
   private hold: AbortController | undefined;
 
-  constructor(socket: Socket, private readonly deps: SessionDeps) {
+  constructor(
+    socket: Socket,
+    private readonly deps: SessionDeps,
+  ) {
     this.socket = socket;
     socket.setNoDelay(true);
     const db = deps.db;
@@ -122,7 +153,12 @@ export class PgSession {
   }
 
   private get ctx() {
-    return { agent: this.agent, db: this.deps.db.name, sessionId: this.sessionId, sourceIp: this.socket.remoteAddress ?? '' };
+    return {
+      agent: this.agent,
+      db: this.deps.db.name,
+      sessionId: this.sessionId,
+      sourceIp: this.socket.remoteAddress ?? '',
+    };
   }
 
   private attach(socket: Socket): void {
@@ -140,7 +176,10 @@ export class PgSession {
     this.pumping = true;
     try {
       while (this.step === 'auth' || this.step === 'ready') {
-        const frame = this.step === 'auth' && this.auth.step === 'startup' ? this.framer.nextStartup() : this.framer.next();
+        const frame =
+          this.step === 'auth' && this.auth.step === 'startup'
+            ? this.framer.nextStartup()
+            : this.framer.next();
         if (frame === undefined) break;
         const pending = this.step === 'auth' ? this.onAuthFrame(frame) : this.onMessage(frame);
         if (pending !== undefined) {
@@ -173,7 +212,10 @@ export class PgSession {
         }
         // Bytes after SSLRequest but before the handshake would be injected into the
         // TLS session unauthenticated (CVE-2021-23214): refuse them.
-        if (this.framer.buffered > 0) throw new PgError(SqlState.protocolViolation, 'unexpected data after SSLRequest', { severity: 'FATAL' });
+        if (this.framer.buffered > 0)
+          throw new PgError(SqlState.protocolViolation, 'unexpected data after SSLRequest', {
+            severity: 'FATAL',
+          });
         this.socket.write('S');
         this.socket.removeAllListeners('data');
         const secure = new TLSSocket(this.socket, { isServer: true, secureContext: this.deps.db.tls });
@@ -188,7 +230,8 @@ export class PgSession {
         return;
       case 'authenticated':
         this.toClient(ev.bytes);
-        if (ev.minor > 0 || ev.startup.protocolExtensions.length > 0) this.toClient(negotiateProtocol(0, ev.startup.protocolExtensions));
+        if (ev.minor > 0 || ev.startup.protocolExtensions.length > 0)
+          this.toClient(negotiateProtocol(0, ev.startup.protocolExtensions));
         this.agent = ev.agent;
         this.startup = ev.startup;
         await this.connect();
@@ -200,16 +243,23 @@ export class PgSession {
     this.step = 'connecting';
     const startup = this.startup as ClientStartup;
     const path = startup.forward.get('search_path');
-    this.searchPath = path === undefined ? this.expand(this.deps.db.defaultSearchPath) : this.expand(splitPath(path));
+    this.searchPath =
+      path === undefined ? this.expand(this.deps.db.defaultSearchPath) : this.expand(splitPath(path));
     this.appReason = applicationNameReason(startup.forward.get('application_name'));
     try {
       this.upstream = await connectUpstream(this.deps.db.upstream, startup.forward);
     } catch (err) {
-      this.deps.log(`postgres front ${this.deps.db.name}: upstream connection failed for ${this.agent} (${this.sessionId}): ${(err as Error).message}`);
-      throw new PgError(SqlState.cannotConnectNow, `Airlock could not open its session to database "${this.deps.db.name}"`, {
-        severity: 'FATAL',
-        hint: `the gateway log has the cause (session ${this.sessionId})`,
-      });
+      this.deps.log(
+        `postgres front ${this.deps.db.name}: upstream connection failed for ${this.agent} (${this.sessionId}): ${(err as Error).message}`,
+      );
+      throw new PgError(
+        SqlState.cannotConnectNow,
+        `Airlock could not open its session to database "${this.deps.db.name}"`,
+        {
+          severity: 'FATAL',
+          hint: `the gateway log has the cause (session ${this.sessionId})`,
+        },
+      );
     }
     if ((this.step as Step) === 'closed') {
       this.upstream.socket.destroy();
@@ -221,7 +271,11 @@ export class PgSession {
     up.socket.on('close', () => this.close());
     this.key = this.deps.cancels.register(() => this.cancel());
     this.toClient(
-      Buffer.concat([...up.parameterStatus, backendKeyData(this.key.pid, this.key.secret.readInt32BE(0)), readyForQuery('I')]),
+      Buffer.concat([
+        ...up.parameterStatus,
+        backendKeyData(this.key.pid, this.key.secret.readInt32BE(0)),
+        readyForQuery('I'),
+      ]),
     );
     this.step = 'ready';
   }
@@ -257,7 +311,11 @@ export class PgSession {
         return this.onBind(f);
       case Frontend.execute: {
         const portal = this.portals.get(decodeExecute(f.payload).portal);
-        this.forward(f.raw, { kind: 'extended', terminals: Terminals.execute, onDone: portal && this.recorder(portal.gated, portal.params) });
+        this.forward(f.raw, {
+          kind: 'extended',
+          terminals: Terminals.execute,
+          onDone: portal && this.recorder(portal.gated, portal.params),
+        });
         return undefined;
       }
       case Frontend.describe:
@@ -288,11 +346,16 @@ export class PgSession {
         return undefined;
       case Frontend.functionCall:
         return this.refuse(
-          new PgError(SqlState.featureNotSupported, 'Airlock does not pass fastpath function calls; call the function in SQL'),
+          new PgError(
+            SqlState.featureNotSupported,
+            'Airlock does not pass fastpath function calls; call the function in SQL',
+          ),
           'simple',
         );
       default:
-        throw new PgError(SqlState.protocolViolation, `invalid frontend message type ${f.type}`, { severity: 'FATAL' });
+        throw new PgError(SqlState.protocolViolation, `invalid frontend message type ${f.type}`, {
+          severity: 'FATAL',
+        });
     }
   }
 
@@ -306,7 +369,11 @@ export class PgSession {
     if (this.queue.failedTx) {
       if (txOp === 'rollback' || txOp === 'rollback_to' || txOp === 'commit') {
         const text = txOp === 'commit' ? 'ROLLBACK' : sql;
-        this.forward(this.queryBytes(text), { kind: 'simple', terminals: Terminals.query, clearsFailed: true });
+        this.forward(this.queryBytes(text), {
+          kind: 'simple',
+          terminals: Terminals.query,
+          clearsFailed: true,
+        });
         return this.drain();
       }
       return this.refuse(inFailedTx(), 'simple');
@@ -321,7 +388,8 @@ export class PgSession {
       onDone: (d) => {
         record(d);
         // Autocommitted without error: the upstream's search_path is now exactly the new one.
-        if (confirm !== undefined && d.sqlstate === undefined && d.status === 'I' && c.statements === 1) confirm();
+        if (confirm !== undefined && d.sqlstate === undefined && d.status === 'I' && c.statements === 1)
+          confirm();
       },
     });
   }
@@ -345,16 +413,29 @@ export class PgSession {
 
   private async onBind(f: Frame): Promise<void> {
     const b = decodeBind(f.payload);
-    const stmt = this.prepared.get(b.statement) ?? sqlPrepared(b.statement, this.sqlPrepared.get(b.statement), this.deps.db.name);
+    const stmt =
+      this.prepared.get(b.statement) ??
+      sqlPrepared(b.statement, this.sqlPrepared.get(b.statement), this.deps.db.name);
     const params = recordParams(b.params, this.deps.db.params, b.paramFormats);
-    if (this.queue.failedTx && stmt.txOp !== 'rollback' && stmt.txOp !== 'rollback_to' && stmt.txOp !== 'commit')
+    if (
+      this.queue.failedTx &&
+      stmt.txOp !== 'rollback' &&
+      stmt.txOp !== 'rollback_to' &&
+      stmt.txOp !== 'commit'
+    )
       return this.refuse(inFailedTx(), 'extended');
     let g = stmt.parseGate;
     stmt.parseGate = undefined;
     if (g === undefined) {
       // A statement used again (or prepared with SQL PREPARE): the grant or approval
       // that let it through last time may be gone, so it is checked again.
-      g = await this.gate(stmt.sql, { scopes: stmt.scopes, classes: stmt.classes, effects: [], statements: 1, parseError: undefined });
+      g = await this.gate(stmt.sql, {
+        scopes: stmt.scopes,
+        classes: stmt.classes,
+        effects: [],
+        statements: 1,
+        parseError: undefined,
+      });
       if (g.result.kind === 'deny') return this.deny(g, 'extended', params);
     }
     this.portals.set(b.portal, { stmt, gated: g, params });
@@ -368,7 +449,11 @@ export class PgSession {
   private classify(sql: string): Classification {
     const key = `${this.searchPath.join(',')}\0${sql}`;
     let c = this.classifyCache.get(key);
-    if (c === undefined || c.effects.some((e) => e.kind === 'prepare' || e.kind === 'deallocate') || /\bexecute\b/i.test(sql)) {
+    if (
+      c === undefined ||
+      c.effects.some((e) => e.kind === 'prepare' || e.kind === 'deallocate') ||
+      /\bexecute\b/i.test(sql)
+    ) {
       c = classify(sql, {
         db: this.deps.db.name,
         searchPath: this.searchPath,
@@ -386,11 +471,18 @@ export class PgSession {
   private async gate(sql: string, c: Classification): Promise<GatedStatement> {
     const agent = await this.deps.store.agentByName(this.agent);
     if (agent === undefined || agent.revokedAt !== undefined)
-      throw new PgError(SqlState.invalidAuthorization, `agent "${this.agent}" has been revoked`, { severity: 'FATAL' });
+      throw new PgError(SqlState.invalidAuthorization, `agent "${this.agent}" has been revoked`, {
+        severity: 'FATAL',
+      });
     const reason = statementReason(sql) ?? this.startup?.reason ?? this.appReason;
     this.hold = new AbortController();
     try {
-      return await gateStatement(this.deps.gate, this.ctx, { sql, scopes: c.scopes, classes: c.classes, reason }, this.hold.signal);
+      return await gateStatement(
+        this.deps.gate,
+        this.ctx,
+        { sql, scopes: c.scopes, classes: c.classes, reason },
+        this.hold.signal,
+      );
     } finally {
       this.hold = undefined;
     }
@@ -407,7 +499,8 @@ export class PgSession {
     let confirm: (() => void) | undefined;
     for (const e of c.effects) {
       if (e.kind === 'search_path') {
-        const next = e.value === 'default' ? this.expand(this.deps.db.defaultSearchPath) : this.expand(e.value);
+        const next =
+          e.value === 'default' ? this.expand(this.deps.db.defaultSearchPath) : this.expand(e.value);
         this.searchPath = [...new Set([...this.searchPath, ...next])];
         if (!e.local)
           confirm = () => {
@@ -418,7 +511,10 @@ export class PgSession {
         if (e.name === undefined) this.sqlPrepared.clear();
         else this.sqlPrepared.delete(e.name);
       } else if (e.kind === 'application_name')
-        this.appReason = e.value === 'default' ? applicationNameReason(this.startup?.forward.get('application_name')) : applicationNameReason(e.value);
+        this.appReason =
+          e.value === 'default'
+            ? applicationNameReason(this.startup?.forward.get('application_name'))
+            : applicationNameReason(e.value);
     }
     return confirm;
   }
@@ -436,7 +532,10 @@ export class PgSession {
    */
   private refuse(err: PgError, mode: 'simple' | 'extended'): Promise<void> {
     this.queue.synthetic((status) => ({
-      bytes: mode === 'simple' ? Buffer.concat([errorResponse(err), readyForQuery(status === 'T' ? 'E' : status)]) : errorResponse(err),
+      bytes:
+        mode === 'simple'
+          ? Buffer.concat([errorResponse(err), readyForQuery(status === 'T' ? 'E' : status)])
+          : errorResponse(err),
       failsTransaction: true,
     }));
     if (mode === 'extended') {
@@ -454,11 +553,17 @@ export class PgSession {
 
   private recorder(g: GatedStatement, params: string[] | undefined) {
     return (done: { tags: readonly string[]; sqlstate: string | undefined; error: string | undefined }) =>
-      this.record(actionRecord(g, this.ctx, { params, tags: done.tags, sqlstate: done.sqlstate, error: done.error }));
+      this.record(
+        actionRecord(g, this.ctx, { params, tags: done.tags, sqlstate: done.sqlstate, error: done.error }),
+      );
   }
 
   private record(a: ReturnType<typeof actionRecord>): void {
-    this.deps.store.recordAction(a).catch((e) => this.deps.log(`ledger: could not record statement ${a.requestId}: ${(e as Error).message}`));
+    this.deps.store
+      .recordAction(a)
+      .catch((e) =>
+        this.deps.log(`ledger: could not record statement ${a.requestId}: ${(e as Error).message}`),
+      );
   }
 
   private queryBytes(sql: string): Buffer {
@@ -509,8 +614,12 @@ export class PgSession {
       this.toClient(errorResponse(err));
       if (err.severity !== 'FATAL' && this.step === 'ready') return;
     } else {
-      this.deps.log(`postgres front: session ${this.sessionId} failed: ${(err as Error).stack ?? String(err)}`);
-      this.toClient(errorResponse(new PgError(SqlState.internalError, 'Airlock internal error', { severity: 'FATAL' })));
+      this.deps.log(
+        `postgres front: session ${this.sessionId} failed: ${(err as Error).stack ?? String(err)}`,
+      );
+      this.toClient(
+        errorResponse(new PgError(SqlState.internalError, 'Airlock internal error', { severity: 'FATAL' })),
+      );
     }
     this.socket.end();
     this.close();
@@ -531,9 +640,13 @@ export class PgSession {
 const FLUSH = Buffer.from([Frontend.flush, 0, 0, 0, 4]);
 
 function inFailedTx(): PgError {
-  return new PgError(SqlState.inFailedTransaction, 'current transaction is aborted, commands ignored until end of transaction block', {
-    detail: 'Airlock refused an earlier statement of this transaction',
-  });
+  return new PgError(
+    SqlState.inFailedTransaction,
+    'current transaction is aborted, commands ignored until end of transaction block',
+    {
+      detail: 'Airlock refused an earlier statement of this transaction',
+    },
+  );
 }
 
 function txOpOf(c: Classification): TxOp | undefined {
@@ -546,7 +659,10 @@ function sqlPrepared(name: string, scopes: readonly Scope[] | undefined, db: str
   return {
     sql: `EXECUTE ${name} /* protocol Bind of a SQL-prepared statement */`,
     scopes: scopes ?? [{ action: postgresAction('unknown'), resource: databaseResource(db) }],
-    classes: scopes === undefined ? ['unknown'] : [...new Set(scopes.map((s) => s.action.slice(9) as StatementClass))],
+    classes:
+      scopes === undefined
+        ? ['unknown']
+        : [...new Set(scopes.map((s) => s.action.slice(9) as StatementClass))],
     txOp: undefined,
     parseGate: undefined,
   };

@@ -47,7 +47,14 @@ export function functionMatcher(patterns: readonly string[]): (name: string) => 
   for (const p of patterns) {
     const lower = p.toLowerCase();
     if (lower.includes('*'))
-      globs.push(new RegExp(`^${lower.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+      globs.push(
+        new RegExp(
+          `^${lower
+            .split('*')
+            .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        ),
+      );
     else exact.add(lower);
   }
   return (name) => {

@@ -38,13 +38,21 @@ export interface ClientStartup {
 export function readStartup(params: ReadonlyMap<string, string>): ClientStartup {
   const user = params.get('user');
   if (user === undefined || user === '')
-    throw new PgError(SqlState.invalidAuthorization, 'no user name given: connect as your Airlock agent name', {
-      severity: 'FATAL',
-    });
+    throw new PgError(
+      SqlState.invalidAuthorization,
+      'no user name given: connect as your Airlock agent name',
+      {
+        severity: 'FATAL',
+      },
+    );
   if (params.has('replication') && params.get('replication') !== 'false')
-    throw new PgError(SqlState.featureNotSupported, 'replication connections are not supported through Airlock', {
-      severity: 'FATAL',
-    });
+    throw new PgError(
+      SqlState.featureNotSupported,
+      'replication connections are not supported through Airlock',
+      {
+        severity: 'FATAL',
+      },
+    );
   const forward = new Map<string, string>();
   const protocolExtensions: string[] = [];
   let reason: string | undefined;
@@ -64,11 +72,10 @@ export function readStartup(params: ReadonlyMap<string, string>): ClientStartup 
 }
 
 function refuse(name: string): never {
-  throw new PgError(
-    SqlState.featureNotSupported,
-    `startup setting "${name}" is not passed through Airlock`,
-    { severity: 'FATAL', hint: 'set it with SET after connecting, or remove it from the connection options' },
-  );
+  throw new PgError(SqlState.featureNotSupported, `startup setting "${name}" is not passed through Airlock`, {
+    severity: 'FATAL',
+    hint: 'set it with SET after connecting, or remove it from the connection options',
+  });
 }
 
 /**

@@ -34,7 +34,12 @@ export interface GatedStatement {
 export async function gateStatement(
   gate: Gate,
   ctx: StatementContext,
-  stmt: { sql: string; scopes: readonly Scope[]; classes: readonly StatementClass[]; reason: string | undefined },
+  stmt: {
+    sql: string;
+    scopes: readonly Scope[];
+    classes: readonly StatementClass[];
+    reason: string | undefined;
+  },
   signal: AbortSignal | undefined,
 ): Promise<GatedStatement> {
   const requestId = newId('req');
@@ -58,7 +63,15 @@ export async function gateStatement(
     receivedAt,
   };
   const result = await gate.authorize(req, Buffer.from(`${ctx.db}\0${stmt.sql}`), signal);
-  return { requestId, receivedAt, started, sql: stmt.sql, scopes: stmt.scopes, classes: stmt.classes, result };
+  return {
+    requestId,
+    receivedAt,
+    started,
+    sql: stmt.sql,
+    scopes: stmt.scopes,
+    classes: stmt.classes,
+    result,
+  };
 }
 
 export function operationName(classes: readonly StatementClass[]): string {
@@ -70,10 +83,14 @@ export function refusal(r: Extract<GateResult, { kind: 'deny' }>): PgError {
   const detail = `policy: ${r.reasons.join(', ') || 'none'}`;
   switch (r.deny) {
     case 'missing-reason':
-      return new PgError(SqlState.insufficientPrivilege, 'Airlock: this statement needs approval and approvers need a reason', {
-        detail,
-        hint: "start the statement with /* airlock:reason=why */ or connect with options='-c airlock.reason=why' (docs/POSTGRES.md)",
-      });
+      return new PgError(
+        SqlState.insufficientPrivilege,
+        'Airlock: this statement needs approval and approvers need a reason',
+        {
+          detail,
+          hint: "start the statement with /* airlock:reason=why */ or connect with options='-c airlock.reason=why' (docs/POSTGRES.md)",
+        },
+      );
     case 'lapsed':
     case 'expired':
     case 'aborted':
@@ -88,7 +105,11 @@ export function outcomeOf(r: GateResult): ActionOutcome {
   return r.deny === 'lapsed' || r.deny === 'aborted' || r.deny === 'expired' ? 'lapsed' : 'denied';
 }
 
-export function recordParams(params: readonly (Buffer | null)[] | undefined, mode: ParamRecording, formats: readonly number[] = []): string[] | undefined {
+export function recordParams(
+  params: readonly (Buffer | null)[] | undefined,
+  mode: ParamRecording,
+  formats: readonly number[] = [],
+): string[] | undefined {
   if (params === undefined || mode === 'none') return undefined;
   return params.map((p, i) => {
     if (p === null) return 'NULL';
@@ -128,7 +149,8 @@ export function actionRecord(
     latencyMs: Math.round((performance.now() - g.started) * 1000) / 1000,
     grantId: g.result.kind === 'allow' ? g.result.grantId : undefined,
     approvalId: g.result.approvalId,
-    error: error === undefined ? undefined : done.sqlstate === undefined ? error : `${done.sqlstate}: ${error}`,
+    error:
+      error === undefined ? undefined : done.sqlstate === undefined ? error : `${done.sqlstate}: ${error}`,
     postgres: {
       session: ctx.sessionId,
       database: ctx.db,

@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { serialize } from 'pg-protocol';
 import { Auth, Backend, BackendFramer, decodeErrorFields } from './backend-codec.js';
 import { PgError, SqlState } from './pg-error.js';
-import { ScramClient, SCRAM_MECHANISM } from './scram-sha-256.js';
+import { SCRAM_MECHANISM, ScramClient } from './scram-sha-256.js';
 
 export interface UpstreamTarget {
   readonly host: string;
@@ -66,7 +66,10 @@ export async function cancelUpstream(target: UpstreamTarget, pid: number, secret
 function openTcp(t: UpstreamTarget): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: t.host, port: t.port });
-    const timer = setTimeout(() => s.destroy(new Error(`timed out connecting to ${t.host}:${t.port}`)), t.connectTimeoutMs);
+    const timer = setTimeout(
+      () => s.destroy(new Error(`timed out connecting to ${t.host}:${t.port}`)),
+      t.connectTimeoutMs,
+    );
     s.once('connect', () => {
       clearTimeout(timer);
       s.setNoDelay(true);
@@ -82,7 +85,8 @@ function openTcp(t: UpstreamTarget): Promise<Socket> {
 async function startTls(socket: Socket, t: UpstreamTarget): Promise<Socket> {
   socket.write(serialize.requestSsl());
   const answer = await readBytes(socket, 1);
-  if (answer[0] !== 0x53) throw unavailable('the upstream database does not accept TLS (tls.mode requires it)');
+  if (answer[0] !== 0x53)
+    throw unavailable('the upstream database does not accept TLS (tls.mode requires it)');
   return new Promise((resolve, reject) => {
     const secure = tls.connect({
       socket,
@@ -138,19 +142,25 @@ function authenticate(
           const password = async () => t.password();
           if (code === Auth.ok) return false;
           if (code === Auth.cleartext) {
-            if (t.tls.mode === 'disable') throw unavailable('upstream asked for a cleartext password without TLS; refusing');
+            if (t.tls.mode === 'disable')
+              throw unavailable('upstream asked for a cleartext password without TLS; refusing');
             socket.write(serialize.password(await password()));
           } else if (code === Auth.md5) {
-            const inner = createHash('md5').update(`${await password()}${t.user}`).digest('hex');
+            const inner = createHash('md5')
+              .update(`${await password()}${t.user}`)
+              .digest('hex');
             const outer = createHash('md5').update(inner).update(body.subarray(4, 8)).digest('hex');
             socket.write(serialize.password(`md5${outer}`));
           } else if (code === Auth.sasl) {
             const mechs = body.subarray(4).toString('utf8').split('\0');
-            if (!mechs.includes(SCRAM_MECHANISM)) throw unavailable(`upstream offers no supported SASL mechanism (${mechs.join(', ')})`);
+            if (!mechs.includes(SCRAM_MECHANISM))
+              throw unavailable(`upstream offers no supported SASL mechanism (${mechs.join(', ')})`);
             scram = new ScramClient(await password());
             socket.write(serialize.sendSASLInitialResponseMessage(SCRAM_MECHANISM, scram.first()));
           } else if (code === Auth.saslContinue && scram !== undefined) {
-            socket.write(serialize.sendSCRAMClientFinalMessage(scram.final(body.subarray(4).toString('utf8'))));
+            socket.write(
+              serialize.sendSCRAMClientFinalMessage(scram.final(body.subarray(4).toString('utf8'))),
+            );
           } else if (code === Auth.saslFinal && scram !== undefined) {
             scram.verify(body.subarray(4).toString('utf8'));
           } else {
@@ -171,7 +181,9 @@ function authenticate(
         case Backend.errorResponse: {
           const f = decodeErrorFields(body);
           // The upstream's reason is for Airlock's operators, not the agent (it may name Airlock's DB user).
-          throw unavailable(`the upstream database refused Airlock's connection: ${f.get('C') ?? ''} ${f.get('M') ?? ''}`);
+          throw unavailable(
+            `the upstream database refused Airlock's connection: ${f.get('C') ?? ''} ${f.get('M') ?? ''}`,
+          );
         }
         case Backend.readyForQuery:
           return true;
@@ -190,14 +202,11 @@ function authenticate(
         fail(e);
         return;
       }
-      chain.then(
-        (done) => {
-          if (!done) return;
-          cleanup();
-          resolve({ socket, parameterStatus: statuses, parameters, pid, secret });
-        },
-        fail,
-      );
+      chain.then((done) => {
+        if (!done) return;
+        cleanup();
+        resolve({ socket, parameterStatus: statuses, parameters, pid, secret });
+      }, fail);
     };
     socket.on('data', onData);
     socket.once('error', fail);
