@@ -6,6 +6,8 @@
  * affects sessions that are already open. The upstream is checked directly.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { auditRecord } from '../../src/ledger/audit.js';
@@ -72,6 +74,19 @@ describe('postgres holds', () => {
     assert.deepEqual(detail.commandTags, ['UPDATE 1']);
     assert.equal(detail.rows, 1);
     assert.match(String(detail.session), /^ses_/);
+
+    // The same record through the real CLI (it reads the store while the gateway runs).
+    const cli = await new Promise<{ code: number; out: string }>((res) =>
+      execFile(
+        process.execPath,
+        [resolve('bin/airlock.js'), '--config', h.config.source, 'audit', 'show', String(pending.id)],
+        (err, stdout) => res({ code: err ? 1 : 0, out: stdout }),
+      ),
+    );
+    assert.equal(cli.code, 0);
+    assert.match(cli.out, /sql {5}\/\* airlock:reason=INC-7 fix order 1 \*\/ UPDATE orders SET status = 'fixed' WHERE id = 1/);
+    assert.match(cli.out, /result {2}UPDATE 1 \(1 rows/);
+    assert.match(cli.out, /postgres:update {2}arn:airlock:postgres:app:table\/public\/orders/);
   });
 
   it('reuses the grant for the same statement class and relation, until it is revoked', async () => {
