@@ -183,7 +183,9 @@ describe('postgres wire protocol', () => {
     });
     ok.on('error', () => undefined);
     await ok.connect();
+    await ok.query('SELECT 1');
     await h.airlock.store.revokeAgent(other.name, new Date());
+    await new Promise((r) => setTimeout(r, 1100)); // open sessions re-check the agent every second
     await assert.rejects(ok.query('SELECT 1'), /revoked/);
     const again = new pg.Client({
       host: '127.0.0.1',

@@ -9,6 +9,7 @@ import type { MasterKey } from '../../core/secrets.js';
 import type { Store } from '../../ledger/store.js';
 import { loadParser } from './classify.js';
 import { CancelRegistry, type PgDatabase, PgSession } from './session.js';
+import { StatementRecorder } from './statement-recorder.js';
 
 export interface PostgresFrontDeps {
   readonly store: Store;
@@ -22,10 +23,12 @@ export class PostgresFront {
   private readonly server: net.Server;
   private readonly sessions = new Set<PgSession>();
   private readonly cancels = new CancelRegistry();
+  private readonly recorder: StatementRecorder;
 
   constructor(private readonly deps: PostgresFrontDeps) {
+    this.recorder = new StatementRecorder(deps.store, deps.log);
     this.server = net.createServer((socket) => {
-      const s = new PgSession(socket, { ...deps, cancels: this.cancels });
+      const s = new PgSession(socket, { ...deps, cancels: this.cancels, recorder: this.recorder });
       this.sessions.add(s);
       socket.once('close', () => this.sessions.delete(s));
     });
@@ -46,6 +49,7 @@ export class PostgresFront {
   async close(): Promise<void> {
     for (const s of this.sessions) s.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.recorder.flush();
   }
 
   get name(): string {

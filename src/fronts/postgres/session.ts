@@ -49,6 +49,7 @@ import {
   recordParams,
   refusal,
 } from './statement-gate.js';
+import type { StatementRecorder } from './statement-recorder.js';
 import {
   cancelUpstream,
   connectUpstream,
@@ -74,6 +75,7 @@ export interface SessionDeps {
   readonly db: PgDatabase;
   readonly log: (line: string) => void;
   readonly cancels: CancelRegistry;
+  readonly recorder: StatementRecorder;
 }
 
 /** Our BackendKeyData → the session it cancels (PostgreSQL's key is never shown to the agent). */
@@ -116,6 +118,7 @@ interface Portal {
 }
 
 const MAX_BUFFERED = 8 * 1024 * 1024;
+const AGENT_RECHECK_MS = 1000;
 const CLASSIFY_CACHE = 512;
 
 export class PgSession {
@@ -139,6 +142,7 @@ export class PgSession {
   private readonly classifyCache = new Map<string, Classification>();
   private key: { pid: number; secret: Buffer } | undefined;
   private hold: AbortController | undefined;
+  private agentCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     socket: Socket,
@@ -469,11 +473,16 @@ export class PgSession {
   }
 
   private async gate(sql: string, c: Classification): Promise<GatedStatement> {
-    const agent = await this.deps.store.agentByName(this.agent);
-    if (agent === undefined || agent.revokedAt !== undefined)
-      throw new PgError(SqlState.invalidAuthorization, `agent "${this.agent}" has been revoked`, {
-        severity: 'FATAL',
-      });
+    // Revoking an agent ends its open sessions: checked again at most every AGENT_RECHECK_MS.
+    const now = performance.now();
+    if (now - this.agentCheckedAt > AGENT_RECHECK_MS) {
+      const agent = await this.deps.store.agentByName(this.agent);
+      if (agent === undefined || agent.revokedAt !== undefined)
+        throw new PgError(SqlState.invalidAuthorization, `agent "${this.agent}" has been revoked`, {
+          severity: 'FATAL',
+        });
+      this.agentCheckedAt = now;
+    }
     const reason = statementReason(sql) ?? this.startup?.reason ?? this.appReason;
     this.hold = new AbortController();
     try {
@@ -559,11 +568,7 @@ export class PgSession {
   }
 
   private record(a: ReturnType<typeof actionRecord>): void {
-    this.deps.store
-      .recordAction(a)
-      .catch((e) =>
-        this.deps.log(`ledger: could not record statement ${a.requestId}: ${(e as Error).message}`),
-      );
+    this.deps.recorder.record(a);
   }
 
   private queryBytes(sql: string): Buffer {
