@@ -20,6 +20,7 @@ import { PostgresFront } from './fronts/postgres/server.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
+import { memoizeEvaluator } from './policy/memo-evaluator.js';
 import { type CredentialSource, defaultCredentialChain } from './upstream/aws-credentials.js';
 
 export interface RunningAirlock {
@@ -78,12 +79,18 @@ export async function startAirlock(
     log,
   });
   const api = new ApiServer({ store, decider: new Decider(store, waiter), log });
+  // Same store, waiter and policy; decisions memoized per second (exact, see memo-evaluator.ts).
+  const pgPolicy = memoizeEvaluator(policy);
+  const pgGate = new Gate(store, () => pgPolicy, waiter, {
+    holdWindowMs: config.holds.windowSeconds * 1000,
+    approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
+  });
   const pgFronts = config.databases.map(
     (db) =>
       new PostgresFront({
         store,
         masterKey: key,
-        gate,
+        gate: pgGate,
         db: postgresDatabase(config, db, opts.credentials),
         log,
       }),

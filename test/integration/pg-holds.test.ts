@@ -84,7 +84,10 @@ describe('postgres holds', () => {
       ),
     );
     assert.equal(cli.code, 0);
-    assert.match(cli.out, /sql {5}\/\* airlock:reason=INC-7 fix order 1 \*\/ UPDATE orders SET status = 'fixed' WHERE id = 1/);
+    assert.match(
+      cli.out,
+      /sql {5}\/\* airlock:reason=INC-7 fix order 1 \*\/ UPDATE orders SET status = 'fixed' WHERE id = 1/,
+    );
     assert.match(cli.out, /result {2}UPDATE 1 \(1 rows/);
     assert.match(cli.out, /postgres:update {2}arn:airlock:postgres:app:table\/public\/orders/);
   });
