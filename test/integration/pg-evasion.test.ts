@@ -133,6 +133,17 @@ describe('postgres evasion corpus', () => {
     assert.equal((await h.direct.query(SNAPSHOT)).rows[0].s, before0);
   });
 
+  it('refuses: redefining a prepared name (one namespace for SQL and protocol) cannot launder a write', async () => {
+    await c.query("PREPARE twin AS UPDATE orders SET status = 'x'");
+    // The upstream refuses the redefinition; Airlock must keep the UPDATE's classes for `twin`.
+    await assert.rejects(
+      c.query({ name: 'twin', text: 'SELECT 1' }),
+      (e: Error & { code?: string }) => e.code === '42P05',
+    );
+    assert.equal(await refused(h, () => c.query('EXECUTE twin')), 'held');
+    assert.equal((await h.direct.query(SNAPSHOT)).rows[0].s, before0);
+  });
+
   it('refuses: a SET search_path rolled back does not move name resolution', async () => {
     await c.query('BEGIN');
     await c.query('SET search_path = scratch');

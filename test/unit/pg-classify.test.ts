@@ -114,7 +114,7 @@ describe('statement classification', () => {
     const p = classify('PREPARE p AS DELETE FROM t', ctx());
     const eff = p.effects[0];
     assert.equal(eff?.kind, 'prepare');
-    const prepared = new Map([['p', eff?.kind === 'prepare' ? eff.scopes : []]]);
+    const prepared = new Map([['p', { scopes: eff?.kind === 'prepare' ? eff.scopes : [] }]]);
     assert.deepEqual(scopes('EXECUTE p', ctx({ prepared })), [`postgres:delete ${t('public', 't')}`]);
     assert.deepEqual(scopes('EXECUTE q', ctx({ prepared })), [`postgres:unknown ${DB}`]);
   });

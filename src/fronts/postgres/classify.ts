@@ -33,7 +33,7 @@ export interface ClassifyContext {
   readonly defaultSearchPath: readonly string[];
   readonly isSideEffect: (fn: string) => boolean;
   /** Scopes of statements PREPAREd in this session (for EXECUTE). */
-  readonly prepared: ReadonlyMap<string, readonly Scope[]>;
+  readonly prepared: ReadonlyMap<string, { readonly scopes: readonly Scope[] }>;
 }
 
 export type SessionEffect =
@@ -208,8 +208,15 @@ function statement(c: Collector, node: Node): void {
       variableSet(c, body);
       return;
     }
-    case 'VariableShowStmt':
     case 'DiscardStmt':
+      // DISCARD ALL also deallocates every prepared statement and resets search_path.
+      if (str(body.target) === 'DISCARD_ALL') {
+        c.effects.push({ kind: 'deallocate', name: undefined });
+        c.effects.push({ kind: 'search_path', value: 'default', local: false });
+      }
+      c.addDb('session');
+      return;
+    case 'VariableShowStmt':
     case 'ListenStmt':
     case 'UnlistenStmt':
     case 'NotifyStmt':
@@ -233,7 +240,7 @@ function statement(c: Collector, node: Node): void {
       return;
     }
     case 'ExecuteStmt': {
-      const scopes = c.ctx.prepared.get(str(body.name) ?? '');
+      const scopes = c.ctx.prepared.get(str(body.name) ?? '')?.scopes;
       if (scopes === undefined) c.addDb('unknown');
       else for (const s of scopes) c.scopes.set(`${s.action} ${s.resource}`, s);
       for (const s of scopes ?? []) c.classes.add(s.action.slice('postgres:'.length) as StatementClass);

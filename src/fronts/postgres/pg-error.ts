@@ -19,6 +19,7 @@ export const SqlState = {
   internalError: 'XX000',
   programLimitExceeded: '54000',
   queryCanceled: '57014',
+  duplicatePreparedStatement: '42P05',
 } as const;
 
 export class PgError extends Error {

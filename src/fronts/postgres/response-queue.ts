@@ -73,12 +73,15 @@ export class ResponseQueue {
 
   expect(entry: UpstreamEntry): void {
     if (entry.kind === 'sync') this.upstreamSkipping = false;
-    else if (entry.kind === 'extended' && this.upstreamSkipping) return; // the upstream will not answer it
+    else if (this.upstreamSkipping) return; // ignored by the upstream until Sync: no answer will come
     this.entries.push({ ...entry, completion: { tags: [], sqlstate: undefined, error: undefined } });
   }
 
   /** Queues a response Airlock writes itself; sent now if nothing is in flight. */
   synthetic(render: SyntheticEntry['render']): void {
+    // The upstream is discarding messages until Sync after its own error: PostgreSQL
+    // would have skipped the refused message too, so the client must not hear of it.
+    if (this.upstreamSkipping) return;
     this.entries.push({ kind: 'synthetic', render });
     if (this.entries.length === 1) this.toClient(this.drainSynthetic());
   }

@@ -306,6 +306,13 @@ export class PgSession {
   /** Returns a promise only when the message must wait (gate or drain); relays synchronously otherwise. */
   private onMessage(f: Frame): Promise<void> | undefined {
     if (this.skipUntilSync && f.type !== Frontend.sync) return undefined;
+    // After an error in extended mode PostgreSQL ignores every message until Sync, so
+    // nothing here can run: relay without checking (no hold, no refusal the client
+    // would not expect), exactly as the upstream will treat it.
+    if (this.queue.upstreamSkipping && f.type !== Frontend.sync && f.type !== Frontend.terminate) {
+      this.upOut.push(f.raw);
+      return undefined;
+    }
     switch (f.type) {
       case Frontend.query:
         return this.onQuery(decodeQuery(f.payload));
@@ -384,7 +391,7 @@ export class PgSession {
     }
     const g = await this.gate(sql, c);
     if (g.result.kind === 'deny') return this.deny(g, 'simple');
-    const confirm = this.applyEffects(c);
+    const effects = this.applyEffects(c);
     const record = this.recorder(g, undefined);
     this.forward(this.queryBytes(sql), {
       kind: 'simple',
@@ -392,8 +399,8 @@ export class PgSession {
       onDone: (d) => {
         record(d);
         // Autocommitted without error: the upstream's search_path is now exactly the new one.
-        if (confirm !== undefined && d.sqlstate === undefined && d.status === 'I' && c.statements === 1)
-          confirm();
+        if (d.sqlstate === undefined && d.status === 'I' && c.statements === 1) effects.confirm?.();
+        if (d.sqlstate !== undefined && c.statements === 1) effects.undo?.();
       },
     });
   }
@@ -404,12 +411,19 @@ export class PgSession {
     const txOp = c.statements === 1 ? txOpOf(c) : undefined;
     if (this.queue.failedTx && txOp !== 'rollback' && txOp !== 'rollback_to' && txOp !== 'commit')
       return this.refuse(inFailedTx(), 'extended');
+    if (p.name !== '' && this.prepared.has(p.name))
+      return this.refuse(
+        new PgError(SqlState.duplicatePreparedStatement, `prepared statement "${p.name}" already exists`),
+        'extended',
+      );
     let g: GatedStatement | undefined;
     if (c.statements > 0 && !this.queue.failedTx) {
       g = await this.gate(p.sql, c);
       if (g.result.kind === 'deny') return this.deny(g, 'extended');
       this.applyEffects(c);
     }
+    // One namespace for protocol and SQL-prepared statements, as in PostgreSQL (a named
+    // statement cannot be redefined: refused above with 42P05, as PostgreSQL would).
     this.prepared.set(p.name, { sql: p.sql, scopes: c.scopes, classes: c.classes, txOp, parseGate: g });
     this.forward(f.raw, { kind: 'extended', terminals: Terminals.parse });
     return undefined;
@@ -417,9 +431,7 @@ export class PgSession {
 
   private async onBind(f: Frame): Promise<void> {
     const b = decodeBind(f.payload);
-    const stmt =
-      this.prepared.get(b.statement) ??
-      sqlPrepared(b.statement, this.sqlPrepared.get(b.statement), this.deps.db.name);
+    const stmt = this.prepared.get(b.statement) ?? unknownStatement(b.statement, this.deps.db.name);
     const params = recordParams(b.params, this.deps.db.params, b.paramFormats);
     if (
       this.queue.failedTx &&
@@ -447,9 +459,6 @@ export class PgSession {
     return undefined;
   }
 
-  /** Scopes of statements prepared with SQL PREPARE (usable by EXECUTE and by protocol Bind). */
-  private readonly sqlPrepared = new Map<string, readonly Scope[]>();
-
   private classify(sql: string): Classification {
     const key = `${this.searchPath.join(',')}\0${sql}`;
     let c = this.classifyCache.get(key);
@@ -464,7 +473,7 @@ export class PgSession {
         user: this.deps.db.upstream.user,
         defaultSearchPath: this.expand(this.deps.db.defaultSearchPath),
         isSideEffect: this.deps.db.isSideEffect,
-        prepared: this.sqlPrepared,
+        prepared: this.prepared,
       });
       if (this.classifyCache.size >= CLASSIFY_CACHE) this.classifyCache.clear();
       this.classifyCache.set(key, c);
@@ -504,8 +513,9 @@ export class PgSession {
    * must not leave Airlock resolving names differently from PostgreSQL. Returns that
    * confirmation step, if any.
    */
-  private applyEffects(c: Classification): (() => void) | undefined {
+  private applyEffects(c: Classification): { confirm?: () => void; undo?: () => void } {
     let confirm: (() => void) | undefined;
+    const added: string[] = [];
     for (const e of c.effects) {
       if (e.kind === 'search_path') {
         const next =
@@ -515,17 +525,34 @@ export class PgSession {
           confirm = () => {
             this.searchPath = next;
           };
-      } else if (e.kind === 'prepare') this.sqlPrepared.set(e.name, e.scopes);
-      else if (e.kind === 'deallocate') {
-        if (e.name === undefined) this.sqlPrepared.clear();
-        else this.sqlPrepared.delete(e.name);
+      } else if (e.kind === 'prepare') {
+        if (!this.prepared.has(e.name)) added.push(e.name);
+        if (!this.prepared.has(e.name))
+          this.prepared.set(e.name, {
+            sql: `EXECUTE ${e.name} /* prepared with SQL PREPARE */`,
+            scopes: e.scopes,
+            classes: [
+              ...new Set(e.scopes.map((sc) => sc.action.slice('postgres:'.length) as StatementClass)),
+            ],
+            txOp: undefined,
+            parseGate: undefined,
+          });
+      } else if (e.kind === 'deallocate') {
+        if (e.name === undefined) this.prepared.clear();
+        else this.prepared.delete(e.name);
       } else if (e.kind === 'application_name')
         this.appReason =
           e.value === 'default'
             ? applicationNameReason(this.startup?.forward.get('application_name'))
             : applicationNameReason(e.value);
     }
-    return confirm;
+    return {
+      ...(confirm === undefined ? {} : { confirm }),
+      // A PREPARE the upstream refused did not create its name.
+      undo: () => {
+        for (const n of added) this.prepared.delete(n);
+      },
+    };
   }
 
   private deny(g: GatedStatement, mode: 'simple' | 'extended', params?: string[]): Promise<void> {
@@ -659,15 +686,12 @@ function txOpOf(c: Classification): TxOp | undefined {
   return undefined;
 }
 
-/** A statement Bound by name that only SQL PREPARE created (or that is unknown: most sensitive). */
-function sqlPrepared(name: string, scopes: readonly Scope[] | undefined, db: string): Prepared {
+/** A Bind naming a statement Airlock never saw prepared: the most sensitive class. */
+function unknownStatement(name: string, db: string): Prepared {
   return {
-    sql: `EXECUTE ${name} /* protocol Bind of a SQL-prepared statement */`,
-    scopes: scopes ?? [{ action: postgresAction('unknown'), resource: databaseResource(db) }],
-    classes:
-      scopes === undefined
-        ? ['unknown']
-        : [...new Set(scopes.map((s) => s.action.slice(9) as StatementClass))],
+    sql: `/* Bind of unknown prepared statement "${name}" */`,
+    scopes: [{ action: postgresAction('unknown'), resource: databaseResource(db) }],
+    classes: ['unknown'],
     txOp: undefined,
     parseGate: undefined,
   };
