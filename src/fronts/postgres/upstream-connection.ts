@@ -90,6 +90,7 @@ async function startTls(socket: Socket, t: UpstreamTarget): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const secure = tls.connect({
       socket,
+      host: t.host,
       servername: net.isIP(t.host) === 0 ? t.host : undefined,
       ca: t.tls.caFile === undefined ? undefined : readFileSync(t.tls.caFile),
       rejectUnauthorized: t.tls.mode === 'verify-full',
