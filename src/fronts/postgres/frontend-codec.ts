@@ -188,6 +188,16 @@ export function decodeQuery(payload: Buffer): string {
   return sql;
 }
 
+/** A Query message, for statements Airlock sends on the client's behalf (COMMIT → ROLLBACK). */
+export function encodeQuery(sql: string): Buffer {
+  const body = Buffer.from(`${sql}\0`, 'utf8');
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = Frontend.query;
+  out.writeInt32BE(4 + body.length, 1);
+  body.copy(out, 5);
+  return out;
+}
+
 export interface ParseMessage {
   readonly name: string;
   readonly sql: string;

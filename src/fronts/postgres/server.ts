@@ -7,8 +7,9 @@ import net, { type AddressInfo } from 'node:net';
 import type { Gate } from '../../approvals/gate.js';
 import type { MasterKey } from '../../core/secrets.js';
 import type { Store } from '../../ledger/store.js';
+import { CancelRegistry } from './cancel-registry.js';
 import { loadParser } from './classify.js';
-import { CancelRegistry, type PgDatabase, PgSession } from './session.js';
+import { type PgDatabase, PgSession } from './session.js';
 import { StatementRecorder } from './statement-recorder.js';
 
 export interface PostgresFrontDeps {
