@@ -108,6 +108,26 @@ describe('postgres holds', () => {
     assert.equal(await statusOf(h, 1), 'fixed-again');
   });
 
+  it('a grant that expires mid-session: the next statement of its class is held again', async () => {
+    await revokeAllGrants(h);
+    const first = c.query("UPDATE orders SET status = 'short' WHERE id = 1");
+    const p1 = await pendingFor(h, "'short'");
+    await h.api('GET', `/v1/approvals/${String(p1.id)}`, h.approvers.alice ?? '');
+    const ok = await h.api('POST', `/v1/approvals/${String(p1.id)}/approve`, h.approvers.alice ?? '', {
+      comment: 'one second only',
+      durationSeconds: 1,
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    await first;
+    await new Promise((r) => setTimeout(r, 1100));
+    const later = c.query("UPDATE orders SET status = 'after-expiry' WHERE id = 1");
+    const p2 = await pendingFor(h, "'after-expiry'");
+    assert.notEqual(p2.id, p1.id);
+    await decide(h, String(p2.id), 'deny', 'expired grant');
+    await assert.rejects(later, /expired grant/);
+    assert.equal(await statusOf(h, 1), 'short');
+  });
+
   it('denied: SQLSTATE 42501 with the approval id and comment; nothing reaches the upstream', async () => {
     const del = c.query('DELETE FROM orders WHERE id = 2');
     const pending = await pendingFor(h, 'DELETE FROM orders WHERE id = 2');
