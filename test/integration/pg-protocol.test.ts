@@ -296,6 +296,15 @@ describe('postgres wire protocol', () => {
     assert.match(r, /invalid frontend message type/);
   });
 
+  it('large messages both ways: a 12 MB parameter and a 20 MB result', async () => {
+    const c = await h.client();
+    const big = 'y'.repeat(12 * 1024 * 1024);
+    assert.equal((await c.query('SELECT length($1::text) AS n', [big])).rows[0].n, big.length);
+    const r = await c.query("SELECT repeat('x', 1000) AS s FROM generate_series(1, 20000)");
+    assert.equal(r.rows.length, 20000);
+    await c.end();
+  });
+
   it('Terminate ends the upstream session too', async () => {
     const c = await h.client({ application_name: 'terminate-check' });
     await c.query('SELECT 1');

@@ -72,6 +72,8 @@ export class PgSession {
   private proxy: StatementProxy | undefined;
   private pumping = false;
   private key: { pid: number; secret: Buffer } | undefined;
+  private upstreamBusy = false;
+  private clientBusy = false;
 
   constructor(
     socket: Socket,
@@ -87,7 +89,8 @@ export class PgSession {
   private attach(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => {
       this.framer.push(chunk);
-      if (this.framer.buffered > MAX_BUFFERED) socket.pause();
+      // While a statement is held, later messages queue here; past MAX_BUFFERED stop reading.
+      if (this.pumping && this.framer.buffered > MAX_BUFFERED) socket.pause();
       void this.pump();
     });
     socket.on('error', () => this.close());
@@ -112,7 +115,9 @@ export class PgSession {
         }
       }
       this.proxy?.flushUpstream();
-      if (this.socket.isPaused() && this.framer.buffered < MAX_BUFFERED) this.socket.resume();
+      // The loop ends when the next message is incomplete: more bytes are needed, so read on
+      // (unless the upstream is not keeping up with what was already forwarded).
+      if (this.socket.isPaused() && !this.upstreamBusy) this.socket.resume();
     } catch (err) {
       this.fail(err);
     } finally {
@@ -189,7 +194,17 @@ export class PgSession {
     this.proxy = new StatementProxy(
       this.deps,
       {
-        writeUpstream: (b) => up.socket.write(b),
+        writeUpstream: (b) => {
+          // Backpressure: stop reading from the agent until the upstream drains.
+          if (!up.socket.write(b) && !this.upstreamBusy) {
+            this.upstreamBusy = true;
+            this.socket.pause();
+            up.socket.once('drain', () => {
+              this.upstreamBusy = false;
+              this.socket.resume();
+            });
+          }
+        },
         toClient: (b) => this.toClient(b),
         close: () => this.close(),
       },
@@ -236,7 +251,17 @@ export class PgSession {
   }
 
   private toClient(b: Buffer): void {
-    if (b.length > 0 && !this.socket.destroyed) this.socket.write(b);
+    if (b.length === 0 || this.socket.destroyed) return;
+    // Backpressure: a slow agent reading a large result pauses the upstream, not Airlock's memory.
+    if (!this.socket.write(b) && this.upstream !== undefined && !this.clientBusy) {
+      const up = this.upstream.socket;
+      this.clientBusy = true;
+      up.pause();
+      this.socket.once('drain', () => {
+        this.clientBusy = false;
+        up.resume();
+      });
+    }
   }
 
   private fail(err: unknown): void {
