@@ -175,6 +175,41 @@ describe('postgres holds', () => {
     assert.equal((await c.query('SELECT 3 AS x')).rows[0].x, 3);
   });
 
+  it('in a transaction, extended protocol: failed state, COMMIT rolls back, a prepared COMMIT cannot commit', async () => {
+    await c.query({ name: 'cm', text: 'COMMIT' }); // prepared while nothing failed
+    await c.query('BEGIN');
+    await c.query({ text: 'INSERT INTO scratch.notes (body) VALUES ($1)', values: ['ext-tx'] });
+    const upd = c.query({ text: 'UPDATE orders SET status = $1 WHERE id = 2', values: ['ext'] });
+    await decide(h, String((await pendingFor(h, 'SET status = $1 WHERE id = 2')).id), 'deny', 'no');
+    await assert.rejects(upd, /denied/);
+    await assert.rejects(
+      c.query({ text: 'SELECT $1::int', values: [1] }),
+      (e: Error & { code?: string }) => e.code === '25P02',
+    );
+    await assert.rejects(
+      c.query({ name: 'cm', text: 'COMMIT' }),
+      (e: Error & { code?: string }) => e.code === '25P02',
+    );
+    const commit = await c.query({ text: 'COMMIT', queryMode: 'extended' } as never);
+    assert.equal((commit as unknown as { command: string }).command, 'ROLLBACK');
+    const n = await h.direct.query("SELECT count(*)::int AS n FROM scratch.notes WHERE body = 'ext-tx'");
+    assert.equal(n.rows[0].n, 0);
+    assert.equal((await c.query({ text: 'SELECT $1::int AS x', values: [5] })).rows[0].x, 5);
+  });
+
+  it('in a transaction, extended protocol: ROLLBACK TO SAVEPOINT recovers', async () => {
+    await c.query('BEGIN');
+    await c.query('SAVEPOINT sp2');
+    const upd = c.query({ text: 'UPDATE orders SET status = $1 WHERE id = 3', values: ['sp2'] });
+    await decide(h, String((await pendingFor(h, 'SET status = $1 WHERE id = 3')).id), 'deny', 'no');
+    await assert.rejects(upd);
+    await c.query({ text: 'ROLLBACK TO SAVEPOINT sp2', queryMode: 'extended' } as never);
+    await c.query({ text: 'INSERT INTO scratch.notes (body) VALUES ($1)', values: ['after-sp2'] });
+    await c.query('COMMIT');
+    const n = await h.direct.query("SELECT count(*)::int AS n FROM scratch.notes WHERE body = 'after-sp2'");
+    assert.equal(n.rows[0].n, 1);
+  });
+
   it('in a transaction: ROLLBACK TO SAVEPOINT recovers, as in PostgreSQL', async () => {
     await c.query('BEGIN');
     await c.query("INSERT INTO scratch.notes (body) VALUES ('before-sp')");

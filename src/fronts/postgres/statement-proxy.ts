@@ -6,6 +6,8 @@
  * in order with the upstream's responses (response-queue.ts), and a refusal inside
  * a transaction block fails the transaction as PostgreSQL would (docs/POSTGRES.md).
  */
+
+import { serialize } from 'pg-protocol';
 import type { GateResult } from '../../approvals/gate.js';
 import type { Scope } from '../../core/types.js';
 import { databaseResource, postgresAction, type StatementClass } from './actions.js';
@@ -39,7 +41,8 @@ interface Prepared {
 
 interface Portal {
   readonly stmt: Prepared;
-  readonly gated: GatedStatement;
+  /** undefined for ROLLBACK inside a failed block (passed without a check, not recorded). */
+  readonly gated: GatedStatement | undefined;
   readonly params: string[] | undefined;
 }
 
@@ -65,6 +68,7 @@ export class StatementProxy {
   private readonly queue: ResponseQueue;
   private upOut: Buffer[] = [];
   private skipUntilSync = false;
+  private clearOnSync = false;
   private searchPath: readonly string[];
   private appReason: string | undefined;
   private readonly prepared = new Map<string, Prepared>();
@@ -141,10 +145,12 @@ export class StatementProxy {
         return this.onBind(f);
       case Frontend.execute: {
         const portal = this.portals.get(decodeExecute(f.payload).portal);
+        // ROLLBACK TO SAVEPOINT recovers a failed block; the next Sync's ReadyForQuery tells.
+        if (this.queue.failedTx && portal?.stmt.txOp === 'rollback_to') this.clearOnSync = true;
         this.forward(f.raw, {
           kind: 'extended',
           terminals: Terminals.execute,
-          onDone: portal && this.recorder(portal.gated, portal.params),
+          onDone: portal?.gated && this.recorder(portal.gated, portal.params),
         });
         return undefined;
       }
@@ -161,7 +167,8 @@ export class StatementProxy {
       }
       case Frontend.sync:
         this.skipUntilSync = false;
-        this.forward(f.raw, { kind: 'sync', terminals: Terminals.sync });
+        this.forward(f.raw, { kind: 'sync', terminals: Terminals.sync, clearsFailed: this.clearOnSync });
+        this.clearOnSync = false;
         return this.queue.failedTx ? this.drain() : undefined;
       case Frontend.flush:
       case Frontend.copyData:
@@ -243,6 +250,22 @@ export class StatementProxy {
     }
     // One namespace for protocol and SQL-prepared statements, as in PostgreSQL (a named
     // statement cannot be redefined: refused above with 42P05, as PostgreSQL would).
+    if (this.queue.failedTx && txOp === 'commit') {
+      // PostgreSQL answers COMMIT of a failed transaction by rolling back: so does Airlock
+      // (the upstream's transaction is not failed, so it must not see a COMMIT).
+      this.prepared.set(p.name, {
+        sql: 'ROLLBACK',
+        scopes: c.scopes,
+        classes: c.classes,
+        txOp: 'rollback',
+        parseGate: g,
+      });
+      this.forward(serialize.parse({ name: p.name, text: 'ROLLBACK', types: [...p.paramTypes] }), {
+        kind: 'extended',
+        terminals: Terminals.parse,
+      });
+      return undefined;
+    }
     this.prepared.set(p.name, { sql: p.sql, scopes: c.scopes, classes: c.classes, txOp, parseGate: g });
     this.forward(f.raw, { kind: 'extended', terminals: Terminals.parse });
     return undefined;
@@ -252,13 +275,15 @@ export class StatementProxy {
     const b = decodeBind(f.payload);
     const stmt = this.prepared.get(b.statement) ?? unknownStatement(b.statement, this.deps.db.name);
     const params = recordParams(b.params, this.deps.db.params, b.paramFormats);
-    if (
-      this.queue.failedTx &&
-      stmt.txOp !== 'rollback' &&
-      stmt.txOp !== 'rollback_to' &&
-      stmt.txOp !== 'commit'
-    )
-      return this.refuse(inFailedTx(), 'extended');
+    if (this.queue.failedTx) {
+      // Only ending the failed block may run. A COMMIT prepared before the failure cannot
+      // be turned into ROLLBACK here, so it is refused like everything else.
+      if (stmt.txOp !== 'rollback' && stmt.txOp !== 'rollback_to')
+        return this.refuse(inFailedTx(), 'extended');
+      this.portals.set(b.portal, { stmt, gated: undefined, params });
+      this.forward(f.raw, { kind: 'extended', terminals: Terminals.bind });
+      return undefined;
+    }
     let g = stmt.parseGate;
     stmt.parseGate = undefined;
     if (g === undefined) {
