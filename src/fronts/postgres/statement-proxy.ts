@@ -9,6 +9,7 @@
 
 import { serialize } from 'pg-protocol';
 import type { GateResult } from '../../approvals/gate.js';
+import { newId } from '../../core/ids.js';
 import type { Scope } from '../../core/types.js';
 import { databaseResource, postgresAction, type StatementClass } from './actions.js';
 import type { BackendFrame } from './backend-codec.js';
@@ -210,9 +211,11 @@ export class StatementProxy {
           kind: 'simple',
           terminals: Terminals.query,
           clearsFailed: true,
+          onDone: this.recorder(unchecked(sql, c, 'allow'), undefined),
         });
         return this.drain();
       }
+      this.record(actionRecord(unchecked(sql, c, 'deny'), this.ctx, {}));
       return this.refuse(inFailedTx(), 'simple');
     }
     const g = await this.gate(sql, c);
@@ -465,6 +468,26 @@ function inFailedTx(): PgError {
       detail: 'Airlock refused an earlier statement of this transaction',
     },
   );
+}
+
+/**
+ * The record of a statement decided by transaction state alone, not by policy: ending a
+ * failed block (allowed) or a statement inside one (refused with 25P02).
+ */
+function unchecked(sql: string, c: Classification, kind: 'allow' | 'deny'): GatedStatement {
+  const reasons = ['in-failed-transaction'];
+  return {
+    requestId: newId('req'),
+    receivedAt: new Date(),
+    started: performance.now(),
+    sql,
+    scopes: c.scopes,
+    classes: c.classes,
+    result:
+      kind === 'allow'
+        ? { kind: 'allow', reasons, grantId: undefined, approvalId: undefined, held: false }
+        : { kind: 'deny', deny: 'policy', reasons, message: inFailedTx().message, approvalId: undefined },
+  };
 }
 
 function txOpOf(c: Classification): TxOp | undefined {
