@@ -6,7 +6,7 @@
  * affects sessions that are already open. The upstream is checked directly.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
@@ -278,6 +278,44 @@ describe('postgres holds', () => {
     await c2.end();
   });
 
+  it('takes the reason from application_name "reason: ..."', async () => {
+    const c2 = await h.client({ application_name: 'reason: nightly cleanup' });
+    const upd = c2.query("UPDATE orders SET status = 'app' WHERE id = 3");
+    const pending = await pendingFor(h, "'app'");
+    assert.equal(pending.reason, 'nightly cleanup');
+    await decide(h, String(pending.id), 'deny', 'no');
+    await assert.rejects(upd);
+    await c2.end();
+  });
+
+  it('psql: a held UPDATE waits, is approved, and psql prints the command tag', async () => {
+    await revokeAllGrants(h);
+    const child = spawn(
+      '/usr/bin/psql',
+      [
+        `host=127.0.0.1 port=${h.port} user=${h.agent.name} dbname=app sslmode=require`,
+        '-X',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        "/* airlock:reason=psql check */ UPDATE orders SET status = 'via-psql' WHERE id = 3",
+      ],
+      { env: { ...process.env, PGPASSWORD: h.agent.secretAccessKey } },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    const pending = await pendingFor(h, "'via-psql'");
+    assert.equal(pending.reason, 'psql check');
+    assert.notEqual(await statusOf(h, 3), 'via-psql');
+    await decide(h, String(pending.id), 'approve', 'ok');
+    assert.equal(await exited, 0);
+    assert.equal(out.trim(), 'UPDATE 1');
+    assert.equal(await statusOf(h, 3), 'via-psql');
+  });
+
   it('a forbidden statement is refused at once without an approval', async () => {
     await assert.rejects(c.query('TRUNCATE orders'), (e: Error & { code?: string }) => {
       assert.equal(e.code, '42501');
@@ -288,6 +326,7 @@ describe('postgres holds', () => {
   });
 
   it('a CancelRequest ends a held statement', async () => {
+    await revokeAllGrants(h);
     const c3 = await h.client();
     const held = c3.query("UPDATE orders SET status = 'cancel-me' WHERE id = 3");
     await pendingFor(h, "'cancel-me'");
@@ -301,7 +340,7 @@ describe('postgres holds', () => {
     msg.writeInt32BE(secretKey, 12);
     s.end(msg);
     await assert.rejects(held, (e: Error & { code?: string }) => e.code === '57014');
-    assert.equal(await statusOf(h, 3), 'p2');
+    assert.equal(await statusOf(h, 3), 'via-psql');
     await c3.end();
   });
 });
