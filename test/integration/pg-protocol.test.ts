@@ -320,6 +320,17 @@ describe('postgres wire protocol', () => {
     assert.equal(await count(), 0);
   });
 
+  it('when the upstream session dies, the agent gets an error, not a silent hang', async () => {
+    const c = await h.client({ application_name: 'to-be-killed' });
+    await h.direct.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'to-be-killed'",
+    );
+    await assert.rejects(
+      c.query('SELECT 1'),
+      /terminating connection|lost its session|Connection terminated/,
+    );
+  });
+
   it('a startup setting that changes identity is refused, not passed to the upstream', async () => {
     const c = new pg.Client({
       host: '127.0.0.1',

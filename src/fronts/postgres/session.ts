@@ -211,8 +211,20 @@ export class PgSession {
       { agent: this.agent, sessionId: this.sessionId, sourceIp: this.socket.remoteAddress ?? '', startup },
     );
     up.socket.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
-    up.socket.on('error', () => this.close());
-    up.socket.on('close', () => this.close());
+    const lost = () => {
+      // Tell the agent why its session ends (the upstream's own FATAL, if any, was relayed).
+      if (this.step === 'ready')
+        this.toClient(
+          errorResponse(
+            new PgError(SqlState.connectionFailure, 'Airlock lost its session to the database', {
+              severity: 'FATAL',
+            }),
+          ),
+        );
+      this.close();
+    };
+    up.socket.on('error', lost);
+    up.socket.on('close', lost);
     this.key = this.deps.cancels.register(() => this.cancel());
     this.toClient(
       Buffer.concat([
