@@ -266,6 +266,32 @@ describe('postgres wire protocol', () => {
     s.destroy();
   });
 
+  it('a refusal inside a pipelined batch aborts the implicit transaction, as an error would', async () => {
+    const c = await h.client();
+    const s = (c as unknown as { connection: { stream: net.Socket } }).connection.stream;
+    s.removeAllListeners('data');
+    const got = readUntil(s, (b) => types(b).endsWith('Z'));
+    s.write(
+      Buffer.concat([
+        serialize.parse({ text: "INSERT INTO scratch.notes (body) VALUES ('batch-1')", types: [] }),
+        serialize.bind({}),
+        serialize.execute({}),
+        serialize.parse({ text: 'TRUNCATE orders', types: [] }), // forbidden by policy: refused at once
+        serialize.bind({}),
+        serialize.execute({}),
+        serialize.sync(),
+      ]),
+    );
+    const bytes = await got;
+    assert.equal(types(bytes), '12CEZ');
+    assert.match(bytes.toString('latin1'), /42501/);
+    assert.match(bytes.toString('latin1'), /pg-no-truncate/);
+    assert.doesNotMatch(bytes.toString('latin1'), /airlock_refused_/, 'the upstream error is replaced');
+    const n = await h.direct.query("SELECT count(*)::int AS n FROM scratch.notes WHERE body = 'batch-1'");
+    assert.equal(n.rows[0].n, 0, 'the allowed INSERT of the batch was rolled back with it');
+    s.destroy();
+  });
+
   it('GSSENCRequest is answered N; malformed input gets an ErrorResponse with SQLSTATE 08P01', async () => {
     const s = net.connect(h.port, '127.0.0.1');
     const gss = Buffer.alloc(8);

@@ -74,6 +74,17 @@ describe('response queue', () => {
     assert.equal(q.empty, true);
   });
 
+  it("an entry sent to make the upstream fail has its ErrorResponse replaced by Airlock's", () => {
+    const { q, feed, out } = harness();
+    q.expect({ kind: 'extended', terminals: Terminals.parse });
+    q.expect({ kind: 'extended', terminals: [], replaceError: err('42501') });
+    feed(msg('1'), err('26000'));
+    const all = Buffer.concat(out).toString('latin1');
+    assert.match(all, /42501/);
+    assert.doesNotMatch(all, /26000/);
+    assert.equal(q.upstreamSkipping, true);
+  });
+
   it('after a refusal inside a transaction block, ReadyForQuery T is reported as E until ROLLBACK', () => {
     const { q, feed, out } = harness();
     q.expect({ kind: 'simple', terminals: Terminals.query });

@@ -35,6 +35,8 @@ export interface UpstreamEntry {
   readonly onDone?: (c: Completion) => void;
   /** A ROLLBACK that ends the failed-transaction overlay once it completes. */
   readonly clearsFailed?: boolean;
+  /** Sent to make the upstream fail in Airlock's place: its ErrorResponse is replaced by this. */
+  readonly replaceError?: Buffer;
 }
 
 interface SyntheticEntry {
@@ -101,12 +103,13 @@ export class ResponseQueue {
     const out: Buffer[] = [];
     let segStart = 0;
     for (const f of frames) {
-      if (this.onMessage(buf, f)) {
-        out.push(buf.subarray(segStart, f.end));
-        segStart = f.end;
-        const s = this.drainSynthetic();
-        if (s.length > 0) out.push(s);
-      }
+      const r = this.onMessage(buf, f);
+      if (r === false) continue;
+      if (r === true) out.push(buf.subarray(segStart, f.end));
+      else out.push(buf.subarray(segStart, f.start), r);
+      segStart = f.end;
+      const s = this.drainSynthetic();
+      if (s.length > 0) out.push(s);
     }
     if (segStart < completeEnd) out.push(buf.subarray(segStart, completeEnd));
     if (this.entries.length === 0 && this.idleWaiters.length > 0) {
@@ -117,8 +120,11 @@ export class ResponseQueue {
     return out;
   }
 
-  /** Returns true when an entry completed (so synthetic entries may follow). */
-  private onMessage(buf: Buffer, f: BackendFrame): boolean {
+  /**
+   * Returns true when an entry completed (so synthetic entries may follow), or the bytes
+   * that replace this message for the client.
+   */
+  private onMessage(buf: Buffer, f: BackendFrame): boolean | Buffer {
     const head = this.entries[0];
     const type = f.type;
     if (type === Backend.readyForQuery) {
@@ -150,6 +156,7 @@ export class ResponseQueue {
       if (head.kind !== 'extended') return false;
       // Extended protocol: PostgreSQL discards messages until Sync.
       this.upstreamSkipping = true;
+      const replacement = head.replaceError;
       while (
         this.entries[0] !== undefined &&
         this.entries[0].kind !== 'sync' &&
@@ -158,7 +165,7 @@ export class ResponseQueue {
         const e = this.entries.shift();
         if (e !== undefined && e.kind === 'extended') e.onDone?.(head.completion);
       }
-      return true;
+      return replacement ?? true;
     }
     if (type === Backend.commandComplete)
       head.completion.tags.push(decodeCommandTag(buf.subarray(f.start + 5, f.end)));

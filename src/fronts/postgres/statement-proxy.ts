@@ -7,6 +7,7 @@
  * a transaction block fails the transaction as PostgreSQL would (docs/POSTGRES.md).
  */
 
+import { randomBytes } from 'node:crypto';
 import { serialize } from 'pg-protocol';
 import type { GateResult } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
@@ -70,6 +71,7 @@ export class StatementProxy {
   private upOut: Buffer[] = [];
   private skipUntilSync = false;
   private clearOnSync = false;
+  private drainAtSync = false;
   private searchPath: readonly string[];
   private appReason: string | undefined;
   private readonly prepared = new Map<string, Prepared>();
@@ -147,7 +149,7 @@ export class StatementProxy {
       case Frontend.execute: {
         const portal = this.portals.get(decodeExecute(f.payload).portal);
         // ROLLBACK TO SAVEPOINT recovers a failed block; the next Sync's ReadyForQuery tells.
-        if (this.queue.failedTx && portal?.stmt.txOp === 'rollback_to') this.clearOnSync = true;
+        if (this.failedBlock && portal?.stmt.txOp === 'rollback_to') this.clearOnSync = true;
         this.forward(f.raw, {
           kind: 'extended',
           terminals: Terminals.execute,
@@ -170,7 +172,12 @@ export class StatementProxy {
         this.skipUntilSync = false;
         this.forward(f.raw, { kind: 'sync', terminals: Terminals.sync, clearsFailed: this.clearOnSync });
         this.clearOnSync = false;
-        return this.queue.failedTx ? this.drain() : undefined;
+        if (this.failedBlock || this.drainAtSync) {
+          // Later decisions depend on the transaction state this Sync reports.
+          this.drainAtSync = false;
+          return this.drain();
+        }
+        return undefined;
       case Frontend.flush:
       case Frontend.copyData:
       case Frontend.copyDone:
@@ -204,7 +211,7 @@ export class StatementProxy {
       return;
     }
     const txOp = c.statements === 1 ? txOpOf(c) : undefined;
-    if (this.queue.failedTx) {
+    if (this.failedBlock) {
       if (txOp === 'rollback' || txOp === 'rollback_to' || txOp === 'commit') {
         const text = txOp === 'commit' ? 'ROLLBACK' : sql;
         this.forward(encodeQuery(text), {
@@ -238,7 +245,7 @@ export class StatementProxy {
     const p = decodeParse(f.payload);
     const c = this.classify(p.sql);
     const txOp = c.statements === 1 ? txOpOf(c) : undefined;
-    if (this.queue.failedTx && txOp !== 'rollback' && txOp !== 'rollback_to' && txOp !== 'commit')
+    if (this.failedBlock && txOp !== 'rollback' && txOp !== 'rollback_to' && txOp !== 'commit')
       return this.refuse(inFailedTx(), 'extended');
     if (p.name !== '' && this.prepared.has(p.name))
       return this.refuse(
@@ -246,14 +253,14 @@ export class StatementProxy {
         'extended',
       );
     let g: GatedStatement | undefined;
-    if (c.statements > 0 && !this.queue.failedTx) {
+    if (c.statements > 0 && !this.failedBlock) {
       g = await this.gate(p.sql, c);
       if (g.result.kind === 'deny') return this.deny(g, 'extended');
       this.applyEffects(c);
     }
     // One namespace for protocol and SQL-prepared statements, as in PostgreSQL (a named
     // statement cannot be redefined: refused above with 42P05, as PostgreSQL would).
-    if (this.queue.failedTx && txOp === 'commit') {
+    if (this.failedBlock && txOp === 'commit') {
       // PostgreSQL answers COMMIT of a failed transaction by rolling back: so does Airlock
       // (the upstream's transaction is not failed, so it must not see a COMMIT).
       this.prepared.set(p.name, {
@@ -278,7 +285,7 @@ export class StatementProxy {
     const b = decodeBind(f.payload);
     const stmt = this.prepared.get(b.statement) ?? unknownStatement(b.statement, this.deps.db.name);
     const params = recordParams(b.params, this.deps.db.params, b.paramFormats);
-    if (this.queue.failedTx) {
+    if (this.failedBlock) {
       // Only ending the failed block may run. A COMMIT prepared before the failure cannot
       // be turned into ROLLBACK here, so it is refused like everything else.
       if (stmt.txOp !== 'rollback' && stmt.txOp !== 'rollback_to')
@@ -414,19 +421,28 @@ export class StatementProxy {
    * Waits until the client has seen it, so later decisions see the updated state.
    */
   private refuse(err: PgError, mode: 'simple' | 'extended'): Promise<void> {
-    this.queue.synthetic((status) => ({
-      bytes:
-        mode === 'simple'
-          ? Buffer.concat([errorResponse(err), readyForQuery(status === 'T' ? 'E' : status)])
-          : errorResponse(err),
-      failsTransaction: true,
-    }));
-    if (mode === 'extended') {
-      this.skipUntilSync = true;
-      // PostgreSQL holds responses to extended messages until Sync or Flush.
-      if (!this.queue.empty) this.upOut.push(FLUSH);
+    if (mode === 'simple') {
+      this.queue.synthetic((status) => ({
+        bytes: Buffer.concat([errorResponse(err), readyForQuery(status === 'T' ? 'E' : status)]),
+        failsTransaction: true,
+      }));
+      return this.drain();
     }
+    this.skipUntilSync = true;
+    this.drainAtSync = true;
+    // Already discarding until Sync after its own error: PostgreSQL would skip this too.
+    if (this.queue.upstreamSkipping) return this.drain();
+    // Make the upstream fail right here, as PostgreSQL would have on an error: its implicit
+    // or explicit transaction is aborted by PostgreSQL itself and it discards until Sync.
+    // The client sees Airlock's error in place of the upstream's.
+    this.forward(FAIL_BIND, { kind: 'extended', terminals: [], replaceError: errorResponse(err) });
+    this.upOut.push(FLUSH); // PostgreSQL holds extended responses until Sync or Flush
     return this.drain();
+  }
+
+  /** Inside a transaction block that failed (Airlock's refusal or the upstream's own error). */
+  private get failedBlock(): boolean {
+    return this.queue.failedTx || this.queue.status === 'E';
   }
 
   private drain(): Promise<void> {
@@ -459,6 +475,12 @@ export class StatementProxy {
 }
 
 const FLUSH = Buffer.from([Frontend.flush, 0, 0, 0, 4]);
+
+/** A Bind of a statement that cannot exist (random name): the upstream answers 26000 and fails. */
+const FAIL_BIND = serialize.bind({
+  statement: `airlock_refused_${randomBytes(16).toString('hex')}`,
+  portal: `airlock_refused_${randomBytes(16).toString('hex')}`,
+});
 
 function inFailedTx(): PgError {
   return new PgError(
