@@ -23,6 +23,8 @@ export interface DatabaseConfig {
   readonly tls: { readonly mode: 'disable' | 'require' | 'verify-full'; readonly caFile: string | undefined };
   readonly clientTls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly clientTlsRequired: boolean;
+  /** false: SSLRequest is answered 'N' (plaintext only, e.g. behind a TLS-terminating proxy). */
+  readonly clientTlsEnabled: boolean;
   readonly searchPath: readonly string[];
   readonly sideEffectFunctions: readonly string[];
   readonly recordParams: 'full' | 'redacted' | 'none';
@@ -87,7 +89,8 @@ export function readDatabases(
       );
     const ca = r.str(tlsMap, 'ca_file', '');
     const client = r.map(item, 'client_tls');
-    if (client) r.onlyKeys(client, ['cert_file', 'key_file', 'required'], 'databases[].client_tls.');
+    if (client)
+      r.onlyKeys(client, ['cert_file', 'key_file', 'required', 'enabled'], 'databases[].client_tls.');
     const cert = r.str(client, 'cert_file', '');
     const key = r.str(client, 'key_file', '');
     if ((cert === '') !== (key === ''))
@@ -95,6 +98,12 @@ export function readDatabases(
     const required = client?.get('required', true) as Node | undefined;
     if (required !== undefined && !(isScalar(required) && typeof required.value === 'boolean'))
       at(required, 'client_tls.required must be true or false');
+    const enabled = client?.get('enabled', true) as Node | undefined;
+    if (enabled !== undefined && !(isScalar(enabled) && typeof enabled.value === 'boolean'))
+      at(enabled, 'client_tls.enabled must be true or false');
+    const tlsEnabled = !(isScalar(enabled) && enabled.value === false);
+    if (!tlsEnabled && isScalar(required) && required.value === true)
+      at(required, 'client_tls.required cannot be true when client_tls.enabled is false');
     const recordParams = r.str(item, 'record_params', 'full');
     if (recordParams !== 'full' && recordParams !== 'redacted' && recordParams !== 'none')
       at(
@@ -112,6 +121,7 @@ export function readDatabases(
           ? undefined
           : { certFile: resolve(base, cert), keyFile: resolve(base, key) },
       clientTlsRequired: isScalar(required) && required.value === true,
+      clientTlsEnabled: tlsEnabled,
       searchPath: strings(item, 'search_path', ['$user', 'public'], at),
       sideEffectFunctions: strings(item, 'side_effect_functions', [], at),
       recordParams: recordParams as DatabaseConfig['recordParams'],

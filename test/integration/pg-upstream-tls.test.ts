@@ -119,13 +119,13 @@ describe('upstream TLS', () => {
     await admin.end();
     const port = server.port;
     process.env.AIRLOCK_TLS_TEST_PW = UPSTREAM_PASSWORD;
-    const entry = (name: string, ca: string) => `  - name: ${name}
+    const entry = (name: string, ca: string, extra = '') => `  - name: ${name}
     listen: 127.0.0.1:0
     upstream: { host: 127.0.0.1, port: ${port}, database: postgres, user: postgres }
     auth: { password_env: AIRLOCK_TLS_TEST_PW }
     tls: { mode: verify-full, ca_file: ${join(certs, ca)} }
-`;
-    const yaml = `data_dir: ${dir}/airlock\nlisten:\n  aws: 127.0.0.1:0\n  api: 127.0.0.1:0\naws:\n  account_id: "123456789012"\npolicies:\n  - ${resolve('test/fixtures/policies/postgres.cedar')}\ndatabases:\n${entry('good', 'test-ca.pem')}${entry('wrong-ca', 'other-ca.pem')}`;
+${extra}`;
+    const yaml = `data_dir: ${dir}/airlock\nlisten:\n  aws: 127.0.0.1:0\n  api: 127.0.0.1:0\naws:\n  account_id: "123456789012"\npolicies:\n  - ${resolve('test/fixtures/policies/postgres.cedar')}\ndatabases:\n${entry('good', 'test-ca.pem')}${entry('wrong-ca', 'other-ca.pem')}${entry('plain', 'test-ca.pem', '    client_tls: { enabled: false }\n')}`;
     const config = parseConfig(yaml, join(dir, 'airlock.yaml'));
     airlock = await startAirlock(config, { log: () => undefined });
     agent = await createAgent(airlock.store, openMasterKey(config), 'tls-bot');
@@ -150,6 +150,24 @@ describe('upstream TLS', () => {
     await c.connect();
     const r = await c.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
     assert.equal(r.rows[0].ssl, true);
+    await c.end();
+  });
+
+  it('client_tls.enabled: false answers SSLRequest with N and serves plaintext', async () => {
+    const net = await import('node:net');
+    const s = net.connect(airlock.databases.plain?.port ?? 0, '127.0.0.1');
+    const ssl = Buffer.alloc(8);
+    ssl.writeInt32BE(8, 0);
+    ssl.writeInt32BE(80877103, 4);
+    const answer = await new Promise<string>((r) => {
+      s.once('data', (d: Buffer) => r(d.toString('latin1')));
+      s.write(ssl);
+    });
+    s.destroy();
+    assert.equal(answer, 'N');
+    const c = client('plain');
+    await c.connect();
+    assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1);
     await c.end();
   });
 

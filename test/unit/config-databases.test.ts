@@ -36,6 +36,7 @@ describe('config: databases', () => {
     assert.deepEqual(db.tls, { mode: 'verify-full', caFile: '/etc/airlock/rds-ca.pem' });
     assert.equal(db.clientTls, undefined);
     assert.equal(db.clientTlsRequired, false);
+    assert.equal(db.clientTlsEnabled, true);
     assert.deepEqual(db.searchPath, ['$user', 'public']);
     assert.deepEqual(db.sideEffectFunctions, ['purge_*']);
     assert.equal(db.recordParams, 'full');
@@ -63,6 +64,12 @@ describe('config: databases', () => {
         `${base}databases:\n  - name: a\n    upstream: {host: h, database: d, user: u}\n    auth: {rds_iam: {region: mars}}\n`,
       ),
       /rds_iam\.region must be an AWS region/,
+    );
+    assert.match(
+      problem(
+        `${base}databases:\n  - name: a\n    upstream: {host: h, database: d, user: u}\n    auth: {password_env: X}\n    client_tls: {enabled: false, required: true}\n`,
+      ),
+      /client_tls\.required cannot be true when client_tls\.enabled is false/,
     );
   });
 });

@@ -23,7 +23,7 @@ export function postgresDatabase(
     defaultSearchPath: db.searchPath,
     isSideEffect: functionMatcher([...DEFAULT_SIDE_EFFECT_FUNCTIONS, ...db.sideEffectFunctions]),
     params: db.recordParams,
-    tls: loadOrCreateTls(config.dataDir, db.clientTls),
+    tls: db.clientTlsEnabled ? loadOrCreateTls(config.dataDir, db.clientTls) : undefined,
     tlsRequired: db.clientTlsRequired,
   };
 }
