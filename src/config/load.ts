@@ -6,12 +6,23 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import type { AirlockConfig, HostPort, UpstreamRoute } from './config.js';
+import { readConsole, readGuards } from './load-console.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const TOP_KEYS = ['data_dir', 'listen', 'aws', 'policies', 'holds', 'resources'] as const;
+const TOP_KEYS = [
+  'data_dir',
+  'listen',
+  'aws',
+  'policies',
+  'holds',
+  'resources',
+  'guards',
+  'console',
+  'oidc',
+] as const;
 
 export function loadConfig(path: string): AirlockConfig {
   let text: string;
@@ -111,6 +122,8 @@ export function parseConfig(text: string, path: string): AirlockConfig {
       defaultMaxGrantSeconds: r.int(holds, 'default_max_grant_seconds', 3600, 60, 30 * 86400),
     },
     resources,
+    guards: readGuards(r, root),
+    console: readConsole(r, root),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
@@ -126,7 +139,7 @@ function isHttpUrl(s: string): boolean {
 }
 
 /** Typed reads that report a positioned problem instead of throwing, so all problems surface at once. */
-class Reader {
+export class Reader {
   constructor(
     private readonly root: YAMLMap,
     private readonly at: (node: Node | null | undefined, msg: string) => void,
@@ -149,6 +162,19 @@ class Reader {
         this.at(pair.key as Node, `unknown key ${prefix}${k} (expected one of: ${allowed.join(', ')})`);
       }
     }
+  }
+
+  bool(map: YAMLMap | undefined, key: string, dflt: boolean): boolean {
+    const node = map?.get(key, true) as Node | undefined;
+    if (node === undefined) return dflt;
+    if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+    this.at(node, `${key} must be true or false`);
+    return dflt;
+  }
+
+  /** Reports a problem at `key` of `map` (or at the map itself). */
+  problem(map: YAMLMap, key: string, msg: string): void {
+    this.at((map.get(key, true) as Node | undefined) ?? map, msg);
   }
 
   str(map: YAMLMap | undefined, key: string, dflt: string): string {
