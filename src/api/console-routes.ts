@@ -208,7 +208,7 @@ export class ConsoleRoutes {
     refuseAgentCredential(req);
     if (this.deps.oidc === undefined)
       throw new ApiError(404, 'oidc-disabled', 'SSO is not configured (oidc: in airlock.yaml)');
-    const { url, state } = await this.deps.oidc.start();
+    const { url, state } = await this.deps.oidc.start(originOf(req, this.secure(req)));
     res.writeHead(302, {
       location: url,
       'cache-control': 'no-store',
@@ -296,6 +296,15 @@ export function refuseAgentCredential(req: IncomingMessage): void {
   if (auth.startsWith('AWS4-HMAC-SHA256') || req.headers['x-amz-date'] !== undefined) {
     throw new ApiError(403, 'agent-credential', 'agent credentials cannot sign in or decide');
   }
+}
+
+/** The origin the browser used; a malformed Host never becomes part of a redirect. */
+function originOf(req: IncomingMessage, tls: boolean): string {
+  const host = req.headers.host ?? '';
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(host)) {
+    throw new ApiError(400, 'bad-host', 'bad Host header');
+  }
+  return `${tls ? 'https' : 'http'}://${host}`;
 }
 
 function recordQuery(url: URL): RecordQuery {

@@ -17,6 +17,7 @@ export class OidcError extends Error {
 }
 
 interface PendingFlow {
+  readonly redirectUri: string;
   readonly verifier: string;
   readonly nonce: string;
   readonly expiresAt: number;
@@ -37,17 +38,21 @@ export class OidcLogin {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  /** Starts a sign-in: the IdP URL to send the browser to and the state for its cookie. */
-  async start(): Promise<{ url: string; state: string }> {
+  /**
+   * Starts a sign-in: the IdP URL to send the browser to and the state for its cookie.
+   * @param origin the console origin the browser used, for a path-only redirect_uri.
+   */
+  async start(origin: string): Promise<{ url: string; state: string }> {
     const config = await this.discover();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
     const now = Date.now();
     for (const [k, f] of this.pending) if (f.expiresAt <= now) this.pending.delete(k);
-    this.pending.set(state, { verifier, nonce, expiresAt: now + FLOW_TTL_MS });
+    const redirectUri = new URL(this.cfg.redirectUri, origin).href;
+    this.pending.set(state, { redirectUri, verifier, nonce, expiresAt: now + FLOW_TTL_MS });
     const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: this.cfg.redirectUri,
+      redirect_uri: redirectUri,
       scope: this.cfg.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
@@ -69,8 +74,9 @@ export class OidcLogin {
       throw new OidcError('the sign-in took too long or was already used; start again');
     }
     const config = await this.discover();
-    // The callback arrives at our own listener; openid-client compares it with redirect_uri.
-    const current = new URL(this.cfg.redirectUri);
+    // openid-client sends the callback URL without its query as redirect_uri: it must be
+    // exactly the one the flow started with.
+    const current = new URL(flow.redirectUri);
     current.search = callbackUrl.search;
     let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
     try {

@@ -46,7 +46,10 @@ export interface OidcConfig {
   readonly clientId: string;
   /** Name of the environment variable holding the client secret (never the secret itself). */
   readonly clientSecretEnv: string | undefined;
-  /** Must be `<console origin>/v1/auth/oidc/callback`. */
+  /**
+   * `<console origin>/v1/auth/oidc/callback`, or just that path: then it is resolved
+   * against the Host the browser used (the IdP still only redirects to registered URIs).
+   */
   readonly redirectUri: string;
   /** ID-token / userinfo claim that lists the user's groups. */
   readonly groupsClaim: string;
