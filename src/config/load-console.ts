@@ -74,7 +74,11 @@ function readOidc(r: Reader, root: YAMLMap): OidcConfig | undefined {
   const clientId = r.str(o, 'client_id', '');
   if (!isUrl(issuer)) r.problem(o, 'issuer', 'oidc.issuer must be the https URL of your identity provider');
   // Absolute (recommended), or the bare path, resolved against the address the browser used.
-  const path = redirectUri.startsWith('/') ? redirectUri : isUrl(redirectUri) ? new URL(redirectUri).pathname : '';
+  const path = redirectUri.startsWith('/')
+    ? redirectUri
+    : isUrl(redirectUri)
+      ? new URL(redirectUri).pathname
+      : '';
   if (path !== '/v1/auth/oidc/callback') {
     r.problem(o, 'redirect_uri', 'oidc.redirect_uri must be <console URL>/v1/auth/oidc/callback');
   }

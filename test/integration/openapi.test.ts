@@ -1,7 +1,7 @@
 /** The OpenAPI document and the routes the server answers agree, both ways. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { API_ROUTES, OPENAPI } from '../../src/api/openapi.js';
+import { API_ROUTES, type OPENAPI } from '../../src/api/openapi.js';
 import { type Harness, startHarness } from '../support/harness.js';
 
 describe('OpenAPI document', () => {
