@@ -105,7 +105,12 @@ export class OidcLogin {
   }
 
   private groupsOf(claim: unknown): string[] {
-    const values = Array.isArray(claim) ? claim.map(String) : typeof claim === 'string' ? [claim] : [];
+    // A list (Okta, Entra) or one string of comma/space-separated names (custom attributes).
+    const values = Array.isArray(claim)
+      ? claim.map(String)
+      : typeof claim === 'string'
+        ? claim.split(/[\s,]+/).filter((v) => v !== '')
+        : [];
     const mapped =
       Object.keys(this.cfg.groupMap).length > 0
         ? values.map((v) => this.cfg.groupMap[v]).filter((g): g is string => g !== undefined)
