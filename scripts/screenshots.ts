@@ -19,7 +19,12 @@ try {
     agent.send(
       new PutItemCommand({
         TableName: 'orders',
-        Item: { id: { S: 'ord-7' }, total: { N: '129.90' }, status: { S: 'paid' }, card: { S: '4111111111111111' } },
+        Item: {
+          id: { S: 'ord-7' },
+          total: { N: '129.90' },
+          status: { S: 'paid' },
+          card: { S: '4111111111111111' },
+        },
       }),
     ),
   );
@@ -27,14 +32,19 @@ try {
   held.push(
     h
       .client({ reason: 'CRM sync: add customer from signup form' })
-      .send(new PutItemCommand({ TableName: 'customers', Item: { id: { S: 'cus-1042' }, name: { S: 'Ada' } } }))
+      .send(
+        new PutItemCommand({ TableName: 'customers', Item: { id: { S: 'cus-1042' }, name: { S: 'Ada' } } }),
+      )
       .catch(() => undefined),
   );
   const rows = page.locator('#queue-table tbody tr');
   await rows.nth(1).waitFor({ timeout: 10_000 });
   await page.screenshot({ path: out('console-queue.png') });
 
-  await rows.first().getByRole('link', { name: /Review/ }).click();
+  await rows
+    .first()
+    .getByRole('link', { name: /Review/ })
+    .click();
   await page.getByRole('heading', { name: /dynamodb:PutItem/ }).waitFor();
   await page.getByLabel(/Comment/).fill('Checked INC-77: restores the order deleted by the cleanup job');
   await page.getByLabel('Type “orders” to confirm').fill('orders');
@@ -44,7 +54,9 @@ try {
   await page.getByRole('button', { name: 'Approve' }).click();
   await page.waitForURL(/#\/record\//);
   await held[0];
-  await agent.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'ord-7' }, total: { N: '129.90' } } }));
+  await agent.send(
+    new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'ord-7' }, total: { N: '129.90' } } }),
+  );
   await agent
     .send(new PutItemCommand({ TableName: 'ledger', Item: { id: { S: 'adj-1' } } }))
     .catch(() => undefined);
