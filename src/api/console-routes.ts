@@ -208,7 +208,14 @@ export class ConsoleRoutes {
     refuseAgentCredential(req);
     if (this.deps.oidc === undefined)
       throw new ApiError(404, 'oidc-disabled', 'SSO is not configured (oidc: in airlock.yaml)');
-    const { url, state } = await this.deps.oidc.start(originOf(req, this.secure(req)));
+    let started: { url: string; state: string };
+    try {
+      started = await this.deps.oidc.start(originOf(req, this.secure(req)));
+    } catch (err) {
+      if (err instanceof OidcError) throw new ApiError(503, 'oidc-unavailable', err.message);
+      throw err;
+    }
+    const { url, state } = started;
     res.writeHead(302, {
       location: url,
       'cache-control': 'no-store',

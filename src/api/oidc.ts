@@ -11,6 +11,7 @@ export const OIDC_STATE_COOKIE = 'airlock_oidc';
 /** How long a sign-in may take between leaving for the IdP and coming back. */
 const FLOW_TTL_MS = 10 * 60 * 1000;
 const NAME_RE = /^[a-z][a-z0-9_-]{1,62}$/;
+const MAX_PENDING = 10_000;
 
 export class OidcError extends Error {
   override readonly name = 'OidcError';
@@ -49,6 +50,9 @@ export class OidcLogin {
     const nonce = client.randomNonce();
     const now = Date.now();
     for (const [k, f] of this.pending) if (f.expiresAt <= now) this.pending.delete(k);
+    // Unauthenticated callers can start flows: cap how many may be in flight at once.
+    if (this.pending.size >= MAX_PENDING)
+      throw new OidcError('too many sign-ins in progress; try again shortly');
     const redirectUri = new URL(this.cfg.redirectUri, origin).href;
     this.pending.set(state, { redirectUri, verifier, nonce, expiresAt: now + FLOW_TTL_MS });
     const url = client.buildAuthorizationUrl(config, {

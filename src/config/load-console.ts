@@ -6,7 +6,7 @@ import { isMap, isScalar, type YAMLMap } from 'yaml';
 import { DEFAULT_GUARDS, type GuardConfig, type TierGuards } from '../approvals/guards.js';
 import { RISK_TIERS, type RiskTier } from '../policy/annotations.js';
 import type { ConsoleConfig, OidcConfig } from './config.js';
-import type { Reader } from './load.js';
+import { isHttpUrl, type Reader } from './load.js';
 
 const NAME_RE = /^[a-z][a-z0-9_-]{1,62}$/;
 
@@ -72,11 +72,12 @@ function readOidc(r: Reader, root: YAMLMap): OidcConfig | undefined {
   const issuer = r.str(o, 'issuer', '');
   const redirectUri = r.str(o, 'redirect_uri', '');
   const clientId = r.str(o, 'client_id', '');
-  if (!isUrl(issuer)) r.problem(o, 'issuer', 'oidc.issuer must be the https URL of your identity provider');
+  if (!isHttpUrl(issuer))
+    r.problem(o, 'issuer', 'oidc.issuer must be the https URL of your identity provider');
   // Absolute (recommended), or the bare path, resolved against the address the browser used.
   const path = redirectUri.startsWith('/')
     ? redirectUri
-    : isUrl(redirectUri)
+    : isHttpUrl(redirectUri)
       ? new URL(redirectUri).pathname
       : '';
   if (path !== '/v1/auth/oidc/callback') {
@@ -114,13 +115,4 @@ function readOidc(r: Reader, root: YAMLMap): OidcConfig | undefined {
     groupMap,
     scopes: r.str(o, 'scopes', 'openid email profile'),
   };
-}
-
-function isUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'https:' || u.protocol === 'http:';
-  } catch {
-    return false;
-  }
 }

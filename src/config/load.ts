@@ -129,7 +129,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
   return config;
 }
 
-function isHttpUrl(s: string): boolean {
+export function isHttpUrl(s: string): boolean {
   try {
     const u = new URL(s);
     return u.protocol === 'http:' || u.protocol === 'https:';

@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GUARDS_YAML, signIn } from '../support/console.js';
-import { type Harness, startHarness, waitForPending } from '../support/harness.js';
+import { signIn, startGuardedHarness } from '../support/console.js';
+import { type Harness, waitForPending } from '../support/harness.js';
 
 const BIN = resolve('bin/airlock.js');
 
@@ -34,10 +34,7 @@ function airlock(
 describe('CLI under decision-quality guards', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({
-      policy: resolve('test/fixtures/policies/guarded.cedar'),
-      extraYaml: GUARDS_YAML,
-    });
+    h = await startGuardedHarness();
   });
   after(async () => {
     await h.close();

@@ -4,13 +4,12 @@
  * Real AWS SDK requests held at the gateway; guards with a 2 s minimum review.
  */
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { hashPassword } from '../../src/api/passwords.js';
 import { auditRecord } from '../../src/ledger/audit.js';
-import { GUARDS_YAML, signIn } from '../support/console.js';
-import { type Harness, startHarness, waitForPending } from '../support/harness.js';
+import { signIn, startGuardedHarness } from '../support/console.js';
+import { type Harness, waitForPending } from '../support/harness.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -21,10 +20,7 @@ async function itemIn(h: Harness, table: string, id: string): Promise<unknown> {
 describe('decision-quality guards (server-enforced)', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({
-      policy: resolve('test/fixtures/policies/guarded.cedar'),
-      extraYaml: GUARDS_YAML,
-    });
+    h = await startGuardedHarness();
   });
   after(async () => {
     await h.close();
@@ -122,10 +118,7 @@ describe('decision-quality guards (server-enforced)', () => {
 describe('console sessions', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({
-      policy: resolve('test/fixtures/policies/guarded.cedar'),
-      extraYaml: GUARDS_YAML,
-    });
+    h = await startGuardedHarness();
     await h.airlock.store.setApproverPassword('alice', await hashPassword(PASSWORD), new Date());
   });
   after(async () => {

@@ -2,10 +2,9 @@
  * A whole console setup shared by the browser test and scripts/screenshots.ts:
  * a real OpenID provider, Airlock with SSO and short guards, real Chromium.
  */
-import { resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { GUARDS_YAML } from './console.js';
-import { type Harness, startHarness } from './harness.js';
+import { startGuardedHarness } from './console.js';
+import type { Harness } from './harness.js';
 import { startIdp, type TestIdp } from './oidc-idp.js';
 
 export const CHROMIUM_ARGS = [
@@ -34,17 +33,14 @@ export interface ConsoleScenario {
 export async function startConsoleScenario(): Promise<ConsoleScenario> {
   const idp = await startIdp();
   process.env[SECRET_ENV] = idp.clientSecret;
-  const h = await startHarness({
-    policy: resolve('test/fixtures/policies/guarded.cedar'),
-    extraYaml: `${GUARDS_YAML}oidc:
+  const h = await startGuardedHarness(`oidc:
   issuer: ${idp.issuer}
   client_id: ${idp.clientId}
   client_secret_env: ${SECRET_ENV}
   redirect_uri: /v1/auth/oidc/callback
   groups_claim: groups
   scopes: openid email groups
-`,
-  });
+`);
   idp.register({
     redirectUris: [`${h.airlock.apiUrl}/v1/auth/oidc/callback`],
     groupsOf: (login) => (login === 'dana' ? ['dba', 'sre'] : []),

@@ -1,11 +1,20 @@
 /** Console sign-in helpers for API-level tests: a cookie jar of one session. */
-import type { Harness } from './harness.js';
+import { resolve } from 'node:path';
+import { type Harness, startHarness } from './harness.js';
 
 export const GUARDS_YAML = `guards:
   default_risk: medium
   tiers:
     critical: {min_review_seconds: 2, require_comment: true, typed_confirmation: true}
 `;
+
+/** A harness with the risk-tiered policy (orders: critical; customers: default tier) and 2 s reviews. */
+export function startGuardedHarness(extraYaml = ''): Promise<Harness> {
+  return startHarness({
+    policy: resolve('test/fixtures/policies/guarded.cedar'),
+    extraYaml: `${GUARDS_YAML}${extraYaml}`,
+  });
+}
 
 export interface ConsoleSession {
   readonly cookie: string;
