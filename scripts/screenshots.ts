@@ -50,7 +50,7 @@ try {
   await page.getByLabel('Type “orders” to confirm').fill('orders');
   await page.screenshot({ path: out('console-detail.png'), fullPage: true });
 
-  await page.locator('#review-clock.ready').waitFor({ timeout: 5000 });
+  await page.locator('#review-clock.ready').waitFor({ timeout: 8000 });
   await page.getByRole('button', { name: 'Approve' }).click();
   await page.waitForURL(/#\/record\//);
   await held[0];

@@ -29,8 +29,13 @@ import {
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'console');
 const STATIC: Readonly<Record<string, string>> = {
   '/console/': 'index.html',
-  '/console/app.js': 'app.js',
   '/console/style.css': 'style.css',
+  '/console/app.js': 'app.js',
+  '/console/lib.js': 'lib.js',
+  '/console/login.js': 'login.js',
+  '/console/queue.js': 'queue.js',
+  '/console/detail.js': 'detail.js',
+  '/console/records.js': 'records.js',
 };
 const TYPES: Readonly<Record<string, string>> = {
   html: 'text/html; charset=utf-8',

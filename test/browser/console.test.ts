@@ -64,7 +64,7 @@ describe('approver console in Chromium', () => {
     assert.equal(before.Item, undefined, 'nothing written yet');
 
     // After the minimum review: approved, and the held SDK call completes.
-    await page.locator('#review-clock.ready').waitFor({ timeout: 5000 });
+    await page.locator('#review-clock.ready').waitFor({ timeout: 8000 });
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.waitForURL(/#\/record\//);
     await put;

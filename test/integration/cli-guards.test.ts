@@ -12,6 +12,7 @@ import { signIn, startGuardedHarness } from '../support/console.js';
 import { type Harness, waitForPending } from '../support/harness.js';
 
 const BIN = resolve('bin/airlock.js');
+const REVIEW = 6;
 
 function airlock(
   args: string[],
@@ -34,7 +35,9 @@ function airlock(
 describe('CLI under decision-quality guards', () => {
   let h: Harness;
   before(async () => {
-    h = await startGuardedHarness();
+    // A child process takes a second or more to start under load: a 6 s review keeps
+    // the "too early" step early however slow the machine is.
+    h = await startGuardedHarness({ minReviewSeconds: REVIEW });
   });
   after(async () => {
     await h.close();
@@ -50,13 +53,14 @@ describe('CLI under decision-quality guards', () => {
     const blind = await airlock(args, env);
     assert.equal(blind.code, 1);
     assert.match(blind.stderr, /airlock approvals show/);
+    const shownBy = Date.now();
     const show = await airlock(['approvals', 'show', id], env);
     assert.equal(show.code, 0, show.stderr);
-    assert.match(show.stdout, /risk +critical: approving needs 2s review .*--comment, --confirm orders/);
+    assert.match(show.stdout, /risk +critical: approving needs 6s review .*--comment, --confirm orders/);
     const early = await airlock(args, env);
     assert.equal(early.code, 1);
-    assert.match(early.stderr, /need 2s of review.*HTTP 409/);
-    await new Promise((r) => setTimeout(r, 2100));
+    assert.match(early.stderr, /need 6s of review.*HTTP 409/);
+    await new Promise((r) => setTimeout(r, Math.max(0, shownBy + REVIEW * 1000 + 200 - Date.now())));
     const noConfirm = await airlock(['approvals', 'approve', id, '--comment', 'checked INC-5'], env);
     assert.match(noConfirm.stderr, /--confirm orders/);
     const ok = await airlock(args, env);

@@ -33,14 +33,17 @@ export interface ConsoleScenario {
 export async function startConsoleScenario(): Promise<ConsoleScenario> {
   const idp = await startIdp();
   process.env[SECRET_ENV] = idp.clientSecret;
-  const h = await startGuardedHarness(`oidc:
+  const h = await startGuardedHarness({
+    minReviewSeconds: 3,
+    extraYaml: `oidc:
   issuer: ${idp.issuer}
   client_id: ${idp.clientId}
   client_secret_env: ${SECRET_ENV}
   redirect_uri: /v1/auth/oidc/callback
   groups_claim: groups
   scopes: openid email groups
-`);
+`,
+  });
   idp.register({
     redirectUris: [`${h.airlock.apiUrl}/v1/auth/oidc/callback`],
     groupsOf: (login) => (login === 'dana' ? ['dba', 'sre'] : []),

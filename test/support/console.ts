@@ -2,17 +2,22 @@
 import { resolve } from 'node:path';
 import { type Harness, startHarness } from './harness.js';
 
-export const GUARDS_YAML = `guards:
+export const guardsYaml = (minReviewSeconds = 2) => `guards:
   default_risk: medium
   tiers:
-    critical: {min_review_seconds: 2, require_comment: true, typed_confirmation: true}
+    critical: {min_review_seconds: ${minReviewSeconds}, require_comment: true, typed_confirmation: true}
 `;
 
-/** A harness with the risk-tiered policy (orders: critical; customers: default tier) and 2 s reviews. */
-export function startGuardedHarness(extraYaml = ''): Promise<Harness> {
+/**
+ * A harness with the risk-tiered policy (orders: critical; customers: default tier)
+ * and short critical reviews (2 s unless given).
+ */
+export function startGuardedHarness(
+  opts: { extraYaml?: string; minReviewSeconds?: number } = {},
+): Promise<Harness> {
   return startHarness({
     policy: resolve('test/fixtures/policies/guarded.cedar'),
-    extraYaml: `${GUARDS_YAML}${extraYaml}`,
+    extraYaml: `${guardsYaml(opts.minReviewSeconds)}${opts.extraYaml ?? ''}`,
   });
 }
 
