@@ -94,6 +94,35 @@ describe('decision-quality guards (server-enforced)', () => {
     });
   });
 
+  it('searches records by resource, agent, approval, grant and time; a record lists its actions', async () => {
+    const alice = h.approvers.alice ?? '';
+    const all = await h.api('GET', '/v1/records?resource=orders', alice);
+    const recs = all.body.records as { id: string; grant: { id: string; active: boolean } | null }[];
+    assert.equal(recs.length, 1);
+    const rec = recs[0];
+    assert.ok(rec?.grant?.active);
+    const byGrant = await h.api('GET', `/v1/records?grant=${rec.grant.id}`, alice);
+    assert.deepEqual(
+      (byGrant.body.records as { id: string }[]).map((r) => r.id),
+      [rec.id],
+    );
+    const byApproval = await h.api('GET', `/v1/records?approval=${rec.id}&agent=billing-bot`, alice);
+    assert.equal((byApproval.body.records as unknown[]).length, 1);
+    const future = await h.api(
+      'GET',
+      `/v1/records?from=${new Date(Date.now() + 60_000).toISOString()}`,
+      alice,
+    );
+    assert.equal((future.body.records as unknown[]).length, 0);
+    assert.equal((await h.api('GET', '/v1/records?from=yesterday', alice)).body.error, 'bad-date');
+    const full = await h.api('GET', `/v1/records/${rec.id}`, alice);
+    const audit = full.body.audit as { actions: { outcome: string }[] };
+    assert.deepEqual(
+      audit.actions.map((a) => a.outcome),
+      ['approved'],
+    );
+  });
+
   it('default tier: no waiting, but the detail must still have been shown; denials always need a comment', async () => {
     const carolless = h.approvers.alice ?? '';
     const put = h

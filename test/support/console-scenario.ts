@@ -46,7 +46,7 @@ export async function startConsoleScenario(): Promise<ConsoleScenario> {
   });
   idp.register({
     redirectUris: [`${h.airlock.apiUrl}/v1/auth/oidc/callback`],
-    groupsOf: (login) => (login === 'dana' ? ['dba', 'sre'] : []),
+    groupsOf: (login) => (login === 'dana' ? ['dba', 'sre'] : login === 'billing-bot' ? ['dba'] : []),
   });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
