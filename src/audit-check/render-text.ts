@@ -12,7 +12,7 @@ export function renderText(r: CheckReport): string {
     const row: Record<string, unknown> = {
       record: s.record.id,
       status: s.record.status,
-      requester: s.record.requester.name ?? '-',
+      'requested by': s.record.requester.name ?? '-',
     };
     for (const i of s.items)
       row[i.item] = i.ok ? 'ok' : i.findings.some((f) => f.kind === 'fail') ? 'FAIL' : 'UNPROVEN';
@@ -21,7 +21,7 @@ export function renderText(r: CheckReport): string {
   const out: string[] = [
     `audit check — ${r.source}`,
     '',
-    table(rows, ['record', 'status', 'requester', ...ITEMS]),
+    table(rows, ['record', 'status', 'requested by', ...ITEMS]),
   ];
 
   const worst = worstRecords(r, 10);

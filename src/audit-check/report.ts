@@ -77,8 +77,10 @@ export function matchesFilter(r: ApprovalRecord, f: Filter): boolean {
   return true;
 }
 
+/** A glob not starting with `arn:` matches the end of the ARN (`table/*`); plain text, any part. */
 function resourceHit(want: string, resource: string): boolean {
-  return want.includes('*') ? globMatch(want, resource) : resource.includes(want);
+  if (!want.includes('*')) return resource.includes(want);
+  return globMatch(want.startsWith('arn:') ? want : `*${want}`, resource);
 }
 
 export function buildReport(input: {
