@@ -18,8 +18,11 @@ export interface ApproverMetrics {
   readonly stampShare: number;
   readonly medianReviewSeconds: number | undefined;
   readonly medianTimeToDecisionSeconds: number | undefined;
-  /** Every decision's time to decision (seconds), for the chart. */
-  readonly timesToDecision: readonly number[];
+  /**
+   * One point per decision for the chart: review seconds (opened → decided), or
+   * request → decided when the source records no view; `stamp` when the checks call it fast or unread.
+   */
+  readonly points: readonly { readonly seconds: number; readonly stamp: boolean }[];
   readonly rubberStamp: boolean;
 }
 
@@ -34,7 +37,15 @@ export function median(xs: readonly number[]): number | undefined {
 export function approverMetrics(records: readonly ApprovalRecord[], t: Thresholds): ApproverMetrics[] {
   const by = new Map<
     string,
-    { approvals: number; denials: number; stamp: number; unviewed: number; review: number[]; ttd: number[] }
+    {
+      approvals: number;
+      denials: number;
+      stamp: number;
+      unviewed: number;
+      review: number[];
+      ttd: number[];
+      points: { seconds: number; stamp: boolean }[];
+    }
   >();
   for (const r of records) {
     for (const d of r.decisions) {
@@ -46,21 +57,26 @@ export function approverMetrics(records: readonly ApprovalRecord[], t: Threshold
         unviewed: 0,
         review: [],
         ttd: [],
+        points: [],
       };
       by.set(d.approver, m);
       const review = reviewSeconds(d);
       const ttd = timeToDecision(r, d);
       if (review !== undefined) m.review.push(review);
       if (ttd !== undefined) m.ttd.push(ttd);
+      const shown = review ?? ttd;
       if (d.verdict === 'deny') {
         m.denials++;
+        if (shown !== undefined) m.points.push({ seconds: shown, stamp: false });
         continue;
       }
       if (d.verdict !== 'approve') continue;
       m.approvals++;
       const viewed = viewedDetail(r, d);
+      const stamp = viewed === false || isFast(r, d, t.minReviewSeconds);
       if (viewed === false) m.unviewed++;
-      if (viewed === false || isFast(r, d, t.minReviewSeconds)) m.stamp++;
+      if (stamp) m.stamp++;
+      if (shown !== undefined) m.points.push({ seconds: shown, stamp });
     }
   }
   return [...by.entries()]
@@ -76,7 +92,7 @@ export function approverMetrics(records: readonly ApprovalRecord[], t: Threshold
         stampShare,
         medianReviewSeconds: median(m.review),
         medianTimeToDecisionSeconds: median(m.ttd),
-        timesToDecision: m.ttd,
+        points: m.points,
         rubberStamp:
           m.approvals >= t.rubberStampMinDecisions && m.denials === 0 && stampShare >= t.rubberStampShare,
       };

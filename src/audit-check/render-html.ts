@@ -6,6 +6,7 @@
  */
 import { ITEMS } from './record.js';
 import { type CheckReport, type ScoredRecord, worstRecords } from './report.js';
+import { reviewSeconds, timeToDecision, viewedDetail } from './review-time.js';
 import {
   esc,
   failuresOverTime,
@@ -21,7 +22,7 @@ const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)}%`;
 const CSS = `
 :root{--ink:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc;--ok:#16a34a;--bad:#dc2626;--warn:#d97706}
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
-header{background:linear-gradient(120deg,#0f172a,#1e293b 60%,#334155);color:#fff;padding:28px 40px}
+header{background:linear-gradient(120deg,#0f172a,#1e293b 60%,#334155);color:#fff;padding:28px 40px 64px}
 header h1{margin:0 0 4px;font-size:26px;letter-spacing:-.01em}header p{margin:0;color:#cbd5e1}
 main{max-width:1120px;margin:0 auto;padding:24px 40px 60px}
 .gate{display:inline-block;margin-top:14px;padding:6px 14px;border-radius:999px;font-weight:700;letter-spacing:.04em}
@@ -48,6 +49,24 @@ a{color:#2563eb;text-decoration:none}a:hover{text-decoration:underline}
 ul.f{margin:6px 0 0;padding-left:18px;font-size:13px}ul.f code{font-size:12px;color:#475569}
 .muted{color:var(--muted)}footer{color:var(--muted);font-size:12px;margin-top:30px}
 `;
+
+/** One line of what the record holds about decisions, grant and actions. */
+function facts(rec: ScoredRecord['record']): string {
+  const ds = rec.decisions.map((d) => {
+    if (!d.inRecord) return `decided in ${d.channel ?? 'an unrecorded channel'} (not in the record)`;
+    const review = reviewSeconds(d) ?? timeToDecision(rec, d);
+    const viewed = viewedDetail(rec, d);
+    return `${d.approver ?? 'nobody'} ${d.verdict ?? 'decided'}${d.channel ? ` via ${d.channel}` : ''}${review === undefined ? '' : ` after ${humanSeconds(review)}`}${viewed === false ? ', detail never opened' : ''}`;
+  });
+  const g = rec.grant;
+  const grant =
+    g === undefined
+      ? 'no grant recorded'
+      : `grant ${g.issuedAt && g.expiresAt ? humanSeconds((g.expiresAt.getTime() - g.issuedAt.getTime()) / 1000) : 'without lifetime'}${g.revokedAt ? ', revoked' : ''}`;
+  const acts = rec.actions === undefined ? 'no action data' : `${rec.actions.length} action(s)`;
+  const show = rec.source === 'ledger' ? ` · full record: airlock audit show ${rec.id}` : '';
+  return `${ds.join('; ') || 'no decision'} · ${grant} · ${acts}${show}`;
+}
 
 function itemState(s: ScoredRecord, item: (typeof ITEMS)[number]): 'ok' | 'fail' | 'unproven' {
   const r = s.items.find((i) => i.item === item);
@@ -102,7 +121,8 @@ export function renderHtml(r: CheckReport): string {
         .join('');
       return `<section class="rec" id="${anchor.get(s)}"><h3>${esc(rec.id)}</h3>
 <div class="muted">${esc(rec.status)} · requested ${esc(rec.requestedAt?.toISOString() ?? 'at an unrecorded time')} by <b>${esc(rec.requester.name ?? 'nobody named')}</b> · ${esc(scopes)}</div>
-<div class="muted">reason: “${esc(rec.reason ?? '')}”</div><div class="items">${cells}</div><ul class="f">${findings}</ul></section>`;
+<div class="muted">reason: ${rec.reason === undefined ? '<i>none given</i>' : `“${esc(rec.reason)}”`}</div>
+<div class="muted">${esc(facts(rec))}</div><div class="items">${cells}</div><ul class="f">${findings}</ul></section>`;
     })
     .join('\n');
 
@@ -129,12 +149,12 @@ export function renderHtml(r: CheckReport): string {
 <div class="kpi"><b style="color:${r.totals.orphanActions > 0 ? 'var(--bad)' : 'var(--ok)'}">${r.totals.orphanActions}</b><span>actions without the approval they needed</span></div>
 </div>
 <section class="card"><h2>The six items</h2><p class="sub">Requester, request, reason, decision, grant, session: how many records hold each.</p>${itemBars(r.items)}</section>
-<section class="card"><h2>Time to decision, per approver</h2><p class="sub">Each dot is one decision (request → decision, log scale); the bar is the median. Red dots fall under the ${humanSeconds(r.thresholds.minReviewSeconds)} rubber-stamp line; ⚑ marks an approver whose approvals are almost all fast or unread and who never denies.</p>${timeToDecisionChart(r.approvers, r.thresholds.minReviewSeconds)}</section>
+<section class="card"><h2>Time to decision, per approver</h2><p class="sub">Each dot is one decision: seconds from opening the request to deciding (from the request itself when no view is recorded), log scale; the bar is the median. Red dots are rubber stamps: under the ${humanSeconds(r.thresholds.minReviewSeconds)} line or never opened; ⚑ marks an approver whose approvals are almost all fast or unread and who never denies.</p>${timeToDecisionChart(r.approvers, r.thresholds.minReviewSeconds)}</section>
 <section class="card two"><div>${stampDonut(r.totals.rubberStampShare, approvedCount)}</div><div><h2>Rubber stamps</h2><p class="sub">Approvals whose every approving decision was reviewed for under ${humanSeconds(r.thresholds.minReviewSeconds)} or without opening the detail.</p>
 <table><tr><th>approver</th><th>approved</th><th>denied</th><th>fast / unread</th><th>median review</th><th>median decision</th></tr>${approverRows || '<tr><td colspan="6" class="muted">no decisions</td></tr>'}</table></div></section>
 <section class="card"><h2>Items failing over time</h2><p class="sub">Records failing each item, by the day they were requested.</p>${failuresOverTime(r.timeline)}</section>
 <section class="card"><h2>Worst records</h2><p class="sub">Most items failing first; follow a link for the record's findings.</p>
-<table><tr><th>record</th><th>requester</th><th>1 2 3 4 5 6</th><th>reasons</th></tr>${worstRows || '<tr><td colspan="4" class="muted">every record holds all six items</td></tr>'}</table></section>
+<table><tr><th>record</th><th>requester</th><th>six items</th><th>reasons</th></tr>${worstRows || '<tr><td colspan="4" class="muted">every record holds all six items</td></tr>'}</table></section>
 ${r.orphans.length > 0 ? `<section class="card"><h2>Actions without the approval they needed</h2><table><tr><th>action</th><th>at</th><th>principal</th><th>scope</th><th>reason</th></tr>${orphanRows}</table></section>` : ''}
 <h2>Failing records</h2>
 ${details || '<p class="muted">none</p>'}

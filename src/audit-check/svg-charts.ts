@@ -3,7 +3,7 @@
  * fonts or images, so the report is one self-contained file that renders anywhere.
  * Every data mark carries class="mark" (tests count them). All text is escaped.
  */
-import type { ApproverMetrics } from './approver-metrics.js';
+import { type ApproverMetrics, median } from './approver-metrics.js';
 import { ITEMS, type ItemName } from './record.js';
 import type { TimeBucket } from './report.js';
 
@@ -34,9 +34,9 @@ export function humanSeconds(s: number): string {
   return `${fmt(Math.round(s / 8640) / 10)}d`;
 }
 
-/** Dots per decision on a log time axis, one row per approver, the rubber-stamp line in red. */
+/** Dots per decision on a log time axis, one row per approver, the rubber-stamp line in red; red dots are stamps. */
 export function timeToDecisionChart(approvers: readonly ApproverMetrics[], thresholdSeconds: number): string {
-  const rows = approvers.filter((a) => a.timesToDecision.length > 0);
+  const rows = approvers.filter((a) => a.points.length > 0);
   if (rows.length === 0) return emptyChart('No decisions with a recorded time.');
   const W = 720;
   const left = 130;
@@ -44,7 +44,7 @@ export function timeToDecisionChart(approvers: readonly ApproverMetrics[], thres
   const rowH = 40;
   const top = 16;
   const H = top + rows.length * rowH + 34;
-  const all = rows.flatMap((a) => a.timesToDecision);
+  const all = rows.flatMap((a) => a.points.map((p) => p.seconds));
   const lo = Math.log10(Math.max(0.5, Math.min(1, ...all)));
   const hi = Math.log10(Math.max(thresholdSeconds * 4, ...all) * 1.3);
   const x = (s: number) => left + ((Math.log10(Math.max(s, 0.5)) - lo) / (hi - lo)) * (W - left - right);
@@ -72,17 +72,17 @@ export function timeToDecisionChart(approvers: readonly ApproverMetrics[], thres
       `<text x="${left - 10}" y="${cy + 4}" text-anchor="end" class="label" fill="${color}">${esc(a.approver)}${a.rubberStamp ? ' ⚑' : ''}</text>`,
       `<line x1="${left}" x2="${W - right}" y1="${cy}" y2="${cy}" class="row"/>`,
     );
-    a.timesToDecision.forEach((s, i) => {
+    a.points.forEach((p, i) => {
       const jitter = (((i * 37) % 11) - 5) * 2.2;
-      const fast = s < thresholdSeconds;
       parts.push(
-        `<circle class="mark" cx="${x(s).toFixed(1)}" cy="${(cy + jitter).toFixed(1)}" r="5" fill="${fast ? '#ef4444' : '#0ea5e9'}" fill-opacity="0.75" stroke="#fff"><title>${esc(a.approver)}: ${humanSeconds(s)}</title></circle>`,
+        `<circle class="mark" cx="${x(p.seconds).toFixed(1)}" cy="${(cy + jitter).toFixed(1)}" r="5" fill="${p.stamp ? '#ef4444' : '#0ea5e9'}" fill-opacity="0.8" stroke="#fff"><title>${esc(a.approver)}: ${humanSeconds(p.seconds)}${p.stamp ? ' (rubber stamp)' : ''}</title></circle>`,
       );
     });
-    if (a.medianTimeToDecisionSeconds !== undefined) {
-      const mx = x(a.medianTimeToDecisionSeconds).toFixed(1);
+    const med = median(a.points.map((p) => p.seconds));
+    if (med !== undefined) {
+      const mx = x(med).toFixed(1);
       parts.push(
-        `<line x1="${mx}" x2="${mx}" y1="${cy - 14}" y2="${cy + 14}" stroke="#0f172a" stroke-width="3"><title>median ${humanSeconds(a.medianTimeToDecisionSeconds)}</title></line>`,
+        `<line x1="${mx}" x2="${mx}" y1="${cy - 14}" y2="${cy + 14}" stroke="#0f172a" stroke-width="3"><title>median ${humanSeconds(med)}</title></line>`,
       );
     }
   });
@@ -119,16 +119,16 @@ export function stampDonut(share: number, approvals: number): string {
   arc(0, share, '#ef4444', `${Math.round(share * 100)}% rubber-stamped`);
   arc(share, approvals === 0 ? share : 1, '#22c55e', `${Math.round((1 - share) * 100)}% reviewed`);
   parts.push(
-    `<text x="${c}" y="${c + 2}" text-anchor="middle" class="big">${Math.round(share * 100)}%</text>`,
-    `<text x="${c}" y="${c + 22}" text-anchor="middle" class="axis">of ${approvals} approvals</text>`,
+    `<text x="${c}" y="${c + 6}" text-anchor="middle" class="big">${Math.round(share * 100)}%</text>`,
+    `<text x="${c}" y="${c + R + 24}" text-anchor="middle" class="axis">of ${approvals} approvals</text>`,
   );
-  return svg(180, 180, 'Share of approvals under the rubber-stamp threshold', parts);
+  return svg(180, 200, 'Share of approvals under the rubber-stamp threshold', parts);
 }
 
 /** Horizontal bars: pass vs fail per item. */
 export function itemBars(items: Record<ItemName, { pass: number; fail: number }>): string {
   const W = 520;
-  const left = 90;
+  const left = 110;
   const rowH = 30;
   const H = ITEMS.length * rowH + 10;
   const max = Math.max(1, ...ITEMS.map((i) => items[i].pass + items[i].fail));
