@@ -4,6 +4,7 @@
  * hold stays undefined, so the checks report it as something the record cannot prove.
  */
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { joinCloudTrail, readCloudTrail } from './cloudtrail.js';
 import { CsvError, parseCsvObjects } from './csv.js';
 import { type FieldKey, loadMapping, type Mapping, MappingError } from './mapping.js';
@@ -144,5 +145,5 @@ export function importRecords(
   if (m.cloudtrail === undefined) return { source: `${m.source} (${file})`, records, orphans: [] };
   const events = readCloudTrail(m.cloudtrail.file);
   const joined = joinCloudTrail(records, events, m.cloudtrail);
-  return { source: `${m.source} (${file} + ${m.cloudtrail.file})`, ...joined };
+  return { source: `${m.source} (${file} + ${relative(process.cwd(), m.cloudtrail.file)})`, ...joined };
 }

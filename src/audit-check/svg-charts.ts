@@ -63,7 +63,7 @@ export function timeToDecisionChart(approvers: readonly ApproverMetrics[], thres
   parts.push(
     `<rect x="${left}" y="${top}" width="${(tx - left).toFixed(1)}" height="${H - 30 - top}" fill="#fee2e2" opacity="0.55"/>`,
     `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${top}" y2="${H - 30}" stroke="#dc2626" stroke-width="2" stroke-dasharray="5 4"/>`,
-    `<text x="${(tx + 4).toFixed(1)}" y="${top + 10}" class="axis" fill="#b91c1c">rubber-stamp line ${humanSeconds(thresholdSeconds)}</text>`,
+    `<text x="${(tx - 6).toFixed(1)}" y="${H - 36}" text-anchor="end" class="axis" fill="#b91c1c">rubber-stamp line ${humanSeconds(thresholdSeconds)}</text>`,
   );
   rows.forEach((a, r) => {
     const cy = top + r * rowH + rowH / 2;
