@@ -141,7 +141,19 @@ export function importRecords(
     if (err instanceof MappingError) throw new ImportError(err.message);
     throw err;
   }
-  const records = readRows(file, m).map((row, i) => recordFromRow(row, m, i + 1));
+  const rows = readRows(file, m);
+  // An unmapped status would silently drop its rows from scoring (and pass the gate): refuse.
+  const unmapped = new Map<string, number>();
+  for (const row of rows) {
+    const v = getPath(row, m.fields.status ?? '');
+    const key = v === undefined || v === null ? '' : String(v).trim();
+    if (!m.status.has(key.toLowerCase())) unmapped.set(key, (unmapped.get(key) ?? 0) + 1);
+  }
+  if (unmapped.size > 0)
+    throw new ImportError(
+      `${file}: status value(s) not in the mapping: ${[...unmapped].map(([v, n]) => `"${v}" (${n} row${n === 1 ? '' : 's'})`).join(', ')}; list each under status: approved/denied/pending/expired in ${mappingPath}`,
+    );
+  const records = rows.map((row, i) => recordFromRow(row, m, i + 1));
   if (m.cloudtrail === undefined) return { source: `${m.source} (${file})`, records, orphans: [] };
   const events = readCloudTrail(m.cloudtrail.file);
   const joined = joinCloudTrail(records, events, m.cloudtrail);

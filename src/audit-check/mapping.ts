@@ -113,6 +113,8 @@ export function parseMapping(raw: unknown, path: string, dataFile: string): Mapp
     fields[k as FieldKey] = v as string;
   }
   if (fields.id === undefined) bad('fields.id is required (each record needs an id to be reported by)');
+  if (fields.status === undefined)
+    bad('fields.status is required (which records were approved, denied or are still open)');
 
   const status = new Map<string, 'approved' | 'denied' | 'pending' | 'expired'>();
   const statusIn = root.status === undefined ? {} : obj(root.status, 'status');

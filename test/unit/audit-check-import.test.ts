@@ -133,14 +133,22 @@ describe('import errors and formats', () => {
       /fields\.id is required/,
     );
     assert.throws(
-      () => importRecords(data, write('m3.yaml', 'fields: {id: id}\ncloudtrail: {principal: x}\n')),
+      () =>
+        importRecords(data, write('m3.yaml', 'fields: {id: id, status: s}\ncloudtrail: {principal: x}\n')),
       /cloudtrail\.file/,
     );
   });
   it('names the line of a bad JSON line and the record of a ragged CSV row', () => {
-    const m = write('m.yaml', 'fields:\n  id: id\n');
+    const m = write('m.yaml', 'fields:\n  id: id\n  status: s\n');
     assert.throws(() => importRecords(write('b.jsonl', '{"id":1}\n{oops\n'), m), /b\.jsonl:2:/);
     assert.throws(() => importRecords(write('b.csv', 'id,x\n1\n'), m), /record 1 has 1 fields/);
+  });
+  it('refuses status values the mapping does not list, rather than dropping those rows', () => {
+    const data = write('s.csv', 'id,s\n1,Done\n2,Closed\n3,Closed\n4,\n');
+    assert.throws(
+      () => importRecords(data, write('s.yaml', 'fields: {id: id, status: s}\n')),
+      /status value\(s\) not in the mapping: "Closed" \(2 rows\), "" \(1 row\)/,
+    );
   });
   it('reads `aws cloudtrail lookup-events` output (events wrapped as JSON strings)', () => {
     const event = {
