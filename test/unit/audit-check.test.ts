@@ -282,47 +282,24 @@ describe('checks on records the Store cannot produce', () => {
   const codesOf = (r: { findings: readonly { code: string }[] }) => r.findings.map((f) => f.code);
 
   it('requester: shared roles and bare keys', () => {
-    assert.deepEqual(
-      codesOf(
-        checkRequester(
-          { ...base, requester: { name: 'arn:aws:iam::123456789012:role/Admin', known: true } },
-          ctx,
-        ),
-      ),
-      ['requester.shared-role'],
-    );
-    assert.deepEqual(
-      codesOf(
-        checkRequester(
-          {
-            ...base,
-            requester: { name: 'arn:aws:sts::123456789012:assumed-role/Deploy/i-0abc123', known: true },
-          },
-          ctx,
-        ),
-      ),
-      ['requester.shared-role'],
-    );
-    assert.deepEqual(
-      codesOf(
-        checkRequester(
-          {
-            ...base,
-            requester: { name: 'arn:aws:sts::123456789012:assumed-role/Deploy/etl-bot', known: true },
-          },
-          ctx,
-        ),
-      ),
-      [],
-    );
-    assert.deepEqual(
-      codesOf(checkRequester({ ...base, requester: { name: 'AKIAIOSFODNN7EXAMPLE', known: true } }, ctx)),
-      ['requester.unknown-key'],
-    );
-    assert.deepEqual(
-      codesOf(checkRequester({ ...base, requester: { name: undefined, known: false } }, ctx)),
-      ['requester.missing'],
-    );
+    const cases: [string | undefined, string[]][] = [
+      ['arn:aws:iam::123456789012:role/Admin', ['requester.shared-role']],
+      ['arn:aws:sts::123456789012:assumed-role/Deploy/i-0abc123', ['requester.shared-role']],
+      [
+        'arn:aws:sts::123456789012:assumed-role/Deploy/botocore-session-1772531000',
+        ['requester.shared-role'],
+      ],
+      ['arn:aws:sts::123456789012:assumed-role/Deploy/etl-bot', []],
+      ['AKIAIOSFODNN7EXAMPLE', ['requester.unknown-key']],
+      ['ops-team', ['requester.shared-role']],
+      [undefined, ['requester.missing']],
+    ];
+    for (const [name, want] of cases)
+      assert.deepEqual(
+        codesOf(checkRequester({ ...base, requester: { name, known: name !== undefined } }, ctx)),
+        want,
+        String(name),
+      );
   });
   it('request: vague text and missing scope', () => {
     assert.deepEqual(codesOf(checkRequest({ ...base, request: { scopes: [], text: 'production access' } })), [
