@@ -47,7 +47,7 @@ a{color:#2563eb;text-decoration:none}a:hover{text-decoration:underline}
 .item{border-radius:8px;padding:6px 8px;font-size:12px;border-left:4px solid}
 .item.ok{background:#f0fdf4}.item.fail{background:#fef2f2}.item.unproven{background:#fffbeb}
 ul.f{margin:6px 0 0;padding-left:18px;font-size:13px}ul.f code{font-size:12px;color:#475569}
-.muted{color:var(--muted)}footer{color:var(--muted);font-size:12px;margin-top:30px}
+.muted{color:var(--muted)}td.chips{white-space:nowrap}footer{color:var(--muted);font-size:12px;margin-top:30px}
 `;
 
 /** One line of what the record holds about decisions, grant and actions. */
@@ -90,7 +90,7 @@ export function renderHtml(r: CheckReport): string {
   const worstRows = worst
     .map(
       (s) =>
-        `<tr><td><a href="#${anchor.get(s)}">${esc(s.record.id)}</a></td><td>${esc(s.record.requester.name ?? '—')}</td><td>${chips(s)}</td><td>${esc(
+        `<tr><td><a href="#${anchor.get(s)}">${esc(s.record.id)}</a></td><td>${esc(s.record.requester.name ?? '—')}</td><td class="chips">${chips(s)}</td><td>${esc(
           s.items
             .flatMap((i) => i.findings.map((f) => f.code))
             .slice(0, 4)
@@ -152,7 +152,7 @@ export function renderHtml(r: CheckReport): string {
 <section class="card"><h2>Time to decision, per approver</h2><p class="sub">Each dot is one decision: seconds from opening the request to deciding (from the request itself when no view is recorded), log scale; the bar is the median. Red dots are rubber stamps: under the ${humanSeconds(r.thresholds.minReviewSeconds)} line or never opened; ⚑ marks an approver whose approvals are almost all fast or unread and who never denies.</p>${timeToDecisionChart(r.approvers, r.thresholds.minReviewSeconds)}</section>
 <section class="card two"><div>${stampDonut(r.totals.rubberStampShare, approvedCount)}</div><div><h2>Rubber stamps</h2><p class="sub">Approvals whose every approving decision was reviewed for under ${humanSeconds(r.thresholds.minReviewSeconds)} or without opening the detail.</p>
 <table><tr><th>approver</th><th>approved</th><th>denied</th><th>fast / unread</th><th>median review</th><th>median decision</th></tr>${approverRows || '<tr><td colspan="6" class="muted">no decisions</td></tr>'}</table></div></section>
-<section class="card"><h2>Items failing over time</h2><p class="sub">Records failing each item, by the day they were requested.</p>${failuresOverTime(r.timeline)}</section>
+<section class="card"><h2>Items failing over time</h2><p class="sub">Each segment counts the records failing one item, by the day they were requested; above each column, failing records / all records that day.</p>${failuresOverTime(r.timeline)}</section>
 <section class="card"><h2>Worst records</h2><p class="sub">Most items failing first; follow a link for the record's findings.</p>
 <table><tr><th>record</th><th>requester</th><th>six items</th><th>reasons</th></tr>${worstRows || '<tr><td colspan="4" class="muted">every record holds all six items</td></tr>'}</table></section>
 ${r.orphans.length > 0 ? `<section class="card"><h2>Actions without the approval they needed</h2><table><tr><th>action</th><th>at</th><th>principal</th><th>scope</th><th>reason</th></tr>${orphanRows}</table></section>` : ''}

@@ -35,6 +35,8 @@ export interface TimeBucket {
   /** Start of the bucket (UTC day), ISO date. */
   readonly day: string;
   readonly records: number;
+  /** Records that hold all six items. */
+  readonly passing: number;
   readonly failing: Record<ItemName, number>;
 }
 
@@ -179,22 +181,24 @@ export function buildReport(input: {
 }
 
 function timeline(scored: readonly ScoredRecord[]): TimeBucket[] {
-  const by = new Map<string, TimeBucket>();
+  const by = new Map<string, { records: number; passing: number; failing: Record<ItemName, number> }>();
   for (const s of scored) {
     if (s.record.requestedAt === undefined) continue;
     const day = s.record.requestedAt.toISOString().slice(0, 10);
-    const b =
-      by.get(day) ??
-      ({
-        day,
+    let b = by.get(day);
+    if (b === undefined) {
+      b = {
         records: 0,
+        passing: 0,
         failing: Object.fromEntries(ITEMS.map((i) => [i, 0])) as Record<ItemName, number>,
-      } satisfies TimeBucket);
-    by.set(day, { ...b, records: b.records + 1 });
-    const cur = by.get(day) as TimeBucket;
-    for (const i of s.failedItems) cur.failing[i]++;
+      };
+      by.set(day, b);
+    }
+    b.records++;
+    if (s.ok) b.passing++;
+    for (const i of s.failedItems) b.failing[i]++;
   }
-  return [...by.values()].sort((a, b) => a.day.localeCompare(b.day));
+  return [...by.entries()].map(([day, b]) => ({ day, ...b })).sort((a, b) => a.day.localeCompare(b.day));
 }
 
 /** Records with the most failing items first, then the most findings. */

@@ -156,18 +156,23 @@ export function itemBars(items: Record<ItemName, { pass: number; fail: number }>
   return svg(W, H, 'Records passing and failing each item', parts);
 }
 
-/** One line per item: records failing it, per day. */
+/**
+ * Stacked columns per day: one segment per item, its height the records failing that
+ * item (lines for six items overlap whenever two items fail alike; stacks do not).
+ */
 export function failuresOverTime(timeline: readonly TimeBucket[]): string {
   if (timeline.length === 0) return emptyChart('No dated records.');
   const W = 720;
-  const H = 240;
+  const H = 260;
   const left = 40;
   const right = 110;
-  const top = 14;
+  const top = 22;
   const bottom = 40;
-  const max = Math.max(1, ...timeline.flatMap((b) => ITEMS.map((i) => b.failing[i])));
+  const total = (b: TimeBucket) => ITEMS.reduce((n, i) => n + b.failing[i], 0);
+  const max = Math.max(1, ...timeline.map(total));
   const n = timeline.length;
-  const x = (k: number) => left + (n === 1 ? (W - left - right) / 2 : (k * (W - left - right)) / (n - 1));
+  const slot = (W - left - right) / n;
+  const bw = Math.min(38, slot * 0.7);
   const y = (v: number) => top + (1 - v / max) * (H - top - bottom);
   const parts: string[] = [];
   const steps = Math.min(max, 4);
@@ -178,23 +183,27 @@ export function failuresOverTime(timeline: readonly TimeBucket[]): string {
       `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="axis">${v}</text>`,
     );
   }
-  const every = Math.max(1, Math.ceil(n / 8));
+  const every = Math.max(1, Math.ceil(n / 10));
   timeline.forEach((b, k) => {
+    const cx = left + slot * (k + 0.5);
+    let acc = 0;
+    for (const item of ITEMS) {
+      const v = b.failing[item];
+      if (v === 0) continue;
+      parts.push(
+        `<rect class="mark" x="${(cx - bw / 2).toFixed(1)}" y="${y(acc + v).toFixed(1)}" width="${bw.toFixed(1)}" height="${(y(acc) - y(acc + v)).toFixed(1)}" fill="${ITEM_COLORS[item]}" stroke="#fff" stroke-width="1"><title>${esc(b.day)} ${item}: ${v} of ${b.records} records failing</title></rect>`,
+      );
+      acc += v;
+    }
+    parts.push(
+      `<text x="${cx.toFixed(1)}" y="${(y(acc) - 5).toFixed(1)}" text-anchor="middle" class="axis">${b.records - b.passing}/${b.records}</text>`,
+    );
     if (k % every === 0 || k === n - 1)
       parts.push(
-        `<text x="${x(k).toFixed(1)}" y="${H - 18}" text-anchor="middle" class="axis">${esc(b.day.slice(5))}</text>`,
+        `<text x="${cx.toFixed(1)}" y="${H - 18}" text-anchor="middle" class="axis">${esc(b.day.slice(5))}</text>`,
       );
   });
   ITEMS.forEach((item, idx) => {
-    const pts = timeline.map((b, k) => `${x(k).toFixed(1)},${y(b.failing[item]).toFixed(1)}`);
-    parts.push(
-      `<polyline points="${pts.join(' ')}" fill="none" stroke="${ITEM_COLORS[item]}" stroke-width="2.5" stroke-linejoin="round"/>`,
-    );
-    timeline.forEach((b, k) => {
-      parts.push(
-        `<circle class="mark" cx="${x(k).toFixed(1)}" cy="${y(b.failing[item]).toFixed(1)}" r="3.5" fill="${ITEM_COLORS[item]}"><title>${esc(b.day)} ${item}: ${b.failing[item]} of ${b.records} failing</title></circle>`,
-      );
-    });
     parts.push(
       `<rect x="${W - right + 14}" y="${top + idx * 20}" width="12" height="12" rx="2" fill="${ITEM_COLORS[item]}"/>`,
       `<text x="${W - right + 32}" y="${top + idx * 20 + 10}" class="axis">${item}</text>`,
