@@ -36,10 +36,14 @@ const result = (item: ItemName, findings: Finding[]): ItemResult => ({
 
 /** Lower-cased, whitespace collapsed, surrounding punctuation and quotes dropped. */
 export function normalizeReason(reason: string): string {
-  return reason
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .replace(/^[\s\p{P}]+|[\s\p{P}]+$/gu, '');
+  // Trimmed by hand: an end-anchored /[…]+$/ rescans from every position (quadratic on hostile input).
+  const chars = [...reason.toLowerCase().replace(/\s+/g, ' ')];
+  const edge = (c: string | undefined) => c !== undefined && /^[\s\p{P}]$/u.test(c);
+  let a = 0;
+  let b = chars.length;
+  while (a < b && edge(chars[a])) a++;
+  while (b > a && edge(chars[b - 1])) b--;
+  return chars.slice(a, b).join('');
 }
 
 /** ARN of an IAM role (not an assumed-role session) or a generic session name: a shared identity. */

@@ -180,14 +180,30 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   ],
 };
 
-/** `*` matches any run of characters; everything else literally; case-insensitive. */
+/**
+ * `*` matches any run of characters; everything else literally; case-insensitive.
+ * A linear matcher rather than a RegExp: globs come from config and are matched against
+ * names from imported exports, and a regex with many `.*` can backtrack polynomially.
+ */
 export function globMatch(glob: string, value: string): boolean {
-  const re = new RegExp(
-    `^${glob
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-    'i',
-  );
-  return re.test(value);
+  const g = glob.toLowerCase();
+  const v = value.toLowerCase();
+  let gi = 0;
+  let vi = 0;
+  let star = -1;
+  let mark = 0;
+  while (vi < v.length) {
+    if (gi < g.length && g[gi] !== '*' && g[gi] === v[vi]) {
+      gi++;
+      vi++;
+    } else if (gi < g.length && g[gi] === '*') {
+      star = gi++;
+      mark = vi;
+    } else if (star !== -1) {
+      gi = star + 1;
+      vi = ++mark;
+    } else return false;
+  }
+  while (gi < g.length && g[gi] === '*') gi++;
+  return gi === g.length;
 }

@@ -20,7 +20,12 @@ import {
 } from '../../src/audit-check/checks.js';
 import { parseSince, thresholdsFrom } from '../../src/audit-check/command.js';
 import { recordsFromLedger } from '../../src/audit-check/from-ledger.js';
-import { type ApprovalRecord, DEFAULT_THRESHOLDS, type OrphanAction } from '../../src/audit-check/record.js';
+import {
+  type ApprovalRecord,
+  DEFAULT_THRESHOLDS,
+  globMatch,
+  type OrphanAction,
+} from '../../src/audit-check/record.js';
 import { buildReport, type CheckReport } from '../../src/audit-check/report.js';
 import { parseConfig } from '../../src/config/load.js';
 import { SqliteStore } from '../../src/ledger/sqlite/sqlite-store.js';
@@ -369,7 +374,18 @@ describe('checks on records the Store cannot produce', () => {
     });
     assert.deepEqual(codesOf(inferred), ['session.inferred-link']);
   });
+  it('matches globs in linear time, case-insensitively', () => {
+    assert.equal(globMatch('shared*', 'Shared-Ops'), true);
+    assert.equal(globMatch('*-team', 'ops-team'), true);
+    assert.equal(globMatch('*-team', 'ops-teams'), false);
+    assert.equal(globMatch('a*b*c', 'axxbyyc'), true);
+    assert.equal(globMatch('a.b', 'axb'), false, 'dots are literal');
+    // The shape that makes a `.*` regex backtrack; the linear matcher answers at once.
+    assert.equal(globMatch('*a*a*a*a*a*a*a*b', 'a'.repeat(20000)), false);
+  });
   it('normalizes reasons so case and punctuation do not hide boilerplate', () => {
+    const hostile = `${'!'.repeat(50000)}x${'!'.repeat(50000)}`;
+    assert.equal(normalizeReason(hostile), 'x');
     assert.equal(normalizeReason('  Routine   maintenance.  '), normalizeReason('routine maintenance'));
     assert.equal(normalizeReason('"N/A"'), 'n/a');
   });
