@@ -86,7 +86,7 @@ export function timeToDecisionChart(approvers: readonly ApproverMetrics[], thres
       );
     }
   });
-  return svg(W, H, 'Time from request to decision, per approver', parts);
+  return svg(W, H, 'Time to decision, per approver', parts);
 }
 
 /** A donut of approvals under the threshold (or unviewed) against the rest. */

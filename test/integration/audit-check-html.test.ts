@@ -90,9 +90,9 @@ describe('audit check HTML report in Chromium', () => {
       assert.match(await page.title(), /audit check/);
       assert.match((await page.locator('.gate').textContent()) ?? '', /GATE FAILED/);
       // 23 scored approvals, one decision each: one dot per decision.
-      assert.equal(await marks(page, 'Time from request to decision, per approver', 'circle'), 23);
+      assert.equal(await marks(page, 'Time to decision, per approver', 'circle'), 23);
       const red = await page
-        .locator('svg[aria-label="Time from request to decision, per approver"] circle.mark[fill="#ef4444"]')
+        .locator('svg[aria-label="Time to decision, per approver"] circle.mark[fill="#ef4444"]')
         .count();
       assert.equal(red, 7, 'five stamps, the fast one and the unread one');
       assert.equal(await marks(page, 'Share of approvals under the rubber-stamp threshold', 'path'), 2);
