@@ -1,3 +1,5 @@
+import type { AuditCheckSettings } from './audit-check-config.js';
+
 /** The validated configuration every other layer reads. Paths are absolute. */
 export interface UpstreamRoute {
   /** ARN glob (`*` matches any run of characters), e.g. `arn:aws:dynamodb:*:*:table/*`. */
@@ -25,6 +27,8 @@ export interface AirlockConfig {
     readonly defaultMaxGrantSeconds: number;
   };
   readonly resources: readonly UpstreamRoute[];
+  /** `audit_check:` thresholds for `airlock audit check` (absent: the defaults). */
+  readonly auditCheck?: AuditCheckSettings;
 }
 
 export interface HostPort {

@@ -5,13 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
+import { parseAuditCheck } from './audit-check-config.js';
 import type { AirlockConfig, HostPort, UpstreamRoute } from './config.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const TOP_KEYS = ['data_dir', 'listen', 'aws', 'policies', 'holds', 'resources'] as const;
+const TOP_KEYS = ['data_dir', 'listen', 'aws', 'policies', 'holds', 'resources', 'audit_check'] as const;
 
 export function loadConfig(path: string): AirlockConfig {
   let text: string;
@@ -96,6 +97,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
   }
 
   const windowSeconds = r.int(holds, 'window_seconds', 50, 1, 3600);
+  const auditCheck = parseAuditCheck(root.get('audit_check', true) as Node | undefined, at);
   const config: AirlockConfig = {
     source: path,
     dataDir,
@@ -111,6 +113,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
       defaultMaxGrantSeconds: r.int(holds, 'default_max_grant_seconds', 3600, 60, 30 * 86400),
     },
     resources,
+    ...(auditCheck === undefined ? {} : { auditCheck }),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
