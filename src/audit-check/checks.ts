@@ -244,9 +244,10 @@ export function checkSession(r: ApprovalRecord): ItemResult {
           ),
         );
     const t = a.at.getTime();
+    const done = (a.doneAt ?? a.at).getTime();
     if (
       g !== undefined &&
-      ((g.issuedAt !== undefined && t < g.issuedAt.getTime() - 1000) ||
+      ((g.issuedAt !== undefined && done < g.issuedAt.getTime() - 1000) ||
         (g.expiresAt !== undefined && t > g.expiresAt.getTime()) ||
         (g.revokedAt !== undefined && t > g.revokedAt.getTime()))
     )

@@ -152,7 +152,11 @@ export function recordsFromLedger(entries: readonly LedgerEntry[]): {
         continue;
       }
       const link = approvalId === undefined || approvalId === owner ? 'recorded' : 'mismatch';
-      approvals.get(owner)?.actions.push({ id, at, scopes: sc, outcome, link });
+      // A held request is received before its grant exists and runs once it is issued:
+      // its time under the grant is when it finished, not when it arrived.
+      const latency = typeof body.latencyMs === 'number' ? body.latencyMs : 0;
+      const doneAt = new Date(at.getTime() + latency);
+      approvals.get(owner)?.actions.push({ id, at, doneAt, scopes: sc, outcome, link });
       continue;
     }
     if (approvalId !== undefined) {

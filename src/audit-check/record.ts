@@ -44,6 +44,8 @@ export interface RecordGrant {
 export interface RecordAction {
   readonly id: string;
   readonly at: Date;
+  /** When it finished (at + latency), where the source records it. */
+  readonly doneAt?: Date | undefined;
   readonly scopes: readonly Scope[];
   readonly outcome: string;
   /**
