@@ -3,10 +3,12 @@
  * Identity and audit commands work on the local store named by the config;
  * approvals and grants go through the gateway's API (AIRLOCK_URL, AIRLOCK_TOKEN).
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AdminError, createAgent, createApprover } from '../admin.js';
 import { hashPassword } from '../api/passwords.js';
 import { loadPolicy, openMasterKey, openStore, startAirlock } from '../app.js';
+import { runAuditCheck } from '../audit-check/command.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { auditRecord } from '../ledger/audit.js';
@@ -30,7 +32,11 @@ const USAGE = `usage: airlock <command> [options]   (global: --config FILE, defa
   approvals deny ID --comment T
   grants list [--agent NAME] [--json] | grants revoke ID       (API)
   audit show APPROVAL_ID [--json]         the six items, from the ledger
-  audit verify                            check the ledger hash chain; non-zero when broken`;
+  audit verify                            check the ledger hash chain; non-zero when broken
+  audit check [--since T] [--agent A] [--resource R] [--format text|json|html] [--out FILE]
+              [--max-fail-share 0.1] [--min-review-seconds N]
+                                          score approvals on the six items; exit 4 when too many fail
+  audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -46,6 +52,14 @@ async function main(argv: string[]): Promise<number> {
       'max-uses': { type: 'string' },
       status: { type: 'string' },
       agent: { type: 'string' },
+      since: { type: 'string' },
+      resource: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      import: { type: 'string' },
+      mapping: { type: 'string' },
+      'max-fail-share': { type: 'string' },
+      'min-review-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -99,6 +113,19 @@ async function main(argv: string[]): Promise<number> {
     case 'audit show':
     case 'audit verify':
       return await local(config(), `${cmd} ${sub}`, arg, values, out, need);
+    case 'audit check': {
+      // An import needs no Airlock config; use one only if it was named or exists.
+      const named = values.config !== undefined || process.env.AIRLOCK_CONFIG !== undefined;
+      const cfg = values.import === undefined || named || existsSync(configPath) ? config() : undefined;
+      return await runAuditCheck({
+        flags: values,
+        settings: cfg?.auditCheck,
+        openStore: () => {
+          if (cfg === undefined) throw new CliError('audit check needs --config (or --import)', 2);
+          return openStore(cfg, openMasterKey(cfg));
+        },
+      });
+    }
     case 'approvals list': {
       const r = await api('GET', `/v1/approvals?status=${encodeURIComponent(values.status ?? 'pending')}`);
       const list = r.approvals as Record<string, unknown>[];

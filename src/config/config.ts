@@ -1,4 +1,5 @@
 import type { GuardConfig } from '../approvals/guards.js';
+import type { AuditCheckSettings } from './audit-check-config.js';
 
 /** The validated configuration every other layer reads. Paths are absolute. */
 export interface UpstreamRoute {
@@ -27,6 +28,8 @@ export interface AirlockConfig {
     readonly defaultMaxGrantSeconds: number;
   };
   readonly resources: readonly UpstreamRoute[];
+  /** `audit_check:` thresholds for `airlock audit check` (absent: the defaults). */
+  readonly auditCheck?: AuditCheckSettings;
   /** Decision-quality guards per risk tier (approvals/guards.ts); absent: built-in defaults. */
   readonly guards?: GuardConfig;
   /** The approver console and its sign-in (docs/CONSOLE.md). */

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
+import { parseAuditCheck } from './audit-check-config.js';
 import type { AirlockConfig, HostPort, UpstreamRoute } from './config.js';
 import { readConsole, readGuards } from './load-console.js';
 
@@ -19,6 +20,7 @@ const TOP_KEYS = [
   'policies',
   'holds',
   'resources',
+  'audit_check',
   'guards',
   'console',
   'oidc',
@@ -107,6 +109,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
   }
 
   const windowSeconds = r.int(holds, 'window_seconds', 50, 1, 3600);
+  const auditCheck = parseAuditCheck(root.get('audit_check', true) as Node | undefined, at);
   const config: AirlockConfig = {
     source: path,
     dataDir,
@@ -122,6 +125,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
       defaultMaxGrantSeconds: r.int(holds, 'default_max_grant_seconds', 3600, 60, 30 * 86400),
     },
     resources,
+    ...(auditCheck === undefined ? {} : { auditCheck }),
     guards: readGuards(r, root),
     console: readConsole(r, root),
   };

@@ -33,6 +33,7 @@ describe('AWS CLI through Airlock', () => {
       AWS_PAGER: '',
       // AWS CLI v1 (pip) finds plugins on the Python path; v2 reads cli_legacy_plugin_path.
       PYTHONPATH: resolve('examples/aws-cli-plugin'),
+      PYTHONDONTWRITEBYTECODE: '1',
     };
   });
   after(async () => {

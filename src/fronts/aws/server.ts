@@ -97,7 +97,7 @@ export class AwsFront {
         region: verified.region,
         operation: extraction.operation,
         scopes: extraction.scopes,
-        reason: readReason(headers.get('x-airlock-reason')),
+        reason: readReason(headers.get('x-airlock-reason'), verified.signedHeaders),
         sourceIp: req.socket.remoteAddress ?? '',
         summary: extraction.summary,
         receivedAt,
@@ -206,8 +206,16 @@ function send(res: ServerResponse, err: AwsError, requestId: string): void {
   res.end(r.body);
 }
 
-function readReason(raw: string | undefined): string | undefined {
+function readReason(raw: string | undefined, signedHeaders: readonly string[]): string | undefined {
   if (raw === undefined) return undefined;
+  // The reason goes into the record approvers decide on: it must be covered by the signature,
+  // or anyone on the path could rewrite it.
+  if (!signedHeaders.includes('x-airlock-reason')) {
+    throw new AwsError(
+      'IncompleteSignatureException',
+      'x-airlock-reason must be a signed header: add it before signing (an SDK build-step middleware or the CLI plugin, see docs/AWS.md)',
+    );
+  }
   // HTTP header values are latin-1 on the wire; agents may percent-encode UTF-8.
   let reason = raw;
   try {
