@@ -2,22 +2,12 @@
  * A whole console setup shared by the browser test and scripts/screenshots.ts:
  * a real OpenID provider, Airlock with SSO and short guards, real Chromium.
  */
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { startGuardedHarness } from './console.js';
 import type { Harness } from './harness.js';
 import { startIdp, type TestIdp } from './oidc-idp.js';
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SECRET_ENV = 'AIRLOCK_TEST_OIDC_SECRET';
 
 export interface ConsoleScenario {
@@ -48,7 +38,7 @@ export async function startConsoleScenario(): Promise<ConsoleScenario> {
     redirectUris: [`${h.airlock.apiUrl}/v1/auth/oidc/callback`],
     groupsOf: (login) => (login === 'dana' ? ['dba', 'sre'] : login === 'billing-bot' ? ['dba'] : []),
   });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
   const page = await context.newPage();
   return {
