@@ -7,12 +7,24 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { parseAuditCheck } from './audit-check-config.js';
 import type { AirlockConfig, HostPort, UpstreamRoute } from './config.js';
+import { readConsole, readGuards } from './load-console.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const TOP_KEYS = ['data_dir', 'listen', 'aws', 'policies', 'holds', 'resources', 'audit_check'] as const;
+const TOP_KEYS = [
+  'data_dir',
+  'listen',
+  'aws',
+  'policies',
+  'holds',
+  'resources',
+  'audit_check',
+  'guards',
+  'console',
+  'oidc',
+] as const;
 
 export function loadConfig(path: string): AirlockConfig {
   let text: string;
@@ -114,12 +126,14 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     },
     resources,
     ...(auditCheck === undefined ? {} : { auditCheck }),
+    guards: readGuards(r, root),
+    console: readConsole(r, root),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
 }
 
-function isHttpUrl(s: string): boolean {
+export function isHttpUrl(s: string): boolean {
   try {
     const u = new URL(s);
     return u.protocol === 'http:' || u.protocol === 'https:';
@@ -129,7 +143,7 @@ function isHttpUrl(s: string): boolean {
 }
 
 /** Typed reads that report a positioned problem instead of throwing, so all problems surface at once. */
-class Reader {
+export class Reader {
   constructor(
     private readonly root: YAMLMap,
     private readonly at: (node: Node | null | undefined, msg: string) => void,
@@ -152,6 +166,19 @@ class Reader {
         this.at(pair.key as Node, `unknown key ${prefix}${k} (expected one of: ${allowed.join(', ')})`);
       }
     }
+  }
+
+  bool(map: YAMLMap | undefined, key: string, dflt: boolean): boolean {
+    const node = map?.get(key, true) as Node | undefined;
+    if (node === undefined) return dflt;
+    if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+    this.at(node, `${key} must be true or false`);
+    return dflt;
+  }
+
+  /** Reports a problem at `key` of `map` (or at the map itself). */
+  problem(map: YAMLMap, key: string, msg: string): void {
+    this.at((map.get(key, true) as Node | undefined) ?? map, msg);
   }
 
   str(map: YAMLMap | undefined, key: string, dflt: string): string {

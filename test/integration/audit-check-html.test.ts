@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { openMasterKey, openStore } from '../../src/app.js';
 import { recordsFromLedger } from '../../src/audit-check/from-ledger.js';
 import { importRecords } from '../../src/audit-check/import.js';
@@ -18,18 +18,8 @@ import { renderHtml } from '../../src/audit-check/render-html.js';
 import { buildReport, type CheckReport } from '../../src/audit-check/report.js';
 import { loadConfig } from '../../src/config/load.js';
 import { writeScenarioConfig } from '../support/audit-ledger.js';
+import { launchChromium } from '../support/chromium.js';
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const NOW = new Date('2026-06-01T00:00:00Z');
 
 describe('audit check HTML report in Chromium', () => {
@@ -52,7 +42,7 @@ describe('audit check HTML report in Chromium', () => {
       now: NOW,
     });
     html = renderHtml(report);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

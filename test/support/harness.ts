@@ -47,7 +47,14 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { holdWindowSeconds?: number; approvalTtlSeconds?: number; policy?: string; tables?: string[] } = {},
+  opts: {
+    holdWindowSeconds?: number;
+    approvalTtlSeconds?: number;
+    policy?: string;
+    tables?: string[];
+    /** Appended to airlock.yaml (e.g. a `guards:` or `oidc:` section). */
+    extraYaml?: string;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
   const upstream = await startVerifyingDynamo(UPSTREAM_CREDS);
@@ -66,7 +73,7 @@ holds:
 resources:
   - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"
     endpoint: ${upstream.url}
-`;
+${opts.extraYaml ?? ''}`;
   writeFileSync(join(dir, 'airlock.yaml'), yaml);
   const config = parseConfig(yaml, join(dir, 'airlock.yaml'));
   const airlock = await startAirlock(config, {
