@@ -17,6 +17,7 @@ import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
 import { type CredentialSource, defaultCredentialChain } from './upstream/aws-credentials.js';
+import { grantIsLive, ScopedSessions } from './upstream/scoped-sessions.js';
 
 export interface RunningAirlock {
   readonly awsUrl: string;
@@ -59,7 +60,9 @@ export async function startAirlock(
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
   });
-  const forwarder = new Forwarder(opts.credentials ?? defaultCredentialChain());
+  const credentials = opts.credentials ?? defaultCredentialChain();
+  const forwarder = new Forwarder(credentials);
+  const sessions = new ScopedSessions(credentials);
   const aws = new AwsFront({
     store,
     masterKey: key,
@@ -69,6 +72,7 @@ export async function startAirlock(
     accountId: config.aws.accountId,
     clockSkewSeconds: config.aws.clockSkewSeconds,
     log,
+    sessions,
   });
   const api = new ApiServer({ store, decider: new Decider(store, waiter), log });
   const awsAddr = await aws.listen(config.listen.aws.host, config.listen.aws.port);
@@ -81,6 +85,10 @@ export async function startAirlock(
       },
       (e: unknown) => log(`expiry sweep failed: ${(e as Error).message}`),
     );
+    // Revoked or expired grants lose their cached STS session (revocation may come from the CLI).
+    sessions
+      .prune(async (id) => grantIsLive(await store.getGrant(id), new Date()))
+      .catch((e: unknown) => log(`session sweep failed: ${(e as Error).message}`));
   }, 1000);
   expiry.unref();
   return {
@@ -91,6 +99,7 @@ export async function startAirlock(
       clearInterval(expiry);
       await Promise.all([aws.close(), api.close()]);
       forwarder.close();
+      sessions.close();
       await store.close();
     },
   };

@@ -9,6 +9,7 @@ import https from 'node:https';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CredentialSource } from '../../upstream/aws-credentials.js';
 import { AwsError } from './aws-error.js';
 
@@ -25,6 +26,8 @@ export interface ForwardRequest {
   readonly query: Record<string, string | string[]>;
   readonly headers: ReadonlyMap<string, string>;
   readonly body: Buffer;
+  /** A scoped session's credentials (scoped-sessions.ts) instead of Airlock's own. */
+  readonly credentials?: AwsCredentialIdentity | undefined;
 }
 
 export class Forwarder {
@@ -50,7 +53,16 @@ export class Forwarder {
     });
     let signed: HttpRequest;
     try {
-      signed = (await this.signer(req.region, req.service).sign(unsigned)) as HttpRequest;
+      const signer =
+        req.credentials === undefined
+          ? this.signer(req.region, req.service)
+          : new SignatureV4({
+              credentials: req.credentials,
+              region: req.region,
+              service: req.service,
+              sha256: Hash.bind(null, 'sha256'),
+            });
+      signed = (await signer.sign(unsigned)) as HttpRequest;
     } catch (err) {
       // No usable Airlock credentials: fail closed, and say which side is broken.
       throw new AwsError(

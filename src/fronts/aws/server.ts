@@ -9,13 +9,16 @@ import type { AddressInfo } from 'node:net';
 import type { Gate, GateResult } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
 import type { MasterKey } from '../../core/secrets.js';
-import type { AccessRequest, ActionOutcome, Scope } from '../../core/types.js';
+import type { AccessRequest, ActionOutcome, AwsSessionRef, Scope } from '../../core/types.js';
 import type { Store } from '../../ledger/store.js';
+import type { ScopedSession, ScopedSessions } from '../../upstream/scoped-sessions.js';
 import { AwsError } from './aws-error.js';
 import type { Forwarder } from './forward.js';
 import type { RouteTable } from './routes.js';
 import { ExtractionError, extractDynamoDb } from './services/dynamodb.js';
 import { headerMap, verifySigV4 } from './sigv4-verify.js';
+
+type ScopedCredentials = ScopedSession['credentials'];
 
 /** DynamoDB's own request limit is 16 MB; nothing larger is a valid call. */
 const MAX_BODY = 16 * 1024 * 1024;
@@ -30,6 +33,8 @@ export interface AwsFrontDeps {
   readonly accountId: string;
   readonly clockSkewSeconds: number;
   readonly log: (line: string) => void;
+  /** Opens scoped STS sessions for resources configured with a role_arn. */
+  readonly sessions?: ScopedSessions;
 }
 
 export class AwsFront {
@@ -69,6 +74,7 @@ export class AwsFront {
     let upstreamStatus: number | undefined;
     let outcome: ActionOutcome = 'error';
     let error: string | undefined;
+    let awsSession: AwsSessionRef | undefined;
     try {
       const body = await readBody(req);
       const headers = headerMap(req.rawHeaders);
@@ -110,7 +116,14 @@ export class AwsFront {
         throw denyError(gate);
       }
       outcome = gate.held ? 'approved' : 'allowed';
-      const endpoint = this.deps.routes.endpointFor(verified.service, verified.region, access.scopes);
+      const route = this.deps.routes.routeFor(verified.service, verified.region, access.scopes);
+      const endpoint = route.endpoint;
+      let credentials: ScopedCredentials | undefined;
+      if (route.role !== undefined) {
+        const session = await this.scopedSession(route.role, gate, access);
+        credentials = session.credentials;
+        awsSession = session.ref;
+      }
       const qIndex = (req.url ?? '/').indexOf('?');
       const upstream = await this.deps.forwarder.send({
         endpoint,
@@ -121,6 +134,7 @@ export class AwsFront {
         query: {},
         headers,
         body,
+        credentials,
       });
       upstreamStatus = upstream.statusCode;
       const outHeaders: Record<string, string | string[]> = {};
@@ -157,12 +171,30 @@ export class AwsFront {
             grantId: gate?.kind === 'allow' ? gate.grantId : undefined,
             approvalId: gate?.approvalId,
             error,
+            awsSession,
           })
           .catch((e) =>
             this.deps.log(`ledger: could not record action ${requestId}: ${(e as Error).message}`),
           );
       }
     }
+  }
+
+  /** The grant's own session, or for policy-allowed traffic the agent's session for these scopes. */
+  private async scopedSession(
+    role: NonNullable<ReturnType<RouteTable['routeFor']>['role']>,
+    gate: Extract<GateResult, { kind: 'allow' }>,
+    access: AccessRequest,
+  ): Promise<ScopedSession> {
+    const sessions = this.deps.sessions;
+    if (sessions === undefined)
+      throw new AwsError('InternalFailure', 'Airlock has no STS session source configured', 500);
+    if (gate.grantId === undefined)
+      return sessions.sessionFor(role, { kind: 'agent', agent: access.agent, scopes: access.scopes });
+    const grant = await this.deps.store.getGrant(gate.grantId);
+    if (grant === undefined)
+      throw new AwsError('AccessDeniedException', `grant ${gate.grantId} is gone`, 403);
+    return sessions.sessionFor(role, { kind: 'grant', grant });
   }
 
   /** Looks up an active agent's secret; reports the agent name for the record. */

@@ -51,7 +51,12 @@ export async function verifySigV4(
   req: IncomingSigned,
   headers: Map<string, string>,
   lookupSecret: (accessKeyId: string) => Promise<string | undefined>,
-  opts: { now: Date; skewSeconds: number },
+  opts: {
+    now: Date;
+    skewSeconds: number;
+    /** Whether `token` is the live session token of `accessKeyId` (AWS stand-ins only). */
+    acceptsSessionToken?: (accessKeyId: string, token: string) => boolean;
+  },
 ): Promise<VerifiedSignature> {
   const auth = headers.get('authorization');
   if (auth === undefined) {
@@ -83,9 +88,11 @@ export async function verifySigV4(
   if (!signedHeaders.includes('host')) {
     throw new AwsError('IncompleteSignatureException', "'Host' must be a signed header");
   }
-  if (headers.has('x-amz-security-token')) {
+  const token = headers.get('x-amz-security-token');
+  if (token !== undefined && opts.acceptsSessionToken?.(accessKeyId, token) !== true) {
     // Airlock issues long-term keys only; a session token means the caller is using
-    // some other credential (e.g. a real AWS STS session) against us.
+    // some other credential (e.g. a real AWS STS session) against us. Only the test
+    // stand-ins for AWS pass acceptsSessionToken, to check Airlock's STS sessions.
     throw new AwsError(
       'UnrecognizedClientException',
       'The security token included in the request is invalid.',
