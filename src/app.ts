@@ -8,6 +8,7 @@ import { type Evaluator, Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
 import type { AirlockConfig } from './config/config.js';
 import { MasterKey } from './core/secrets.js';
+import { codecFor } from './fronts/aws/codecs.js';
 import { Forwarder } from './fronts/aws/forward.js';
 import { RouteTable } from './fronts/aws/routes.js';
 import { AwsFront } from './fronts/aws/server.js';
@@ -73,6 +74,7 @@ export async function startAirlock(
     clockSkewSeconds: config.aws.clockSkewSeconds,
     log,
     sessions,
+    codecFor,
   });
   const api = new ApiServer({ store, decider: new Decider(store, waiter), log });
   const awsAddr = await aws.listen(config.listen.aws.host, config.listen.aws.port);

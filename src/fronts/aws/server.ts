@@ -1,8 +1,9 @@
 /**
  * The AWS front: an HTTP listener speaking to unmodified AWS SDKs and the CLI.
- * Per request: read body → verify SigV4 (agent identity) → extract scopes
- * (typed AccessRequest) → gate (policy / grant / hold) → re-sign and forward →
- * stream the response back → record the action.
+ * Per request: the service's codec verifies SigV4 (agent identity) and extracts
+ * scopes (typed AccessRequest) → gate (policy / grant / hold) → scoped session
+ * credentials when the resource names a role → re-sign and forward (bodies stream
+ * where the codec streams them) → stream the response back → record the action.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,16 +13,14 @@ import type { MasterKey } from '../../core/secrets.js';
 import type { AccessRequest, ActionOutcome, AwsSessionRef, Scope } from '../../core/types.js';
 import type { Store } from '../../ledger/store.js';
 import type { ScopedSession, ScopedSessions } from '../../upstream/scoped-sessions.js';
-import { AwsError } from './aws-error.js';
+import { AwsError, type ErrorProtocol } from './aws-error.js';
+import { peekService, type ServiceCodec } from './codec.js';
 import type { Forwarder } from './forward.js';
 import type { RouteTable } from './routes.js';
-import { ExtractionError, extractDynamoDb } from './services/dynamodb.js';
-import { headerMap, verifySigV4 } from './sigv4-verify.js';
+import { headerMap } from './sigv4-verify.js';
 
 type ScopedCredentials = ScopedSession['credentials'];
 
-/** DynamoDB's own request limit is 16 MB; nothing larger is a valid call. */
-const MAX_BODY = 16 * 1024 * 1024;
 const MAX_REASON = 1024;
 
 export interface AwsFrontDeps {
@@ -33,6 +32,8 @@ export interface AwsFrontDeps {
   readonly accountId: string;
   readonly clockSkewSeconds: number;
   readonly log: (line: string) => void;
+  /** The codec for a request's signing service (codecs.ts). */
+  readonly codecFor: (service: string | undefined) => ServiceCodec;
   /** Opens scoped STS sessions for resources configured with a role_arn. */
   readonly sessions?: ScopedSessions;
 }
@@ -75,65 +76,48 @@ export class AwsFront {
     let outcome: ActionOutcome = 'error';
     let error: string | undefined;
     let awsSession: AwsSessionRef | undefined;
+    const headers = headerMap(req.rawHeaders);
+    const codec = this.deps.codecFor(peekService(headers, req.url ?? '/'));
     try {
-      const body = await readBody(req);
-      const headers = headerMap(req.rawHeaders);
-      const verified = await verifySigV4(
-        { method: req.method ?? 'GET', rawUrl: req.url ?? '/', rawHeaders: req.rawHeaders, body },
-        headers,
-        (key) => this.secretFor(key, (name) => (agent = name)),
-        { now: receivedAt, skewSeconds: this.deps.clockSkewSeconds },
-      );
-      if (verified.service !== 'dynamodb') {
-        throw new AwsError(
-          'AccessDeniedException',
-          `Airlock does not front the ${verified.service} service`,
-          400,
-        );
-      }
-      const extraction = extractDynamoDb(headers.get('x-amz-target'), parseJson(body), {
-        region: verified.region,
+      const prepared = await codec.prepare(req, headers, {
         accountId: this.deps.accountId,
+        clockSkewSeconds: this.deps.clockSkewSeconds,
+        receivedAt,
+        secretFor: (key) => this.secretFor(key, (name) => (agent = name)),
       });
       access = {
         id: requestId,
         agent,
         front: 'aws',
-        service: verified.service,
-        region: verified.region,
-        operation: extraction.operation,
-        scopes: extraction.scopes,
+        service: prepared.service,
+        region: prepared.region,
+        operation: prepared.operation,
+        scopes: prepared.scopes,
         reason: readReason(headers.get('x-airlock-reason')),
         sourceIp: req.socket.remoteAddress ?? '',
-        summary: extraction.summary,
+        summary: prepared.summary,
         receivedAt,
       };
       const abort = new AbortController();
       res.on('close', () => abort.abort());
-      gate = await this.deps.gate.authorize(access, body, abort.signal);
+      gate = await this.deps.gate.authorize(access, prepared.fingerprint, abort.signal);
       if (gate.kind === 'deny') {
         outcome = gate.deny === 'lapsed' || gate.deny === 'aborted' ? 'lapsed' : 'denied';
         throw denyError(gate);
       }
       outcome = gate.held ? 'approved' : 'allowed';
-      const route = this.deps.routes.routeFor(verified.service, verified.region, access.scopes);
-      const endpoint = route.endpoint;
+      const route = this.deps.routes.routeFor(prepared.service, prepared.region, access.scopes);
       let credentials: ScopedCredentials | undefined;
       if (route.role !== undefined) {
         const session = await this.scopedSession(route.role, gate, access);
         credentials = session.credentials;
         awsSession = session.ref;
       }
-      const qIndex = (req.url ?? '/').indexOf('?');
       const upstream = await this.deps.forwarder.send({
-        endpoint,
-        region: verified.region,
-        service: verified.service,
-        method: req.method ?? 'POST',
-        rawPath: qIndex === -1 ? (req.url ?? '/') : (req.url ?? '/').slice(0, qIndex),
-        query: {},
-        headers,
-        body,
+        ...prepared.forward,
+        endpoint: route.endpoint,
+        region: prepared.region,
+        service: prepared.service,
         credentials,
       });
       upstreamStatus = upstream.statusCode;
@@ -144,15 +128,10 @@ export class AwsFront {
       res.writeHead(upstream.statusCode ?? 502, outHeaders);
       await pipe(upstream, res);
     } catch (err) {
-      const awsErr =
-        err instanceof AwsError
-          ? err
-          : err instanceof ExtractionError
-            ? new AwsError(err.code, err.message)
-            : undefined;
+      const awsErr = err instanceof AwsError ? err : undefined;
       if (awsErr === undefined) throw err;
       error = `${awsErr.code}: ${awsErr.message}`;
-      if (!res.headersSent && !res.destroyed) send(res, awsErr, requestId);
+      if (!res.headersSent && !res.destroyed) send(res, awsErr, requestId, codec.protocol);
     } finally {
       if (agent !== '') {
         this.deps.store
@@ -232,8 +211,10 @@ function denyError(gate: Extract<GateResult, { kind: 'deny' }>): AwsError {
   }
 }
 
-function send(res: ServerResponse, err: AwsError, requestId: string): void {
-  const r = err.render(requestId);
+function send(res: ServerResponse, err: AwsError, requestId: string, protocol: ErrorProtocol = 'json'): void {
+  const r = err.render(requestId, protocol);
+  // A request whose body was never read (refused before streaming) cannot keep its connection.
+  if (!res.req.complete) res.setHeader('connection', 'close');
   res.writeHead(r.status, r.headers);
   res.end(r.body);
 }
@@ -252,27 +233,6 @@ function readReason(raw: string | undefined): string | undefined {
   if (reason.length > MAX_REASON)
     throw new AwsError('ValidationException', `x-airlock-reason is longer than ${MAX_REASON} characters`);
   return reason;
-}
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new AwsError('SerializationException', 'Request body is not valid JSON');
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > MAX_BODY) throw new AwsError('ValidationException', 'Request body exceeds 16 MB', 413);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new AwsError('ValidationException', 'Request body exceeds 16 MB', 413);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function pipe(from: IncomingMessage, to: ServerResponse): Promise<void> {
