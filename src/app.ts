@@ -12,6 +12,7 @@ import { codecFor } from './fronts/aws/codecs.js';
 import { Forwarder } from './fronts/aws/forward.js';
 import { RouteTable } from './fronts/aws/routes.js';
 import { AwsFront } from './fronts/aws/server.js';
+import { serviceActionGroups, serviceIamActions } from './fronts/aws/service-actions.js';
 import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
 import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
@@ -37,13 +38,14 @@ export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
 
 export function actionGroups(action: string): string[] {
   const cls = dynamoDbActionClass(action);
-  return cls === 'unknown' ? [] : [`dynamodb:${cls}`];
+  if (cls !== 'unknown') return [`dynamodb:${cls}`];
+  return serviceActionGroups(action);
 }
 
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
     defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
-    knownActions: dynamoDbIamActions(),
+    knownActions: [...dynamoDbIamActions(), ...serviceIamActions()],
     actionGroups,
   });
 }

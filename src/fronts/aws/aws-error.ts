@@ -53,7 +53,7 @@ export class AwsError extends Error {
         ? `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${inner}<RequestId>${requestId}</RequestId></Error>`
         : `<?xml version="1.0"?>\n<ErrorResponse><Error><Type>${this.status >= 500 ? 'Receiver' : 'Sender'}</Type>${inner}</Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
     return {
-      status: this.status,
+      status: protocol === 'rest-xml' && S3_FORBIDDEN.has(code) ? 403 : this.status,
       headers: {
         'content-type': 'application/xml',
         'x-amzn-requestid': requestId,
@@ -75,6 +75,14 @@ const S3_CODES: Readonly<Record<string, string>> = {
   ValidationException: 'InvalidRequest',
   InternalFailure: 'InternalError',
 };
+
+/** S3 answers these with 403 Forbidden. */
+const S3_FORBIDDEN = new Set([
+  'AccessDenied',
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+  'RequestTimeTooSkewed',
+]);
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -68,7 +68,10 @@ export class Sha256Verifier extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.size += chunk.length;
-    if (this.size > this.expectedLength) return cb(bad('request body is longer than Content-Length'));
+    if (this.size > this.expectedLength) {
+      cb(bad('request body is longer than Content-Length'));
+      return;
+    }
     this.hash.update(chunk);
     if (this.held !== undefined) this.push(this.held);
     this.held = chunk;
@@ -76,11 +79,14 @@ export class Sha256Verifier extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.size !== this.expectedLength) return cb(bad('request body is shorter than Content-Length'));
-    if (!constantTimeEqualHex(this.hash.digest('hex'), this.expectedHex))
-      return cb(
-        new AwsError('XAmzContentSHA256Mismatch', 'x-amz-content-sha256 does not match the request body'),
-      );
+    if (this.size !== this.expectedLength) {
+      cb(bad('request body is shorter than Content-Length'));
+      return;
+    }
+    if (!constantTimeEqualHex(this.hash.digest('hex'), this.expectedHex)) {
+      cb(new AwsError('XAmzContentSHA256Mismatch', 'x-amz-content-sha256 does not match the request body'));
+      return;
+    }
     if (this.held !== undefined) this.push(this.held);
     cb();
   }
@@ -173,8 +179,7 @@ export class AwsChunkedDecoder extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.step !== 'done') return cb(bad('aws-chunked body ended before its final chunk'));
-    cb();
+    cb(this.step === 'done' ? null : bad('aws-chunked body ended before its final chunk'));
   }
 
   private consume(buf: Buffer): void {
@@ -224,7 +229,10 @@ export class AwsChunkedDecoder extends Transform {
       return;
     }
     if (this.step === 'trailer') {
-      if (line === '') return this.finish();
+      if (line === '') {
+        this.finish();
+        return;
+      }
       if (!this.opts.trailer) throw bad('unexpected trailer after the final aws-chunked chunk');
       const colon = line.indexOf(':');
       if (colon <= 0) throw bad('malformed aws-chunked trailer');

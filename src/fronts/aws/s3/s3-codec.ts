@@ -75,7 +75,12 @@ export const s3Codec: ServiceCodec = {
         { method, rawUrl, rawHeaders: req.rawHeaders, body: Buffer.alloc(0) },
         headers,
         lookup,
-        { now: ctx.receivedAt, skewSeconds: ctx.clockSkewSeconds, deferPayload: true },
+        {
+          now: ctx.receivedAt,
+          skewSeconds: ctx.clockSkewSeconds,
+          deferPayload: true,
+          ...(ctx.acceptsSessionToken === undefined ? {} : { acceptsSessionToken: ctx.acceptsSessionToken }),
+        },
       );
       mode = payloadMode(headers.get('x-amz-content-sha256'));
     } else if (isPresigned(query)) {

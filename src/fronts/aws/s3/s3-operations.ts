@@ -246,7 +246,8 @@ export function s3Operation(
   queryKeys: readonly string[],
   hasCopySource: boolean,
 ): S3Operation | undefined {
-  const subs = queryKeys.filter((k) => !PARAMETERS.has(k));
+  // x-amz-* keys are headers hoisted into a presigned URL's query, not subresources.
+  const subs = queryKeys.filter((k) => !PARAMETERS.has(k) && !/^x-amz-/i.test(k));
   if (subs.some((k) => !SUBRESOURCES.has(k))) return undefined;
   // uploadId is a subresource of object rows; partNumber rides along with it.
   const sub = subs.length === 0 ? undefined : subs.length === 1 ? subs[0] : undefined;
