@@ -74,16 +74,14 @@ describe('S3 through Airlock', () => {
       data.subarray(1_000_000, 2_500_000),
       data.subarray(2_500_000),
     ];
-    await h
-      .client()
-      .send(
-        new PutObjectCommand({
-          Bucket: 'scratch',
-          Key: 'stream.bin',
-          Body: Readable.from(pieces),
-          ContentLength: data.length,
-        }),
-      );
+    await h.client().send(
+      new PutObjectCommand({
+        Bucket: 'scratch',
+        Key: 'stream.bin',
+        Body: Readable.from(pieces),
+        ContentLength: data.length,
+      }),
+    );
     const last = h.upstream.received.filter((r) => r.operation === 'PutObject').at(-1);
     assert.equal(last?.path, '/scratch/stream.bin');
     assert.equal(sha((await bodyOf(h, 'scratch', 'stream.bin')) ?? Buffer.alloc(0)), sha(data));
