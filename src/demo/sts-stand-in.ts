@@ -250,15 +250,16 @@ function list(v: string | string[]): string[] {
   return Array.isArray(v) ? v : [v];
 }
 
+/** IAM matching: `*` any run, `?` one character, `${*}` `${?}` `${$}` the literal characters. */
 function glob(pattern: string, value: string, caseInsensitive: boolean): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-    caseInsensitive ? 'i' : '',
-  );
-  return re.test(value);
+  let re = '';
+  for (const tok of pattern.match(/\$\{[*?$]\}|[*?]|[^*?$]+|\$/g) ?? []) {
+    if (tok === '*') re += '.*';
+    else if (tok === '?') re += '.';
+    else if (tok.startsWith('${')) re += `\\${tok[2]}`;
+    else re += tok.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, caseInsensitive ? 'is' : 's').test(value);
 }
 
 function escapeXml(s: string): string {

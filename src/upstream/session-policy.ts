@@ -31,7 +31,8 @@ export function sessionPolicy(scopes: readonly Scope[]): SessionPolicy {
   const byAction = new Map<string, string[]>();
   for (const s of scopes) {
     const list = byAction.get(s.action) ?? [];
-    if (!list.includes(s.resource)) list.push(s.resource);
+    const resource = literalResource(s.resource);
+    if (!list.includes(resource)) list.push(resource);
     byAction.set(s.action, list);
   }
   const actions = [...byAction.keys()].sort();
@@ -46,6 +47,17 @@ export function sessionPolicy(scopes: readonly Scope[]): SessionPolicy {
       };
     }),
   };
+}
+
+/**
+ * An ARN as a literal in a policy: `*` and `?` in an S3 key are IAM wildcards, so
+ * they are written as the policy variables `${*}` / `${?}` (and `$` as `${$}`);
+ * a key `a*` must never allow every key starting with `a`. A bare `*` (actions
+ * without resource-level permissions) stays the wildcard.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
+ */
+export function literalResource(arn: string): string {
+  return arn === '*' ? arn : arn.replace(/[$*?]/g, (c) => `\${${c}}`);
 }
 
 /** DurationSeconds for a session that should live `remainingMs`, within STS's and the role's limits. */

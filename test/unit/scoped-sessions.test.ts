@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { AssumedRoleConfig } from '../../src/config/config.js';
 import type { Grant } from '../../src/core/types.js';
-import { type StsStandIn, startStsStandIn } from '../../src/demo/sts-stand-in.js';
+import { type StsStandIn, sessionPolicyAllows, startStsStandIn } from '../../src/demo/sts-stand-in.js';
 import { AwsError } from '../../src/fronts/aws/aws-error.js';
 import { staticCredentials } from '../../src/upstream/aws-credentials.js';
 import { grantIsLive, ScopedSessions } from '../../src/upstream/scoped-sessions.js';
@@ -46,6 +46,16 @@ describe('session policy', () => {
       { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: `${TABLE}-b` },
       { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: [`${TABLE}-a`, `${TABLE}-c`] },
     ]);
+  });
+
+  it('writes wildcard characters of S3 keys as literals, so a key never widens into a pattern', () => {
+    const key = 'arn:aws:s3:::bkt/report-*-$x?.csv';
+    const p = sessionPolicy([{ action: 's3:GetObject', resource: key }]);
+    assert.equal(p.Statement[0]?.Resource, 'arn:aws:s3:::bkt/report-${*}-${$}x${?}.csv');
+    const doc = p as unknown as Parameters<typeof sessionPolicyAllows>[0];
+    assert.equal(sessionPolicyAllows(doc, 's3:GetObject', key), true);
+    assert.equal(sessionPolicyAllows(doc, 's3:GetObject', 'arn:aws:s3:::bkt/report-2024-$x1.csv'), false);
+    assert.equal(sessionPolicyAllows(doc, 's3:PutObject', key), false);
   });
 
   it('clamps the duration to STS limits and the role maximum', () => {

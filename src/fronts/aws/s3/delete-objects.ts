@@ -64,8 +64,12 @@ const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>',
 function decodeXml(s: string): string {
   if (s.includes('<')) throw new AwsError('MalformedXML', 'DeleteObjects body refused: markup inside <Key>');
   return s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (whole, e: string) => {
-    if (e.startsWith('#x')) return String.fromCodePoint(Number.parseInt(e.slice(2), 16));
-    if (e.startsWith('#')) return String.fromCodePoint(Number.parseInt(e.slice(1), 10));
+    if (e.startsWith('#')) {
+      const code = e.startsWith('#x') ? Number.parseInt(e.slice(2), 16) : Number.parseInt(e.slice(1), 10);
+      if (!(code > 0 && code <= 0x10ffff))
+        throw new AwsError('MalformedXML', `DeleteObjects body refused: bad character reference ${whole}`);
+      return String.fromCodePoint(code);
+    }
     const v = ENTITIES[e];
     if (v === undefined)
       throw new AwsError('MalformedXML', `DeleteObjects body refused: unknown entity ${whole}`);
