@@ -42,7 +42,9 @@ export class AwsFront {
   private readonly server: http.Server;
 
   constructor(private readonly deps: AwsFrontDeps) {
-    this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    // 1 MiB stream buffers: S3 bodies stream through in large steps (bench/s3-throughput.ts).
+    const opts = { keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: 1024 * 1024 };
+    this.server = http.createServer(opts, (req, res) => {
       this.handle(req, res).catch((err) => {
         deps.log(`aws front: unexpected error: ${(err as Error).stack ?? String(err)}`);
         if (!res.headersSent)

@@ -20,6 +20,8 @@ import { constantTimeEqualHex } from '../sigv4-verify.js';
 
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** Buffer this much per direction: big bodies stream in large steps, not 16 KiB stop-and-go. */
+const HIGH_WATER = 1024 * 1024;
 /** Chunks larger than this are refused: bounds what one request may make us hold. */
 const MAX_CHUNK = 16 * 1024 * 1024;
 const MAX_LINE = 4096;
@@ -63,7 +65,7 @@ export class Sha256Verifier extends Transform {
     private readonly expectedHex: string,
     private readonly expectedLength: number,
   ) {
-    super();
+    super({ highWaterMark: HIGH_WATER });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -163,7 +165,7 @@ export class AwsChunkedDecoder extends Transform {
       readonly trailerName: string | undefined;
     },
   ) {
-    super();
+    super({ highWaterMark: HIGH_WATER });
     this.prevSig = opts.signing?.seed ?? '';
     const make = opts.trailerName === undefined ? undefined : CHECKSUMS[opts.trailerName];
     this.checksum = make?.();
