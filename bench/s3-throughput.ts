@@ -37,12 +37,18 @@ async function child(role: 'upstream' | 'airlock'): Promise<void> {
   const { createAgent } = await import('../src/admin.js');
   const { staticCredentials } = await import('../src/upstream/aws-credentials.js');
   const config = loadConfig(process.env.BENCH_CONFIG ?? '');
-  const airlock = await startAirlock(config, { credentials: staticCredentials(UPSTREAM), log: () => undefined });
+  const airlock = await startAirlock(config, {
+    credentials: staticCredentials(UPSTREAM),
+    log: () => undefined,
+  });
   const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
   process.send?.({ url: airlock.awsUrl, agent });
 }
 
-function start(role: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
+function start(
+  role: string,
+  env: Record<string, string> = {},
+): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
   const proc = fork(resolve('bench/s3-throughput.ts'), ['--role', role], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
@@ -71,9 +77,16 @@ function source(block: Buffer, mib: number): Readable {
   });
 }
 
-async function roundTrip(client: S3Client, key: string, block: Buffer, mib: number): Promise<{ up: number; down: number }> {
+async function roundTrip(
+  client: S3Client,
+  key: string,
+  block: Buffer,
+  mib: number,
+): Promise<{ up: number; down: number }> {
   const t0 = performance.now();
-  await client.send(new PutObjectCommand({ Bucket: 'bench', Key: key, Body: source(block, mib), ContentLength: mib * MIB }));
+  await client.send(
+    new PutObjectCommand({ Bucket: 'bench', Key: key, Body: source(block, mib), ContentLength: mib * MIB }),
+  );
   const t1 = performance.now();
   const r = await client.send(new GetObjectCommand({ Bucket: 'bench', Key: key }));
   const h = createHash('sha256');
@@ -89,7 +102,11 @@ async function roundTrip(client: S3Client, key: string, block: Buffer, mib: numb
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { role: { type: 'string' }, mib: { type: 'string', default: '256' }, rounds: { type: 'string', default: '2' } },
+    options: {
+      role: { type: 'string' },
+      mib: { type: 'string', default: '256' },
+      rounds: { type: 'string', default: '2' },
+    },
   });
   if (values.role === 'upstream' || values.role === 'airlock') return child(values.role);
   const mib = Number(values.mib);

@@ -187,12 +187,7 @@ describe('S3 through Airlock', () => {
         Delete: { Objects: [{ Key: 'old-1.csv' }, { Key: 'old-2.csv' }] },
       }),
     );
-    let pending: Record<string, unknown> | undefined;
-    for (let i = 0; i < 200 && pending === undefined; i++) {
-      const r = await h.api('GET', '/v1/approvals?status=pending');
-      pending = (r.body.approvals as Record<string, unknown>[]).find((a) => a.operation === 'DeleteObjects');
-      if (pending === undefined) await new Promise((res) => setTimeout(res, 25));
-    }
+    const pending = await h.pending('DeleteObjects');
     assert.ok(pending);
     assert.deepEqual(pending.scopes, [
       { action: 's3:DeleteObject', resource: 'arn:aws:s3:::reports/old-1.csv' },

@@ -2,19 +2,14 @@
  * Airlock in front of the strict S3 stand-in (SigV4-verifying front + s3rver),
  * with an agent, a dba approver and real S3 SDK clients. Everything binds to 127.0.0.1.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createAgent, createApprover } from '../../src/admin.js';
-import { openMasterKey, type RunningAirlock, startAirlock } from '../../src/app.js';
-import { parseConfig } from '../../src/config/load.js';
+import type { RunningAirlock } from '../../src/app.js';
 import type { StsStandIn } from '../../src/demo/sts-stand-in.js';
 import { startVerifyingS3, type VerifyingS3 } from '../../src/demo/verifying-s3.js';
-import { staticCredentials } from '../../src/upstream/aws-credentials.js';
+import { type Gateway, startGateway } from './gateway.js';
 import { REGION, UPSTREAM_CREDS } from './harness.js';
 
 export interface S3Harness {
@@ -26,11 +21,8 @@ export interface S3Harness {
   client(opts?: { reason?: string; virtualHosted?: boolean; extra?: Partial<S3ClientConfig> }): S3Client;
   /** Straight at the verifying upstream with Airlock's credentials (to inspect the buckets). */
   readonly direct: S3Client;
-  api(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: Record<string, unknown> }>;
+  api: Gateway['api'];
+  pending: Gateway['pending'];
   close(): Promise<void>;
 }
 
@@ -46,33 +38,18 @@ function localhostAgent(): http.Agent {
 export async function startS3Harness(
   opts: { buckets?: string[]; role?: { arn: string; sts: StsStandIn } } = {},
 ): Promise<S3Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-s3-'));
   const upstream = await startVerifyingS3(UPSTREAM_CREDS, {
     buckets: opts.buckets ?? ['scratch', 'reports', 'private'],
     ...(opts.role === undefined ? {} : { sts: opts.role.sts }),
   });
-  const yaml = `data_dir: ${dir}/data
-listen:
-  aws: 127.0.0.1:0
-  api: 127.0.0.1:0
-aws:
-  account_id: "123456789012"
-policies:
-  - ${resolve('test/fixtures/policies/s3.cedar')}
-holds:
-  window_seconds: 20
-resources:
-  - arn: "arn:aws:s3:::*"
+  const gw = await startGateway({
+    policy: 'test/fixtures/policies/s3.cedar',
+    agentName: 'report-bot',
+    resources: `  - arn: "arn:aws:s3:::*"
     endpoint: ${upstream.url}
-${opts.role === undefined ? '' : `    role_arn: ${opts.role.arn}\n    sts_endpoint: ${opts.role.sts.url}\n`}`;
-  writeFileSync(join(dir, 'airlock.yaml'), yaml);
-  const config = parseConfig(yaml, join(dir, 'airlock.yaml'));
-  const airlock = await startAirlock(config, {
-    credentials: staticCredentials(UPSTREAM_CREDS),
-    log: () => undefined,
+${opts.role === undefined ? '' : `    role_arn: ${opts.role.arn}\n    sts_endpoint: ${opts.role.sts.url}\n`}`,
   });
-  const agent = await createAgent(airlock.store, openMasterKey(config), 'report-bot');
-  const dbaToken = (await createApprover(airlock.store, 'alice', ['dba'])).token;
+  const { airlock, agent } = gw;
   const clients: S3Client[] = [];
   const direct = new S3Client({
     endpoint: upstream.url,
@@ -85,7 +62,7 @@ ${opts.role === undefined ? '' : `    role_arn: ${opts.role.arn}\n    sts_endpoi
     airlock,
     upstream,
     agent,
-    dbaToken,
+    dbaToken: gw.dbaToken,
     direct,
     client(o = {}) {
       const port = new URL(airlock.awsUrl).port;
@@ -100,32 +77,27 @@ ${opts.role === undefined ? '' : `    role_arn: ${opts.role.arn}\n    sts_endpoi
           : {}),
         ...o.extra,
       });
-      if (o.reason !== undefined) {
-        const reason = o.reason;
-        c.middlewareStack.add(
-          (next) => async (args) => {
-            (args.request as { headers: Record<string, string> }).headers['x-airlock-reason'] = reason;
-            return next(args);
-          },
-          { step: 'build', name: 'airlockReason' },
-        );
-      }
+      if (o.reason !== undefined) addReason(c, o.reason);
       clients.push(c);
       return c;
     },
-    async api(method, path, body) {
-      const res = await fetch(`${airlock.apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${dbaToken}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    },
+    api: gw.api,
+    pending: gw.pending,
     async close() {
       for (const c of clients) c.destroy();
-      await airlock.close();
+      await gw.close();
       await upstream.close();
-      rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** How an agent sends its reason with the SDK: a build-step middleware adding the header. */
+export function addReason(c: { middlewareStack: S3Client['middlewareStack'] }, reason: string): void {
+  c.middlewareStack.add(
+    (next) => async (args) => {
+      (args.request as { headers: Record<string, string> }).headers['x-airlock-reason'] = reason;
+      return next(args);
+    },
+    { step: 'build', name: 'airlockReason' },
+  );
 }

@@ -49,6 +49,8 @@ export interface Prepared {
 export interface ServiceCodec {
   /** How errors are rendered to this service's clients. */
   readonly protocol: ErrorProtocol;
+  /** For services reachable over two protocols (SQS: JSON and Query), the one this request uses. */
+  readonly protocolFor?: (headers: ReadonlyMap<string, string>) => ErrorProtocol;
   prepare(req: IncomingMessage, headers: Map<string, string>, ctx: CodecContext): Promise<Prepared>;
 }
 

@@ -133,7 +133,8 @@ export class AwsFront {
       const awsErr = err instanceof AwsError ? err : undefined;
       if (awsErr === undefined) throw err;
       error = `${awsErr.code}: ${awsErr.message}`;
-      if (!res.headersSent && !res.destroyed) send(res, awsErr, requestId, codec.protocol);
+      const protocol = codec.protocolFor?.(headers) ?? codec.protocol;
+      if (!res.headersSent && !res.destroyed) send(res, awsErr, requestId, protocol);
     } finally {
       if (agent !== '') {
         this.deps.store
