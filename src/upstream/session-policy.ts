@@ -57,7 +57,16 @@ export function sessionPolicy(scopes: readonly Scope[]): SessionPolicy {
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
  */
 export function literalResource(arn: string): string {
-  return arn === '*' ? arn : arn.replace(/[$*?]/g, (c) => `\${${c}}`);
+  if (arn === '*') return arn;
+  // A Secrets Manager secret named without its ARN is scoped as NAME-?????? (services/rpc-table.ts):
+  // that suffix is meant as IAM's wildcard for the ARN's 6 random characters, so it stays one.
+  const secret = /^(arn:aws[a-z-]*:secretsmanager:[^:]+:\d{12}:secret:.+)-\?{6}$/.exec(arn);
+  if (secret?.[1] !== undefined) return `${escapeIam(secret[1])}-??????`;
+  return escapeIam(arn);
+}
+
+function escapeIam(s: string): string {
+  return s.replace(/[$*?]/g, (c) => `\${${c}}`);
 }
 
 /** DurationSeconds for a session that should live `remainingMs`, within STS's and the role's limits. */

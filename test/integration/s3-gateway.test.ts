@@ -23,6 +23,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { type StsStandIn, startStsStandIn } from '../../src/demo/sts-stand-in.js';
 import { UPSTREAM_CREDS } from '../support/harness.js';
 import { type S3Harness, startS3Harness } from '../support/s3-harness.js';
 
@@ -232,5 +233,45 @@ describe('S3 through Airlock', () => {
     assert.equal(res.status, 400);
     assert.match(await res.text(), /XAmzContentSHA256Mismatch/);
     assert.equal(await bodyOf(h, 'scratch', 'forged.txt'), undefined);
+  });
+});
+
+describe('S3 through a scoped STS session', () => {
+  const ROLE = 'arn:aws:iam::123456789012:role/airlock-s3';
+  let sts: StsStandIn;
+  let h: S3Harness;
+  before(async () => {
+    sts = await startStsStandIn({ caller: UPSTREAM_CREDS, roles: { [ROLE]: {} } });
+    h = await startS3Harness({ role: { arn: ROLE, sts } });
+  });
+  after(async () => {
+    await h.close();
+    await sts.close();
+  });
+
+  it('signs with a session allowed exactly this object, wildcard characters in the key kept literal', async () => {
+    const data = Buffer.alloc(300_000, 7);
+    await h
+      .client()
+      .send(
+        new PutObjectCommand({
+          Bucket: 'scratch',
+          Key: 'x/*?.bin',
+          Body: Readable.from([data]),
+          ContentLength: data.length,
+        }),
+      );
+    const call = sts.calls.at(-1);
+    assert.deepEqual(call?.policy, {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::scratch/x/${*}${?}.bin' },
+      ],
+    });
+    const got = h.upstream.received.at(-1);
+    assert.equal(got?.accessKeyId, call?.accessKeyId);
+    assert.equal(got?.sessionName, 'agent-report-bot');
+    assert.deepEqual(h.upstream.refused, []);
+    assert.equal(sha((await bodyOf(h, 'scratch', 'x/*?.bin')) ?? Buffer.alloc(0)), sha(data));
   });
 });

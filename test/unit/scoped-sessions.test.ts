@@ -56,6 +56,14 @@ describe('session policy', () => {
     assert.equal(sessionPolicyAllows(doc, 's3:GetObject', key), true);
     assert.equal(sessionPolicyAllows(doc, 's3:GetObject', 'arn:aws:s3:::bkt/report-2024-$x1.csv'), false);
     assert.equal(sessionPolicyAllows(doc, 's3:PutObject', key), false);
+    // A secret named without its ARN keeps IAM's "-??????" for the ARN's random suffix.
+    const secret = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-??????';
+    const sp = sessionPolicy([{ action: 'secretsmanager:GetSecretValue', resource: secret }]);
+    assert.equal(sp.Statement[0]?.Resource, secret);
+    const sdoc = sp as unknown as Parameters<typeof sessionPolicyAllows>[0];
+    const real = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf';
+    assert.equal(sessionPolicyAllows(sdoc, 'secretsmanager:GetSecretValue', real), true);
+    assert.equal(sessionPolicyAllows(sdoc, 'secretsmanager:GetSecretValue', `${real}x`), false);
   });
 
   it('clamps the duration to STS limits and the role maximum', () => {
