@@ -251,16 +251,14 @@ describe('S3 through a scoped STS session', () => {
 
   it('signs with a session allowed exactly this object, wildcard characters in the key kept literal', async () => {
     const data = Buffer.alloc(300_000, 7);
-    await h
-      .client()
-      .send(
-        new PutObjectCommand({
-          Bucket: 'scratch',
-          Key: 'x/*?.bin',
-          Body: Readable.from([data]),
-          ContentLength: data.length,
-        }),
-      );
+    await h.client().send(
+      new PutObjectCommand({
+        Bucket: 'scratch',
+        Key: 'x/*?.bin',
+        Body: Readable.from([data]),
+        ContentLength: data.length,
+      }),
+    );
     const call = sts.calls.at(-1);
     assert.deepEqual(call?.policy, {
       Version: '2012-10-17',
