@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { AwsError } from '../fronts/aws/aws-error.js';
 import { codecFor } from '../fronts/aws/codecs.js';
 import { headerMap } from '../fronts/aws/sigv4-verify.js';
-import { type StsStandIn, sessionPolicyAllows } from './sts-stand-in.js';
+import { authenticateAsAws } from './stand-in-auth.js';
+import type { StsStandIn } from './sts-stand-in.js';
 
 export interface RpcReceived {
   readonly service: string;
@@ -43,28 +44,12 @@ export async function startVerifyingRpc(
     const codec = codecFor(
       /Credential=[^/]+\/\d{8}\/[^/]+\/([a-z0-9-]+)\//.exec(headers.get('authorization') ?? '')?.[1],
     );
-    let accessKeyId = '';
-    codec
-      .prepare(req, headers, {
-        accountId: account,
-        clockSkewSeconds: 300,
-        receivedAt: new Date(),
-        secretFor: async (key) => {
-          accessKeyId = key;
-          return key === creds.accessKeyId ? creds.secretAccessKey : opts.sts?.session(key)?.secretAccessKey;
-        },
-        acceptsSessionToken: (key, token) => opts.sts?.session(key)?.sessionToken === token,
-      })
-      .then((p) => {
-        const session = opts.sts?.session(accessKeyId);
-        if (session !== undefined) {
-          const denied = p.scopes.find((sc) => !sessionPolicyAllows(session.policy, sc.action, sc.resource));
-          if (denied !== undefined)
-            throw new AwsError(
-              'AccessDeniedException',
-              `${session.sessionName} may not ${denied.action} on ${denied.resource}`,
-            );
-        }
+    authenticateAsAws(codec, req, headers, creds, {
+      sts: opts.sts,
+      accountId: account,
+      deniedCode: 'AccessDeniedException',
+    })
+      .then(({ prepared: p, accessKeyId, session }) => {
         const body = Buffer.isBuffer(p.forward.body) ? p.forward.body.toString('utf8') : '';
         const kept: Record<string, string> = {};
         for (const [k, v] of headers) if (k !== 'authorization' && k !== 'x-amz-security-token') kept[k] = v;

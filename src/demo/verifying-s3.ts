@@ -16,7 +16,8 @@ import { AwsError } from '../fronts/aws/aws-error.js';
 import { queryString } from '../fronts/aws/forward.js';
 import { s3Codec } from '../fronts/aws/s3/s3-codec.js';
 import { headerMap } from '../fronts/aws/sigv4-verify.js';
-import { type StsStandIn, sessionPolicyAllows } from './sts-stand-in.js';
+import { authenticateAsAws } from './stand-in-auth.js';
+import type { StsStandIn } from './sts-stand-in.js';
 
 export interface S3Received {
   readonly operation: string;
@@ -54,29 +55,12 @@ export async function startVerifyingS3(
   const refused: string[] = [];
   const server = http.createServer((req, res) => {
     const headers = headerMap(req.rawHeaders);
-    let accessKeyId = '';
-    s3Codec
-      .prepare(req, headers, {
-        accountId: '000000000000',
-        clockSkewSeconds: 300,
-        receivedAt: new Date(),
-        secretFor: async (key) => {
-          accessKeyId = key;
-          return key === creds.accessKeyId ? creds.secretAccessKey : opts.sts?.session(key)?.secretAccessKey;
-        },
-        acceptsSessionToken: (key, token) => opts.sts?.session(key)?.sessionToken === token,
-      })
-      .then((p) => {
-        const session = opts.sts?.session(accessKeyId);
-        if (session !== undefined) {
-          const denied = p.scopes.find((sc) => !sessionPolicyAllows(session.policy, sc.action, sc.resource));
-          if (denied !== undefined)
-            throw new AwsError(
-              'AccessDenied',
-              `${session.sessionName} may not ${denied.action} on ${denied.resource}`,
-              403,
-            );
-        }
+    authenticateAsAws(s3Codec, req, headers, creds, {
+      sts: opts.sts,
+      accountId: '000000000000',
+      deniedCode: 'AccessDenied',
+    })
+      .then(({ prepared: p, accessKeyId, session }) => {
         received.push({
           operation: p.operation,
           method: p.forward.method,
