@@ -203,6 +203,30 @@ describe('S3 through Airlock', () => {
     assert.equal(await bodyOf(h, 'reports', 'old-2.csv'), undefined);
   });
 
+  it('a streamed upload is held with its body unread, then streams once approved', async () => {
+    const data = randomBytes(2 * 1024 * 1024);
+    const put = h
+      .client({ reason: 'JIRA-8 monthly export' })
+      .send(
+        new PutObjectCommand({
+          Bucket: 'reports',
+          Key: 'held/export.bin',
+          Body: Readable.from([data]),
+          ContentLength: data.length,
+        }),
+      );
+    const pending = await h.pending('PutObject');
+    assert.deepEqual(pending.scopes, [
+      { action: 's3:PutObject', resource: 'arn:aws:s3:::reports/held/export.bin' },
+    ]);
+    assert.equal((pending.summary as Record<string, unknown>).contentLength, data.length);
+    assert.equal(await bodyOf(h, 'reports', 'held/export.bin'), undefined);
+    const ok = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, { comment: 'ok' });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    await put;
+    assert.equal(sha((await bodyOf(h, 'reports', 'held/export.bin')) ?? Buffer.alloc(0)), sha(data));
+  });
+
   it('a body that does not match its signed SHA-256 is refused and never stored', async () => {
     const signer = new SignatureV4({
       credentials: { accessKeyId: h.agent.accessKeyId, secretAccessKey: h.agent.secretAccessKey },
