@@ -205,16 +205,16 @@ describe('S3 through Airlock', () => {
 
   it('a streamed upload is held with its body unread, then streams once approved', async () => {
     const data = randomBytes(2 * 1024 * 1024);
-    const put = h
-      .client({ reason: 'JIRA-8 monthly export' })
-      .send(
-        new PutObjectCommand({
-          Bucket: 'reports',
-          Key: 'held/export.bin',
-          Body: Readable.from([data]),
-          ContentLength: data.length,
-        }),
-      );
+    const s3 = h.client({ reason: 'JIRA-8 monthly export' });
+    const body = Readable.from([data]);
+    const put = s3.send(
+      new PutObjectCommand({
+        Bucket: 'reports',
+        Key: 'held/export.bin',
+        Body: body,
+        ContentLength: data.length,
+      }),
+    );
     const pending = await h.pending('PutObject');
     assert.deepEqual(pending.scopes, [
       { action: 's3:PutObject', resource: 'arn:aws:s3:::reports/held/export.bin' },
