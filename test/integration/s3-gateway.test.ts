@@ -5,7 +5,7 @@
  * virtual-hosted addressing, CopyObject scopes, and DeleteObjects held key by key.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -24,6 +24,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type StsStandIn, startStsStandIn } from '../../src/demo/sts-stand-in.js';
+import { signingKey } from '../../src/fronts/aws/sigv4-verify.js';
 import { UPSTREAM_CREDS } from '../support/harness.js';
 import { type S3Harness, startS3Harness } from '../support/s3-harness.js';
 
@@ -37,6 +38,65 @@ async function bodyOf(h: S3Harness, bucket: string, key: string): Promise<Buffer
     if ((err as Error).name === 'NoSuchKey') return undefined;
     throw err;
   }
+}
+
+/**
+ * A PUT with the chunk-signed aws-chunked encoding, built per the spec with the agent's key
+ * (the SDK v3 sends the unsigned-trailer variant instead). `flipAt` alters one byte after signing.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+ */
+async function chunkSignedPut(
+  h: S3Harness,
+  bucket: string,
+  key: string,
+  data: Buffer,
+  flipAt: number | undefined,
+): Promise<Response> {
+  const url = new URL(h.airlock.awsUrl);
+  const chunk = 64 * 1024;
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < data.length; i += chunk) pieces.push(data.subarray(i, i + chunk));
+  pieces.push(Buffer.alloc(0));
+  const framing = (size: number) =>
+    `${size.toString(16)};chunk-signature=${'0'.repeat(64)}\r\n`.length + size + 2;
+  const encodedLength = pieces.reduce((n, p) => n + framing(p.length), 0);
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: h.agent.accessKeyId, secretAccessKey: h.agent.secretAccessKey },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: `/${bucket}/${key}`,
+      headers: {
+        host: url.host,
+        'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        'content-encoding': 'aws-chunked',
+        'x-amz-decoded-content-length': String(data.length),
+        'content-length': String(encodedLength),
+      },
+    }),
+  );
+  const amzDate = String(signed.headers['x-amz-date']);
+  const scope = `${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
+  const k = signingKey(h.agent.secretAccessKey, amzDate.slice(0, 8), 'us-east-1', 's3');
+  let prev = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? '';
+  const parts: Buffer[] = [];
+  for (const p of pieces) {
+    const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scope, prev, sha(Buffer.alloc(0)), sha(p)].join(
+      '\n',
+    );
+    prev = createHmac('sha256', k).update(toSign).digest('hex');
+    parts.push(Buffer.from(`${p.length.toString(16)};chunk-signature=${prev}\r\n`), p, Buffer.from('\r\n'));
+  }
+  const body = Buffer.concat(parts);
+  if (flipAt !== undefined) body[flipAt] = (body[flipAt] ?? 0) ^ 0xff;
+  return fetch(`${h.airlock.awsUrl}/${bucket}/${key}`, { method: 'PUT', headers: signed.headers, body });
 }
 
 describe('S3 through Airlock', () => {
@@ -225,6 +285,20 @@ describe('S3 through Airlock', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     await put;
     assert.equal(sha((await bodyOf(h, 'reports', 'held/export.bin')) ?? Buffer.alloc(0)), sha(data));
+  });
+
+  it('chunk-signed uploads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) are verified chunk by chunk; a tampered chunk stores nothing', async () => {
+    const data = randomBytes(200_000);
+    const ok = await chunkSignedPut(h, 'scratch', 'signed-chunks.bin', data, undefined);
+    assert.equal(ok.status, 200, await ok.text());
+    assert.equal(sha((await bodyOf(h, 'scratch', 'signed-chunks.bin')) ?? Buffer.alloc(0)), sha(data));
+    const bad = await chunkSignedPut(h, 'scratch', 'tampered.bin', data, 100_000);
+    assert.equal(bad.status, 403);
+    assert.match(
+      await bad.text(),
+      /<Code>SignatureDoesNotMatch<\/Code>[\s\S]*chunk signature does not match/,
+    );
+    assert.equal(await bodyOf(h, 'scratch', 'tampered.bin'), undefined);
   });
 
   it('a body that does not match its signed SHA-256 is refused and never stored', async () => {

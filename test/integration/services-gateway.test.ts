@@ -21,6 +21,29 @@ import { addReason } from '../support/s3-harness.js';
 
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs';
 
+/** A Query-protocol call (form body), SigV4-signed with the agent's key for `service`. */
+async function signedForm(gw: Gateway, service: string, path: string, body: string): Promise<Response> {
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: gw.agent.accessKeyId, secretAccessKey: gw.agent.secretAccessKey },
+    region: REGION,
+    service,
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const url = new URL(gw.airlock.awsUrl);
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path,
+      headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body,
+    }),
+  );
+  return fetch(`${gw.airlock.awsUrl}${path}`, { method: 'POST', headers: signed.headers, body });
+}
+
 describe('SQS, SNS, Lambda, Secrets Manager, SSM, KMS and other services through Airlock', () => {
   let up: VerifyingRpc;
   let gw: Gateway;
@@ -68,6 +91,30 @@ describe('SQS, SNS, Lambda, Secrets Manager, SSM, KMS and other services through
       (e: Error) => e.name === 'AccessDeniedException' || /default deny/.test(e.message),
     );
     assert.equal(up.received.length, before);
+  });
+
+  it('SQS over its Query protocol (queue in the path) is read the same way; errors come back as Query XML', async () => {
+    const ok = await signedForm(
+      gw,
+      'sqs',
+      '/123456789012/jobs',
+      'Action=SendMessage&MessageBody=via%20query&Version=2012-11-05',
+    );
+    assert.equal(ok.status, 200, await ok.clone().text());
+    const got = up.received.at(-1);
+    assert.equal(got?.operation, 'SendMessage');
+    assert.equal(new URLSearchParams(got?.body).get('MessageBody'), 'via query');
+    const denied = await signedForm(
+      gw,
+      'sqs',
+      '/123456789012/other',
+      'Action=SendMessage&MessageBody=x&Version=2012-11-05',
+    );
+    assert.equal(denied.status, 400);
+    assert.match(
+      await denied.text(),
+      /^<\?xml version="1.0"\?>\n<ErrorResponse><Error><Type>Sender<\/Type><Code>AccessDeniedException<\/Code><Message>no policy permits sqs:SendMessage on arn:aws:sqs:us-east-1:123456789012:other/,
+    );
   });
 
   it('SNS (Query protocol): Publish to the permitted topic passes; errors come back as Query XML', async () => {
@@ -149,28 +196,7 @@ describe('SQS, SNS, Lambda, Secrets Manager, SSM, KMS and other services through
   });
 
   it('another service passes only by a policy naming its exact action on *, never by a broad permit', async () => {
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: gw.agent.accessKeyId, secretAccessKey: gw.agent.secretAccessKey },
-      region: REGION,
-      service: 'ec2',
-      sha256: Hash.bind(null, 'sha256'),
-    });
-    const url = new URL(gw.airlock.awsUrl);
-    const call = async (action: string) => {
-      const body = `Action=${action}&Version=2016-11-15`;
-      const signed = await signer.sign(
-        new HttpRequest({
-          method: 'POST',
-          protocol: 'http:',
-          hostname: url.hostname,
-          port: Number(url.port),
-          path: '/',
-          headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-          body,
-        }),
-      );
-      return fetch(gw.airlock.awsUrl, { method: 'POST', headers: signed.headers, body });
-    };
+    const call = (action: string) => signedForm(gw, 'ec2', '/', `Action=${action}&Version=2016-11-15`);
     const ok = await call('DescribeInstances');
     assert.equal(ok.status, 200, await ok.clone().text());
     assert.equal(up.received.at(-1)?.operation, 'DescribeInstances');

@@ -45,10 +45,15 @@ const FORWARDED = new Set([
   'accept-encoding',
 ]);
 const FORWARDED_AMZ =
-  /^x-amz-(meta-.+|copy-source.*|acl|grant-.+|storage-class|server-side-encryption.*|tagging|tagging-directive|metadata-directive|website-redirect-location|object-lock-.+|request-payer|expected-bucket-owner|source-expected-bucket-owner|mfa|bypass-governance-retention|checksum-(crc32|crc32c|crc64nvme|sha1|sha256)|checksum-mode|object-ownership|bucket-object-lock-enabled|object-attributes|max-parts|part-number-marker|write-offset-bytes|if-.+)$/;
+  /^x-amz-(meta-.+|acl|grant-.+|storage-class|server-side-encryption.*|tagging|tagging-directive|metadata-directive|website-redirect-location|object-lock-.+|request-payer|expected-bucket-owner|source-expected-bucket-owner|mfa|bypass-governance-retention|checksum-(crc32|crc32c|crc64nvme|sha1|sha256)|checksum-mode|object-ownership|bucket-object-lock-enabled|object-attributes|max-parts|part-number-marker|write-offset-bytes|if-.+)$/;
 
 function forwardHeader(name: string): boolean {
   return FORWARDED.has(name) || FORWARDED_AMZ.test(name);
+}
+
+/** The copy source crosses only on the operations whose scopes include it (CopyObject, UploadPartCopy). */
+function forwardCopyHeader(name: string): boolean {
+  return forwardHeader(name) || name.startsWith('x-amz-copy-source');
 }
 
 export const s3Codec: ServiceCodec = {
@@ -192,7 +197,7 @@ export const s3Codec: ServiceCodec = {
               : rawPath,
           query,
           headers,
-          forwardHeader,
+          forwardHeader: op?.copy === true ? forwardCopyHeader : forwardHeader,
           body:
             buffered ??
             (body.length === 0 ? Buffer.alloc(0) : { stream: body.stream(), length: body.length }),
