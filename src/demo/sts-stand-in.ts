@@ -9,9 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AwsError } from '../fronts/aws/aws-error.js';
 import { headerMap, verifySigV4 } from '../fronts/aws/sigv4-verify.js';
+import { listenLocal } from './local-server.js';
 
 export interface StandInRole {
   /** When set, AssumeRole must carry exactly this ExternalId. */
@@ -195,10 +195,9 @@ export async function startStsStandIn(opts: {
 </AssumeRoleResponse>`;
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const local = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     calls,
     refusals,
     get refuseAll() {
@@ -212,8 +211,7 @@ export async function startStsStandIn(opts: {
       return s !== undefined && s.expiresAt > new Date() ? s : undefined;
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await local.close();
     },
   };
 }

@@ -8,10 +8,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AwsError } from '../fronts/aws/aws-error.js';
 import { codecFor } from '../fronts/aws/codecs.js';
 import { headerMap } from '../fronts/aws/sigv4-verify.js';
+import { listenLocal } from './local-server.js';
 import { authenticateAsAws } from './stand-in-auth.js';
 import type { StsStandIn } from './sts-stand-in.js';
 
@@ -74,15 +74,13 @@ export async function startVerifyingRpc(
         res.end(r.body);
       });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const local = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     received,
     refused,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await local.close();
     },
   };
 }

@@ -8,7 +8,6 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
@@ -16,6 +15,7 @@ import { AwsError } from '../fronts/aws/aws-error.js';
 import { queryString } from '../fronts/aws/forward.js';
 import { s3Codec } from '../fronts/aws/s3/s3-codec.js';
 import { headerMap } from '../fronts/aws/sigv4-verify.js';
+import { listenLocal } from './local-server.js';
 import { authenticateAsAws } from './stand-in-auth.js';
 import type { StsStandIn } from './sts-stand-in.js';
 
@@ -107,16 +107,14 @@ export async function startVerifyingS3(
         res.end(r.body);
       });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const local = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     received,
     refused,
     async close() {
       agent.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await local.close();
       await s3rver.close();
       rmSync(dir, { recursive: true, force: true });
     },
