@@ -55,7 +55,8 @@ export async function startAirlock(
   opts: { credentials?: CredentialSource; log?: (line: string) => void } = {},
 ): Promise<RunningAirlock> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const policy: Evaluator = await loadPolicy(config);
+  const engine = await loadPolicy(config);
+  const policy: Evaluator = engine;
   const key = openMasterKey(config);
   const store = openStore(config, key);
   const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
@@ -78,7 +79,14 @@ export async function startAirlock(
     sessions,
     codecFor,
   });
-  const api = new ApiServer({ store, decider: new Decider(store, waiter), log });
+  const api = new ApiServer({
+    store,
+    decider: new Decider(store, waiter, undefined, config.guards),
+    log,
+    guards: config.guards,
+    policy: (id) => engine.describe(id),
+    console: config.console,
+  });
   const awsAddr = await aws.listen(config.listen.aws.host, config.listen.aws.port);
   const apiAddr = await api.listen(config.listen.api.host, config.listen.api.port);
   // Pending approvals past their TTL become 'expired' and wake their waiters.

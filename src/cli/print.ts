@@ -33,7 +33,19 @@ export function printApproval(r: Record<string, unknown>): string {
     `  grant     up to ${terms.maxGrantSeconds}s on the scopes above`,
     `  policy    ${(a.policyReasons as string[]).join(', ')}`,
     `  payload   ${JSON.stringify(a.summary, null, 2).replace(/\n/g, '\n            ')}`,
+    ...reviewLines(r.review as Record<string, unknown> | undefined),
   ].join('\n');
+}
+
+/** The guards this approver's decision must pass, from the detail's `review`. */
+function reviewLines(g: Record<string, unknown> | undefined): string[] {
+  if (g === undefined) return [];
+  const needs = [
+    `${String(g.minReviewSeconds)}s review (approve from ${String(g.earliestApproveAt)})`,
+    g.requireComment ? '--comment' : '',
+    typeof g.confirmText === 'string' ? `--confirm ${g.confirmText}` : '',
+  ].filter((x) => x !== '');
+  return [`  risk      ${String(g.risk)}: approving needs ${needs.join(', ')}`];
 }
 
 export function printAudit(r: AuditRecord): string {

@@ -5,13 +5,26 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
+import { parseAuditCheck } from './audit-check-config.js';
 import type { AirlockConfig, AssumedRoleConfig, HostPort, UpstreamRoute } from './config.js';
+import { readConsole, readGuards } from './load-console.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const TOP_KEYS = ['data_dir', 'listen', 'aws', 'policies', 'holds', 'resources'] as const;
+const TOP_KEYS = [
+  'data_dir',
+  'listen',
+  'aws',
+  'policies',
+  'holds',
+  'resources',
+  'audit_check',
+  'guards',
+  'console',
+  'oidc',
+] as const;
 
 export function loadConfig(path: string): AirlockConfig {
   let text: string;
@@ -97,6 +110,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
   }
 
   const windowSeconds = r.int(holds, 'window_seconds', 50, 1, 3600);
+  const auditCheck = parseAuditCheck(root.get('audit_check', true) as Node | undefined, at);
   const config: AirlockConfig = {
     source: path,
     dataDir,
@@ -112,6 +126,9 @@ export function parseConfig(text: string, path: string): AirlockConfig {
       defaultMaxGrantSeconds: r.int(holds, 'default_max_grant_seconds', 3600, 60, 30 * 86400),
     },
     resources,
+    ...(auditCheck === undefined ? {} : { auditCheck }),
+    guards: readGuards(r, root),
+    console: readConsole(r, root),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
@@ -151,7 +168,7 @@ function readRole(
   return { roleArn, externalId, stsEndpoint, stsRegion, maxSessionSeconds };
 }
 
-function isHttpUrl(s: string): boolean {
+export function isHttpUrl(s: string): boolean {
   try {
     const u = new URL(s);
     return u.protocol === 'http:' || u.protocol === 'https:';
@@ -161,7 +178,7 @@ function isHttpUrl(s: string): boolean {
 }
 
 /** Typed reads that report a positioned problem instead of throwing, so all problems surface at once. */
-class Reader {
+export class Reader {
   constructor(
     private readonly root: YAMLMap,
     private readonly at: (node: Node | null | undefined, msg: string) => void,
@@ -184,6 +201,19 @@ class Reader {
         this.at(pair.key as Node, `unknown key ${prefix}${k} (expected one of: ${allowed.join(', ')})`);
       }
     }
+  }
+
+  bool(map: YAMLMap | undefined, key: string, dflt: boolean): boolean {
+    const node = map?.get(key, true) as Node | undefined;
+    if (node === undefined) return dflt;
+    if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+    this.at(node, `${key} must be true or false`);
+    return dflt;
+  }
+
+  /** Reports a problem at `key` of `map` (or at the map itself). */
+  problem(map: YAMLMap, key: string, msg: string): void {
+    this.at((map.get(key, true) as Node | undefined) ?? map, msg);
   }
 
   str(map: YAMLMap | undefined, key: string, dflt: string): string {

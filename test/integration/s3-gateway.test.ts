@@ -255,7 +255,7 @@ describe('S3 through Airlock', () => {
       { action: 's3:DeleteObject', resource: 'arn:aws:s3:::reports/old-2.csv' },
     ]);
     assert.ok(await bodyOf(h, 'reports', 'old-1.csv'), 'nothing deleted while held');
-    const ok = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, { comment: 'stale' });
+    const ok = await h.approve(String(pending.id), 'stale');
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     const r = await del;
     assert.deepEqual(r.Deleted?.map((d) => d.Key).sort(), ['old-1.csv', 'old-2.csv']);
@@ -281,7 +281,7 @@ describe('S3 through Airlock', () => {
     ]);
     assert.equal((pending.summary as Record<string, unknown>).contentLength, data.length);
     assert.equal(await bodyOf(h, 'reports', 'held/export.bin'), undefined);
-    const ok = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, { comment: 'ok' });
+    const ok = await h.approve(String(pending.id), 'ok');
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     await put;
     assert.equal(sha((await bodyOf(h, 'reports', 'held/export.bin')) ?? Buffer.alloc(0)), sha(data));

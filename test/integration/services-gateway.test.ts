@@ -165,7 +165,7 @@ describe('SQS, SNS, Lambda, Secrets Manager, SSM, KMS and other services through
       0,
       'nothing sent while held',
     );
-    const ok = await gw.api('POST', `/v1/approvals/${String(pending.id)}/approve`, { comment: 'ok' });
+    const ok = await gw.approve(String(pending.id), 'ok');
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     const r = await read;
     assert.equal(r.SecretString, 'stand-in-secret-value');

@@ -77,6 +77,7 @@ describe('scoped STS sessions per grant', () => {
       .send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 's-1' } } }));
     const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
     const id = String(pending.id);
+    await h.api('GET', `/v1/approvals/${id}`, h.approvers.alice ?? ''); // opening it starts the review
     const ok = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.alice ?? '', { comment: 'ok' });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     await put;
@@ -169,6 +170,7 @@ describe('scoped STS sessions per grant', () => {
         .send(new PutItemCommand({ TableName: 'ledger', Item: { id: { S: 'l-1' } } }));
       const pending = await waitForPending(h, h.approvers.bob ?? '', 'PutItem');
       for (const who of ['bob', 'carol']) {
+        await h.api('GET', `/v1/approvals/${String(pending.id)}`, h.approvers[who] ?? '');
         const r = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, h.approvers[who] ?? '', {
           comment: 'ok',
         });

@@ -23,6 +23,8 @@ export interface Gateway {
   ): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Polls until a pending approval for `operation` shows up. */
   pending(operation: string): Promise<Record<string, unknown>>;
+  /** The dba approver opens the approval (its review starts) and approves it. */
+  approve(id: string, comment: string): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,11 @@ ${opts.resources}`;
         await new Promise((res) => setTimeout(res, 25));
       }
       throw new Error(`no pending approval for ${operation}`);
+    },
+    async approve(id, comment) {
+      const shown = await api('GET', `/v1/approvals/${id}`);
+      if (shown.status !== 200) return shown;
+      return api('POST', `/v1/approvals/${id}/approve`, { comment });
     },
     async close() {
       await airlock.close();

@@ -55,6 +55,8 @@ export async function startHarness(
     tables?: string[];
     /** Route the tables through scoped sessions of this role, issued by this STS stand-in. */
     role?: { arn: string; externalId?: string; sts: StsStandIn };
+    /** Appended to airlock.yaml (e.g. a `guards:` or `oidc:` section). */
+    extraYaml?: string;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -83,7 +85,7 @@ holds:
 resources:
   - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"
     endpoint: ${upstream.url}
-${roleYaml}`;
+${roleYaml}${opts.extraYaml ?? ''}`;
   writeFileSync(join(dir, 'airlock.yaml'), yaml);
   const config = parseConfig(yaml, join(dir, 'airlock.yaml'));
   const airlock = await startAirlock(config, {

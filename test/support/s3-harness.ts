@@ -23,6 +23,7 @@ export interface S3Harness {
   readonly direct: S3Client;
   api: Gateway['api'];
   pending: Gateway['pending'];
+  approve: Gateway['approve'];
   close(): Promise<void>;
 }
 
@@ -83,6 +84,7 @@ ${opts.role === undefined ? '' : `    role_arn: ${opts.role.arn}\n    sts_endpoi
     },
     api: gw.api,
     pending: gw.pending,
+    approve: gw.approve,
     async close() {
       for (const c of clients) c.destroy();
       await gw.close();

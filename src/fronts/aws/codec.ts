@@ -41,6 +41,8 @@ export interface Prepared {
   readonly operation: string;
   readonly scopes: Scope[];
   readonly summary: PayloadSummary;
+  /** Headers the agent's signature covers (x-airlock-reason must be one of them to count). */
+  readonly signedHeaders: readonly string[];
   /** Bytes that identify "the same request", so a retry joins its pending approval. */
   readonly fingerprint: Buffer;
   readonly forward: ForwardPlan;

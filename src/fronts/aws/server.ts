@@ -95,7 +95,7 @@ export class AwsFront {
         region: prepared.region,
         operation: prepared.operation,
         scopes: prepared.scopes,
-        reason: readReason(headers.get('x-airlock-reason')),
+        reason: readReason(headers.get('x-airlock-reason'), prepared.signedHeaders),
         sourceIp: req.socket.remoteAddress ?? '',
         summary: prepared.summary,
         receivedAt,
@@ -222,8 +222,16 @@ function send(res: ServerResponse, err: AwsError, requestId: string, protocol: E
   res.end(r.body);
 }
 
-function readReason(raw: string | undefined): string | undefined {
+function readReason(raw: string | undefined, signedHeaders: readonly string[]): string | undefined {
   if (raw === undefined) return undefined;
+  // The reason goes into the record approvers decide on: it must be covered by the signature,
+  // or anyone on the path could rewrite it.
+  if (!signedHeaders.includes('x-airlock-reason')) {
+    throw new AwsError(
+      'IncompleteSignatureException',
+      'x-airlock-reason must be a signed header: add it before signing (an SDK build-step middleware or the CLI plugin, see docs/AWS.md)',
+    );
+  }
   // HTTP header values are latin-1 on the wire; agents may percent-encode UTF-8.
   let reason = raw;
   try {

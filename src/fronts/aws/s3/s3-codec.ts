@@ -187,6 +187,7 @@ export const s3Codec: ServiceCodec = {
         operation,
         scopes,
         summary,
+        signedHeaders: verified.signedHeaders,
         fingerprint: buffered === undefined ? fingerprint : Buffer.concat([fingerprint, buffered]),
         forward: {
           method,

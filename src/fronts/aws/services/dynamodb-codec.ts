@@ -45,6 +45,7 @@ export const dynamoDbCodec: ServiceCodec = {
       operation: extraction.operation,
       scopes: extraction.scopes,
       summary: extraction.summary,
+      signedHeaders: verified.signedHeaders,
       fingerprint: body,
       forward: {
         method: req.method ?? 'POST',

@@ -96,6 +96,7 @@ export function rpcCodec(service: RpcService): ServiceCodec {
         operation: name,
         scopes,
         summary: { ...summary, bytes: body.length },
+        signedHeaders: verified.signedHeaders,
         fingerprint: body,
         forward: {
           method: req.method ?? 'POST',
