@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -285,6 +286,63 @@ describe('S3 through Airlock', () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     await put;
     assert.equal(sha((await bodyOf(h, 'reports', 'held/export.bin')) ?? Buffer.alloc(0)), sha(data));
+  });
+
+  it('with Expect: 100-continue a held upload is not sent until it is approved', async () => {
+    const data = randomBytes(3 * 1024 * 1024);
+    const url = new URL(h.airlock.awsUrl);
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: h.agent.accessKeyId, secretAccessKey: h.agent.secretAccessKey },
+      region: 'us-east-1',
+      service: 's3',
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    const signed = await signer.sign(
+      new HttpRequest({
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: '/reports/held/continue.bin',
+        headers: {
+          host: url.host,
+          'x-amz-content-sha256': sha(data),
+          'content-length': String(data.length),
+          expect: '100-continue',
+          'x-airlock-reason': 'JIRA-9 upload',
+        },
+      }),
+    );
+    let continued = false;
+    const done = new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'PUT',
+          path: '/reports/held/continue.bin',
+          headers: signed.headers,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('continue', () => {
+        continued = true;
+        req.end(data);
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    const pending = await h.pending('PutObject');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(continued, false, 'no 100 Continue while the request is held');
+    const ok = await h.approve(String(pending.id), 'ok');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(await done, 200);
+    assert.equal(continued, true);
+    assert.equal(sha((await bodyOf(h, 'reports', 'held/continue.bin')) ?? Buffer.alloc(0)), sha(data));
   });
 
   it('chunk-signed uploads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) are verified chunk by chunk; a tampered chunk stores nothing', async () => {

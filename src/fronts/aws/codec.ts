@@ -16,6 +16,8 @@ export interface CodecContext {
   readonly receivedAt: Date;
   /** Secret of an active agent key (and records the agent's name for the ledger). */
   readonly secretFor: (accessKeyId: string) => Promise<string | undefined>;
+  /** Call before reading the body: answers a client's `Expect: 100-continue`. */
+  readonly wantBody?: () => void;
   /** Only the AWS stand-ins set this, to accept STS session credentials (sigv4-verify.ts). */
   readonly acceptsSessionToken?: (accessKeyId: string, token: string) => boolean;
 }

@@ -44,14 +44,18 @@ export class AwsFront {
   constructor(private readonly deps: AwsFrontDeps) {
     // 1 MiB stream buffers: S3 bodies stream through in large steps (bench/s3-throughput.ts).
     const opts = { keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: 1024 * 1024 };
-    this.server = http.createServer(opts, (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err) => {
         deps.log(`aws front: unexpected error: ${(err as Error).stack ?? String(err)}`);
         if (!res.headersSent)
           send(res, new AwsError('InternalFailure', 'Airlock internal error', 500), 'req_unknown');
         else res.destroy();
       });
-    });
+    };
+    this.server = http.createServer(opts, onRequest);
+    // `Expect: 100-continue` (SDK uploads over 2 MB): answer 100 only when the codec wants the
+    // body (S3: once the request is allowed), so a held or refused upload is never sent at all.
+    this.server.on('checkContinue', onRequest);
     // Held requests stay open for the hold window; never let Node time them out first.
     this.server.headersTimeout = 60_000;
   }
@@ -86,6 +90,9 @@ export class AwsFront {
         clockSkewSeconds: this.deps.clockSkewSeconds,
         receivedAt,
         secretFor: (key) => this.secretFor(key, (name) => (agent = name)),
+        wantBody: () => {
+          if (/100-continue/i.test(headers.get('expect') ?? '') && !res.headersSent) res.writeContinue();
+        },
       });
       access = {
         id: requestId,

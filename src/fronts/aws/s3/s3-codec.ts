@@ -116,7 +116,7 @@ export const s3Codec: ServiceCodec = {
     const scopes: { action: string; resource: string }[] = [];
     const summary: Record<string, unknown> = {};
     const bucket = address.bucket;
-    const body = bodyPlan(req, headers, mode, verified, secret);
+    const body = bodyPlan(req, headers, mode, verified, secret, () => ctx.wantBody?.());
 
     let operation = op?.name ?? 'Unknown';
     if (op === undefined) {
@@ -199,9 +199,7 @@ export const s3Codec: ServiceCodec = {
           query,
           headers,
           forwardHeader: op?.copy === true ? forwardCopyHeader : forwardHeader,
-          body:
-            buffered ??
-            (body.length === 0 ? Buffer.alloc(0) : { stream: body.stream(), length: body.length }),
+          body: buffered ?? (body.length === 0 ? Buffer.alloc(0) : lazyBody(body)),
           unsignedPayload: true,
         },
       };
@@ -222,6 +220,7 @@ function bodyPlan(
   mode: PayloadMode,
   verified: VerifiedSignature,
   secret: string | undefined,
+  wantBody: () => void,
 ): BodyPlan {
   const lengthOf = (name: string): number => {
     const v = headers.get(name);
@@ -257,6 +256,7 @@ function bodyPlan(
     return {
       length,
       stream: () => {
+        if (made === undefined) wantBody();
         made ??= req.pipe(
           new AwsChunkedDecoder({
             signed: mode.signed,
@@ -277,9 +277,23 @@ function bodyPlan(
   return {
     length,
     stream: () => {
+      if (made === undefined) wantBody();
       made ??= mode.kind === 'sha256' ? req.pipe(new Sha256Verifier(mode.hex, length)) : req;
       return made;
     },
+  };
+}
+
+/** The body is only read (and a 100 Continue only sent) when the forwarder first takes the stream. */
+function lazyBody(body: BodyPlan): {
+  readonly stream: import('node:stream').Readable;
+  readonly length: number;
+} {
+  return {
+    get stream() {
+      return body.stream();
+    },
+    length: body.length,
   };
 }
 
