@@ -37,11 +37,25 @@ describe('RPC service tables', () => {
       [{ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:eu-west-1:210987654321:jobs.fifo' }],
     );
     assert.deepEqual(scopes(SQS, 'ListQueues', {}), [{ action: 'sqs:ListQueues', resource: '*' }]);
+    assert.throws(() => scopes(SQS, 'SendMessage', { QueueUrl: 'https://sqs/../x' }), AwsError);
+    assert.throws(() => scopes(SQS, 'SendMessage', {}), /QueueUrl is required/);
+  });
+
+  it('SNS (Query): topic, endpoint or phone number; a subscription is its topic', () => {
+    const q = (o: Record<string, string>) => queryParams(new URLSearchParams(o));
+    const pub = SNS.operations.get('Publish');
+    const unsub = SNS.operations.get('Unsubscribe');
+    assert.ok(pub && unsub);
+    assert.deepEqual(rpcScopes(SNS, 'Publish', pub, q({ PhoneNumber: '+15555550100', Message: 'x' }), ctx), [
+      { action: 'sns:Publish', resource: '*' },
+    ]);
+    const sub = 'arn:aws:sns:eu-west-1:123456789012:alerts:0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
+    assert.deepEqual(rpcScopes(SNS, 'Unsubscribe', unsub, q({ SubscriptionArn: sub }), ctx), [
+      { action: 'sns:Unsubscribe', resource: 'arn:aws:sns:eu-west-1:123456789012:alerts' },
+    ]);
     // A repeated parameter is ambiguous: refused, never first-wins.
-    assert.throws(
-      () => queryParams(new URLSearchParams('TopicArn=a&TopicArn=b')).get('TopicArn'),
-      /more than once/,
-    );
+    const twice = queryParams(new URLSearchParams('TopicArn=a&TopicArn=b'));
+    assert.throws(() => twice.get('TopicArn'), /more than once/);
   });
 
   it('Lambda: name, name:alias, partial and full ARNs', () => {
