@@ -41,6 +41,16 @@ async function bodyOf(h: S3Harness, bucket: string, key: string): Promise<Buffer
   }
 }
 
+/** Signs raw S3 requests with the agent's Airlock key (for what the SDK does not send). */
+function agentSigner(h: S3Harness): SignatureV4 {
+  return new SignatureV4({
+    credentials: { accessKeyId: h.agent.accessKeyId, secretAccessKey: h.agent.secretAccessKey },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Hash.bind(null, 'sha256'),
+  });
+}
+
 /**
  * A PUT with the chunk-signed aws-chunked encoding, built per the spec with the agent's key
  * (the SDK v3 sends the unsigned-trailer variant instead). `flipAt` alters one byte after signing.
@@ -61,12 +71,7 @@ async function chunkSignedPut(
   const framing = (size: number) =>
     `${size.toString(16)};chunk-signature=${'0'.repeat(64)}\r\n`.length + size + 2;
   const encodedLength = pieces.reduce((n, p) => n + framing(p.length), 0);
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: h.agent.accessKeyId, secretAccessKey: h.agent.secretAccessKey },
-    region: 'us-east-1',
-    service: 's3',
-    sha256: Hash.bind(null, 'sha256'),
-  });
+  const signer = agentSigner(h);
   const signed = await signer.sign(
     new HttpRequest({
       method: 'PUT',
@@ -291,12 +296,7 @@ describe('S3 through Airlock', () => {
   it('with Expect: 100-continue a held upload is not sent until it is approved', async () => {
     const data = randomBytes(3 * 1024 * 1024);
     const url = new URL(h.airlock.awsUrl);
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: h.agent.accessKeyId, secretAccessKey: h.agent.secretAccessKey },
-      region: 'us-east-1',
-      service: 's3',
-      sha256: Hash.bind(null, 'sha256'),
-    });
+    const signer = agentSigner(h);
     const signed = await signer.sign(
       new HttpRequest({
         method: 'PUT',
@@ -360,12 +360,7 @@ describe('S3 through Airlock', () => {
   });
 
   it('a body that does not match its signed SHA-256 is refused and never stored', async () => {
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: h.agent.accessKeyId, secretAccessKey: h.agent.secretAccessKey },
-      region: 'us-east-1',
-      service: 's3',
-      sha256: Hash.bind(null, 'sha256'),
-    });
+    const signer = agentSigner(h);
     const url = new URL(h.airlock.awsUrl);
     const signed = await signer.sign(
       new HttpRequest({
