@@ -8,15 +8,18 @@ import { type Evaluator, Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
 import type { AirlockConfig } from './config/config.js';
 import { MasterKey } from './core/secrets.js';
+import { codecFor } from './fronts/aws/codecs.js';
 import { Forwarder } from './fronts/aws/forward.js';
 import { RouteTable } from './fronts/aws/routes.js';
 import { AwsFront } from './fronts/aws/server.js';
+import { serviceActionGroups, serviceIamActions } from './fronts/aws/service-actions.js';
 import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
 import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
 import { type CredentialSource, defaultCredentialChain } from './upstream/aws-credentials.js';
+import { grantIsLive, ScopedSessions } from './upstream/scoped-sessions.js';
 
 export interface RunningAirlock {
   readonly awsUrl: string;
@@ -35,13 +38,14 @@ export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
 
 export function actionGroups(action: string): string[] {
   const cls = dynamoDbActionClass(action);
-  return cls === 'unknown' ? [] : [`dynamodb:${cls}`];
+  if (cls !== 'unknown') return [`dynamodb:${cls}`];
+  return serviceActionGroups(action);
 }
 
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
     defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
-    knownActions: dynamoDbIamActions(),
+    knownActions: [...dynamoDbIamActions(), ...serviceIamActions()],
     actionGroups,
   });
 }
@@ -60,7 +64,9 @@ export async function startAirlock(
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
   });
-  const forwarder = new Forwarder(opts.credentials ?? defaultCredentialChain());
+  const credentials = opts.credentials ?? defaultCredentialChain();
+  const forwarder = new Forwarder(credentials);
+  const sessions = new ScopedSessions(credentials);
   const aws = new AwsFront({
     store,
     masterKey: key,
@@ -70,6 +76,8 @@ export async function startAirlock(
     accountId: config.aws.accountId,
     clockSkewSeconds: config.aws.clockSkewSeconds,
     log,
+    sessions,
+    codecFor,
   });
   const api = new ApiServer({
     store,
@@ -89,6 +97,10 @@ export async function startAirlock(
       },
       (e: unknown) => log(`expiry sweep failed: ${(e as Error).message}`),
     );
+    // Revoked or expired grants lose their cached STS session (revocation may come from the CLI).
+    sessions
+      .prune(async (id) => grantIsLive(await store.getGrant(id), new Date()))
+      .catch((e: unknown) => log(`session sweep failed: ${(e as Error).message}`));
   }, 1000);
   expiry.unref();
   return {
@@ -99,6 +111,7 @@ export async function startAirlock(
       clearInterval(expiry);
       await Promise.all([aws.close(), api.close()]);
       forwarder.close();
+      sessions.close();
       await store.close();
     },
   };

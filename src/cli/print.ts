@@ -65,6 +65,7 @@ export function printAudit(r: AuditRecord): string {
     r.grant === null
       ? '5 grant      (none)'
       : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revoked ? ' (revoked)' : ''}`,
+    ...cloudTrailHints(r),
     `6 actions    ${r.actions.length}`,
     ...r.actions.map(
       (a) =>
@@ -72,4 +73,25 @@ export function printAudit(r: AuditRecord): string {
     ),
   ];
   return lines.join('\n');
+}
+
+/**
+ * Scoped STS sessions the grant's actions were signed with, and the CloudTrail lookup
+ * that finds their events: CloudTrail's Username lookup attribute is the session name
+ * for assumed-role callers. Data events (e.g. DynamoDB items, S3 objects) are only in
+ * CloudTrail when a trail records data events; lookup-events covers management events.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html
+ */
+function cloudTrailHints(r: AuditRecord): string[] {
+  const seen = new Map<string, { sessionName: string; roleArn: string }>();
+  for (const a of r.actions) {
+    const s = a.awsSession as { sessionArn?: string; sessionName?: string; roleArn?: string } | undefined;
+    if (s?.sessionArn !== undefined && !seen.has(s.sessionArn))
+      seen.set(s.sessionArn, { sessionName: String(s.sessionName), roleArn: String(s.roleArn) });
+  }
+  const source = `${r.request.service}.amazonaws.com`;
+  return [...seen].flatMap(([arn, s]) => [
+    `  aws session  ${arn}`,
+    `               CloudTrail: aws cloudtrail lookup-events --lookup-attributes AttributeKey=Username,AttributeValue=${s.sessionName} --query "Events[?EventSource=='${source}']"`,
+  ]);
 }

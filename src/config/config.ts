@@ -7,6 +7,19 @@ export interface UpstreamRoute {
   readonly arn: string;
   /** Endpoint URL that requests for matching resources are sent to. */
   readonly endpoint: string;
+  /** When set, requests to these resources are signed with a scoped STS session of this role. */
+  readonly role?: AssumedRoleConfig;
+}
+
+/** `role_arn` and friends of a resources entry (docs/AWS.md, "Scoped sessions"). */
+export interface AssumedRoleConfig {
+  readonly roleArn: string;
+  readonly externalId: string | undefined;
+  /** STS endpoint URL; default the regional endpoint of `stsRegion`. */
+  readonly stsEndpoint: string | undefined;
+  readonly stsRegion: string;
+  /** The role's MaxSessionDuration (IAM default 3600 s); sessions never ask for more. */
+  readonly maxSessionSeconds: number;
 }
 
 export interface AirlockConfig {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { parseAuditCheck } from './audit-check-config.js';
-import type { AirlockConfig, HostPort, UpstreamRoute } from './config.js';
+import type { AirlockConfig, AssumedRoleConfig, HostPort, UpstreamRoute } from './config.js';
 import { readConsole, readGuards } from './load-console.js';
 
 export class ConfigError extends Error {
@@ -94,7 +94,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
         at(item as Node, 'each resources entry must be a mapping {arn, endpoint}');
         continue;
       }
-      r.onlyKeys(item, ['arn', 'endpoint'], 'resources[].');
+      r.onlyKeys(item, ['arn', 'endpoint', ...ROLE_KEYS], 'resources[].');
       const arn = r.str(item, 'arn', '');
       const endpoint = r.str(item, 'endpoint', '');
       if (!arn.startsWith('arn:'))
@@ -104,7 +104,8 @@ export function parseConfig(text: string, path: string): AirlockConfig {
         );
       if (!isHttpUrl(endpoint))
         at((item.get('endpoint', true) as Node | undefined) ?? item, 'endpoint must be an http(s) URL');
-      resources.push({ arn, endpoint });
+      const role = readRole(r, item, at);
+      resources.push(role === undefined ? { arn, endpoint } : { arn, endpoint, role });
     }
   }
 
@@ -131,6 +132,40 @@ export function parseConfig(text: string, path: string): AirlockConfig {
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
+}
+
+const ROLE_KEYS = ['role_arn', 'external_id', 'sts_endpoint', 'sts_region', 'max_session_seconds'];
+/** https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (RoleArn, ExternalId) */
+const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const EXTERNAL_ID_RE = /^[\w+=,.@:/-]{2,1224}$/;
+
+function readRole(
+  r: Reader,
+  item: YAMLMap,
+  at: (node: Node | null | undefined, msg: string) => void,
+): AssumedRoleConfig | undefined {
+  const node = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
+  const roleArn = r.str(item, 'role_arn', '');
+  if (roleArn === '') {
+    for (const k of ROLE_KEYS.slice(1))
+      if (item.has(k)) at(node(k), `${k} needs role_arn in the same resources entry`);
+    return undefined;
+  }
+  if (!ROLE_ARN_RE.test(roleArn))
+    at(
+      node('role_arn'),
+      'role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/airlock-orders',
+    );
+  const externalId = item.has('external_id') ? r.str(item, 'external_id', '') : undefined;
+  if (externalId !== undefined && !EXTERNAL_ID_RE.test(externalId))
+    at(node('external_id'), 'external_id must be 2-1224 characters of [A-Za-z0-9+=,.@:/_-]');
+  const stsEndpoint = item.has('sts_endpoint') ? r.str(item, 'sts_endpoint', '') : undefined;
+  if (stsEndpoint !== undefined && !isHttpUrl(stsEndpoint))
+    at(node('sts_endpoint'), 'sts_endpoint must be an http(s) URL');
+  const stsRegion = r.str(item, 'sts_region', 'us-east-1');
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(stsRegion)) at(node('sts_region'), 'sts_region must be an AWS region');
+  const maxSessionSeconds = r.int(item, 'max_session_seconds', 3600, 900, 43200);
+  return { roleArn, externalId, stsEndpoint, stsRegion, maxSessionSeconds };
 }
 
 export function isHttpUrl(s: string): boolean {

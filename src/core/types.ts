@@ -173,6 +173,18 @@ export interface ActionRecord {
   readonly grantId: string | undefined;
   readonly approvalId: string | undefined;
   readonly error: string | undefined;
+  /** The scoped STS session the request was signed with, when its resource names a role. */
+  readonly awsSession?: AwsSessionRef | undefined;
+}
+
+/** Where to find a scoped session in CloudTrail (userIdentity.arn / Username = sessionName). */
+export interface AwsSessionRef {
+  readonly roleArn: string;
+  /** AssumedRoleUser.Arn: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION. */
+  readonly sessionArn: string;
+  readonly sessionName: string;
+  readonly sourceIdentity: string;
+  readonly expiresAt: Date;
 }
 
 export interface Agent {

@@ -45,6 +45,7 @@ export class PolicyEngine {
   private readonly byId: Map<string, LoadedPolicy>;
   private readonly setId: string;
   private readonly actionEntities = new Map<string, EntityJson[]>();
+  private readonly known: ReadonlySet<string>;
 
   private constructor(
     policies: readonly LoadedPolicy[],
@@ -53,6 +54,7 @@ export class PolicyEngine {
     private readonly opts: PolicyOptions,
   ) {
     this.byId = new Map(policies.map((p) => [p.id, p]));
+    this.known = new Set(opts.knownActions);
     this.setId = `airlock-${process.pid}-${nextSetId++}`;
     const staticPolicies: Record<string, string> = {};
     for (const p of policies) staticPolicies[p.id] = p.text;
@@ -163,6 +165,14 @@ export class PolicyEngine {
     const matched = diagnostics.reason
       .map((id) => this.byId.get(id))
       .filter((p): p is LoadedPolicy => p !== undefined);
+    // An action outside Airlock's tables (another service, or an operation it cannot
+    // name) passes only by a permit that names it exactly, never by a broad permit.
+    if (!this.known.has(scope.action) && !matched.some((p) => p.scopeActions.includes(scope.action))) {
+      return deny(
+        ['unlisted-action'],
+        `${where} is denied: Airlock has no operation table for it, so only a permit naming ${scope.action} exactly allows it`,
+      );
+    }
     return { effect: 'allow', matched };
   }
 
