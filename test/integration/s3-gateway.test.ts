@@ -414,6 +414,7 @@ describe('S3 through a scoped STS session', () => {
     assert.deepEqual(call?.policy, {
       Version: '2012-10-17',
       Statement: [
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variables, not a JS template
         { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::scratch/x/${*}${?}.bin' },
       ],
     });

@@ -51,6 +51,7 @@ describe('session policy', () => {
   it('writes wildcard characters of S3 keys as literals, so a key never widens into a pattern', () => {
     const key = 'arn:aws:s3:::bkt/report-*-$x?.csv';
     const p = sessionPolicy([{ action: 's3:GetObject', resource: key }]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variables, not a JS template
     assert.equal(p.Statement[0]?.Resource, 'arn:aws:s3:::bkt/report-${*}-${$}x${?}.csv');
     const doc = p as unknown as Parameters<typeof sessionPolicyAllows>[0];
     assert.equal(sessionPolicyAllows(doc, 's3:GetObject', key), true);
