@@ -3,7 +3,7 @@
  * The upstream (SigV4-verifying front + dynalite) and Airlock each run in their own
  * child process; this process only generates load with the real SDK v3, so the
  * two runs differ only by the hop through Airlock.
- * Usage: npm run bench:aws [-- --requests 4000 --concurrency 32]
+ * Usage: npm run bench:aws [-- --requests 4000 --concurrency 32]  (BENCH_PROF=DIR writes a CPU profile of the Airlock process)
  * Prints req/s and p50/p99 for both, and the ratios. Target: +≤0.3 ms p50, ≥85 % throughput.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -35,6 +35,10 @@ async function child(role: 'upstream' | 'airlock'): Promise<void> {
     log: () => undefined,
   });
   const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
+  // Exit normally on kill, so a --cpu-prof (BENCH_PROF=dir) profile gets written.
+  process.once('SIGTERM', () => {
+    airlock.close().finally(() => process.exit(0));
+  });
   process.send?.({ url: airlock.awsUrl, agent });
 }
 
@@ -43,7 +47,13 @@ function start(
   env: Record<string, string> = {},
 ): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
   const proc = fork(resolve('bench/aws-passthrough.ts'), ['--role', role], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(role === 'airlock' && process.env.BENCH_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]
+        : []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

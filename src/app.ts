@@ -9,9 +9,11 @@ import { Waiter } from './approvals/waiter.js';
 import type { AirlockConfig } from './config/config.js';
 import type { DatabaseConfig } from './config/databases.js';
 import { MasterKey } from './core/secrets.js';
+import { codecFor } from './fronts/aws/codecs.js';
 import { Forwarder } from './fronts/aws/forward.js';
 import { RouteTable } from './fronts/aws/routes.js';
 import { AwsFront } from './fronts/aws/server.js';
+import { serviceActionGroups, serviceIamActions } from './fronts/aws/service-actions.js';
 import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
 import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
 import { postgresActionGroups, postgresActions } from './fronts/postgres/actions.js';
@@ -22,6 +24,7 @@ import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
 import { memoizeEvaluator } from './policy/memo-evaluator.js';
 import { type CredentialSource, defaultCredentialChain } from './upstream/aws-credentials.js';
+import { grantIsLive, ScopedSessions } from './upstream/scoped-sessions.js';
 
 export interface RunningAirlock {
   readonly awsUrl: string;
@@ -43,13 +46,14 @@ export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
 export function actionGroups(action: string): string[] {
   if (action.startsWith('postgres:')) return postgresActionGroups(action);
   const cls = dynamoDbActionClass(action);
-  return cls === 'unknown' ? [] : [`dynamodb:${cls}`];
+  if (cls !== 'unknown') return [`dynamodb:${cls}`];
+  return serviceActionGroups(action);
 }
 
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
     defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
-    knownActions: [...dynamoDbIamActions(), ...postgresActions()],
+    knownActions: [...dynamoDbIamActions(), ...serviceIamActions(), ...postgresActions()],
     actionGroups,
   });
 }
@@ -59,7 +63,8 @@ export async function startAirlock(
   opts: { credentials?: CredentialSource; log?: (line: string) => void } = {},
 ): Promise<RunningAirlock> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const policy: Evaluator = await loadPolicy(config);
+  const engine = await loadPolicy(config);
+  const policy: Evaluator = engine;
   const key = openMasterKey(config);
   const store = openStore(config, key);
   const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
@@ -67,7 +72,9 @@ export async function startAirlock(
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
   });
-  const forwarder = new Forwarder(opts.credentials ?? defaultCredentialChain());
+  const credentials = opts.credentials ?? defaultCredentialChain();
+  const forwarder = new Forwarder(credentials);
+  const sessions = new ScopedSessions(credentials);
   const aws = new AwsFront({
     store,
     masterKey: key,
@@ -77,8 +84,17 @@ export async function startAirlock(
     accountId: config.aws.accountId,
     clockSkewSeconds: config.aws.clockSkewSeconds,
     log,
+    sessions,
+    codecFor,
   });
-  const api = new ApiServer({ store, decider: new Decider(store, waiter), log });
+  const api = new ApiServer({
+    store,
+    decider: new Decider(store, waiter, undefined, config.guards),
+    log,
+    guards: config.guards,
+    policy: (id) => engine.describe(id),
+    console: config.console,
+  });
   // Same store, waiter and policy; decisions memoized per second (exact, see memo-evaluator.ts).
   const pgPolicy = memoizeEvaluator(policy);
   const pgGate = new Gate(store, () => pgPolicy, waiter, {
@@ -91,7 +107,7 @@ export async function startAirlock(
         store,
         masterKey: key,
         gate: pgGate,
-        db: postgresDatabase(config, db, opts.credentials),
+        db: postgresDatabase(config, db, credentials),
         log,
       }),
   );
@@ -111,6 +127,10 @@ export async function startAirlock(
       },
       (e: unknown) => log(`expiry sweep failed: ${(e as Error).message}`),
     );
+    // Revoked or expired grants lose their cached STS session (revocation may come from the CLI).
+    sessions
+      .prune(async (id) => grantIsLive(await store.getGrant(id), new Date()))
+      .catch((e: unknown) => log(`session sweep failed: ${(e as Error).message}`));
   }, 1000);
   expiry.unref();
   return {
@@ -122,6 +142,7 @@ export async function startAirlock(
       clearInterval(expiry);
       await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close())]);
       forwarder.close();
+      sessions.close();
       await store.close();
     },
   };

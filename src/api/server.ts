@@ -10,38 +10,68 @@
  *   POST /v1/grants/{id}/revoke
  *   GET  /v1/audit/{approvalId}            the linked record
  *   GET  /healthz
+ * and the console's routes (console-routes.ts); all of them are in openapi.ts.
+ * Console sessions (cookie) are accepted too, with a CSRF token on every call.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Decider, DecisionRefused } from '../approvals/decide.js';
+import type { GuardConfig } from '../approvals/guards.js';
+import type { ConsoleConfig } from '../config/config.js';
 import { hashToken } from '../core/secrets.js';
 import type { ApprovalStatus, Approver } from '../core/types.js';
 import { auditRecord } from '../ledger/audit.js';
 import type { Store } from '../ledger/store.js';
+import { detailExtras, type PolicyLookup, queueItem } from './approval-detail.js';
+import { ApprovalFeed } from './approval-feed.js';
+import { ConsoleRoutes, refuseAgentCredential } from './console-routes.js';
+import { ApiError, json, readJson } from './http-util.js';
+import { OidcLogin } from './oidc.js';
+import { CSRF_HEADER, cookieOf, csrfMatches, SESSION_COOKIE, type Session, Sessions } from './sessions.js';
 
 export interface ApiDeps {
   readonly store: Store;
   readonly decider: Decider;
   readonly log: (line: string) => void;
+  /** Guard defaults per risk tier (shown with each approval; the Decider enforces them). */
+  readonly guards?: GuardConfig | undefined;
+  /** Policy source by id, to show the policies behind a hold. */
+  readonly policy?: PolicyLookup | undefined;
+  /** Console sign-in settings; defaults: local accounts, 8 h sessions, no SSO. */
+  readonly console?: ConsoleConfig | undefined;
 }
 
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
+interface Caller {
+  readonly approver: Approver;
+  readonly channel: string;
+  readonly session: Session | undefined;
 }
 
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired'];
-const MAX_JSON = 64 * 1024;
 
 export class ApiServer {
   private readonly server: http.Server;
+  private readonly sessions: Sessions;
+  private readonly feed: ApprovalFeed;
+  private readonly web: ConsoleRoutes;
 
   constructor(private readonly deps: ApiDeps) {
+    const consoleConfig = deps.console ?? {
+      sessionTtlSeconds: 8 * 3600,
+      localAccounts: true,
+      oidc: undefined,
+    };
+    this.sessions = new Sessions(consoleConfig.sessionTtlSeconds);
+    this.feed = new ApprovalFeed(deps.store, deps.guards);
+    this.web = new ConsoleRoutes({
+      store: deps.store,
+      sessions: this.sessions,
+      feed: this.feed,
+      oidc: consoleConfig.oidc === undefined ? undefined : new OidcLogin(consoleConfig.oidc),
+      config: consoleConfig,
+      publicHttps: consoleConfig.oidc?.redirectUri.startsWith('https:') ?? false,
+      log: deps.log,
+    });
     this.server = http.createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => {
         const e =
@@ -65,17 +95,20 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    this.feed.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://airlock');
+    if (url.pathname.startsWith('//')) throw new ApiError(404, 'no-route', 'no route');
     const parts = url.pathname.split('/').filter((p) => p !== '');
     const method = req.method ?? 'GET';
     if (method === 'GET' && url.pathname === '/healthz') return json(res, 200, { ok: true });
-    const approver = await this.authenticate(req);
-    const channel = channelOf(req.headers['x-airlock-channel']);
+    if (await this.web.public(req, res, url)) return;
+    const { approver, channel, session } = await this.caller(req, url);
+    if (await this.web.authed(req, res, url, approver, session)) return;
     const { store } = this.deps;
 
     if (parts[0] !== 'v1') throw new ApiError(404, 'not-found', `no route ${method} ${url.pathname}`);
@@ -88,7 +121,7 @@ export class ApiServer {
       const list = await store.listApprovals(
         status === undefined ? {} : { status: status as ApprovalStatus },
       );
-      return json(res, 200, { approvals: list });
+      return json(res, 200, { approvals: list.map((a) => queueItem(a, this.deps.guards)) });
     }
     if (collection === 'approvals' && id !== undefined && verb === undefined && method === 'GET') {
       const approval = await store.getApproval(id);
@@ -101,6 +134,7 @@ export class ApiServer {
         decisions,
         grant: grant ?? null,
         viewer: { approver: approver.name, firstShownAt },
+        ...(await detailExtras(store, approval, firstShownAt, decisions, this.deps.guards, this.deps.policy)),
       });
     }
     if (
@@ -118,6 +152,7 @@ export class ApiServer {
         channel,
         durationSeconds: optionalInt(body.durationSeconds, 'durationSeconds'),
         maxUses: optionalInt(body.maxUses, 'maxUses'),
+        confirm: typeof body.confirm === 'string' ? body.confirm : undefined,
       });
       return json(res, 200, result);
     }
@@ -136,7 +171,35 @@ export class ApiServer {
       if (record === undefined) throw new ApiError(404, 'not-found', `no approval ${id} in the ledger`);
       return json(res, 200, record);
     }
-    throw new ApiError(404, 'not-found', `no route ${method} ${url.pathname}`);
+    throw new ApiError(404, 'no-route', `no route ${method} ${url.pathname}`);
+  }
+
+  /**
+   * Who is calling: a bearer token (CLI, tools) or a console session cookie. A
+   * cookie-authenticated call must carry the session's CSRF token, except the
+   * read-only event stream (EventSource cannot set headers) and GET /v1/session,
+   * which hands the token out to same-origin script only.
+   */
+  private async caller(req: IncomingMessage, url: URL): Promise<Caller> {
+    refuseAgentCredential(req);
+    const sid = cookieOf(req, SESSION_COOKIE);
+    if (req.headers.authorization !== undefined || sid === undefined) {
+      const approver = await this.authenticate(req);
+      return { approver, channel: channelOf(req.headers['x-airlock-channel']), session: undefined };
+    }
+    const session = this.sessions.get(sid);
+    if (session === undefined) throw new ApiError(401, 'unauthenticated', 'session expired; sign in again');
+    const method = req.method ?? 'GET';
+    const exempt = method === 'GET' && (url.pathname === '/v1/events' || url.pathname === '/v1/session');
+    if (!exempt && !csrfMatches(session, req.headers[CSRF_HEADER])) {
+      throw new ApiError(403, 'csrf', `missing or wrong ${CSRF_HEADER} header for this session`);
+    }
+    const approver = await this.deps.store.approverByName(session.approver);
+    if (approver === undefined || approver.revokedAt !== undefined) {
+      this.sessions.end(sid);
+      throw new ApiError(401, 'unauthenticated', 'approver revoked; session ended');
+    }
+    return { approver, channel: 'console', session };
   }
 
   private async authenticate(req: IncomingMessage): Promise<Approver> {
@@ -168,28 +231,4 @@ function optionalInt(v: unknown, name: string): number | undefined {
   if (typeof v !== 'number' || !Number.isInteger(v))
     throw new ApiError(400, 'bad-request', `${name} must be an integer`);
   return v;
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_JSON) throw new ApiError(413, 'too-large', 'request body too large');
-    chunks.push(c as Buffer);
-  }
-  if (size === 0) return {};
-  try {
-    const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
-    return v as Record<string, unknown>;
-  } catch {
-    throw new ApiError(400, 'bad-json', 'request body must be a JSON object');
-  }
-}
-
-function json(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

@@ -7,6 +7,7 @@
 import { newId } from '../core/ids.js';
 import type { Approval, Approver, DecisionRecord, Grant, Verdict } from '../core/types.js';
 import { type Store, StoreConflict } from '../ledger/store.js';
+import { appliedGuards, checkApprove, DEFAULT_GUARDS, type GuardConfig, reviewSeconds } from './guards.js';
 import { eligibleGroups, quorumState } from './quorum.js';
 import type { Waiter } from './waiter.js';
 
@@ -30,6 +31,8 @@ export interface DecideInput {
   /** Requested grant lifetime; clamped to the policy's max. */
   readonly durationSeconds?: number | undefined;
   readonly maxUses?: number | undefined;
+  /** Typed confirmation (the resource name) when the request's guards ask for one. */
+  readonly confirm?: string | undefined;
 }
 
 export interface DecideResult {
@@ -44,6 +47,7 @@ export class Decider {
     private readonly store: Store,
     private readonly waiter: Waiter,
     private readonly now: () => Date = () => new Date(),
+    private readonly guards: GuardConfig = DEFAULT_GUARDS,
   ) {}
 
   async decide(input: DecideInput): Promise<DecideResult> {
@@ -93,6 +97,16 @@ export class Decider {
     }
 
     const shownAt = await this.store.shownAt(approval.id, input.approver.name);
+    const guards = appliedGuards(approval.terms, approval.scopes, this.guards);
+    if (input.verdict === 'approve') {
+      const refusal = checkApprove(approval.id, guards, {
+        shownAt,
+        now,
+        comment: input.comment,
+        confirm: input.confirm,
+      });
+      if (refusal !== undefined) throw new DecisionRefused(refusal.status, refusal.code, refusal.message);
+    }
     const decision: DecisionRecord = {
       approvalId: approval.id,
       approver: input.approver.name,
@@ -101,6 +115,9 @@ export class Decider {
       channel: input.channel,
       shownAt,
       decidedAt: now,
+      reviewSeconds: reviewSeconds(shownAt, now),
+      viewedDetail: shownAt !== undefined,
+      guards,
     };
     const prior = await this.store.decisions(approval.id);
     if (prior.some((d) => d.approver === input.approver.name)) {

@@ -218,6 +218,8 @@ export class Gate {
       grantId: undefined,
     };
     await this.store.createApproval(approval);
+    // Forget fingerprints of approvals that can no longer be pending, so the map stays bounded.
+    if (this.pendingByFingerprint.size >= 1024) this.pendingByFingerprint.clear();
     this.pendingByFingerprint.set(fp, approval.id);
     return approval;
   }

@@ -3,14 +3,18 @@
  * Identity and audit commands work on the local store named by the config;
  * approvals and grants go through the gateway's API (AIRLOCK_URL, AIRLOCK_TOKEN).
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AdminError, createAgent, createApprover } from '../admin.js';
+import { hashPassword } from '../api/passwords.js';
 import { loadPolicy, openMasterKey, openStore, startAirlock } from '../app.js';
+import { runAuditCheck } from '../audit-check/command.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { auditRecord } from '../ledger/audit.js';
 import { CliError } from './cli-error.js';
 import { api } from './http-client.js';
+import { readPassword } from './password-input.js';
 import { printApproval, printAudit, table } from './print.js';
 
 const USAGE = `usage: airlock <command> [options]   (global: --config FILE, default $AIRLOCK_CONFIG or ./airlock.yaml)
@@ -20,13 +24,19 @@ const USAGE = `usage: airlock <command> [options]   (global: --config FILE, defa
   agents list [--json] | agents revoke NAME
   approvers create NAME --groups G[,G] [--json]   create an approver; prints its API token once
   approvers list [--json]
+  approvers set-password NAME             set a console password (read from stdin, or AIRLOCK_PASSWORD)
   approvals list [--status S] [--json]    (API) pending by default
-  approvals show ID [--json]              (API) the full request; records that you looked
-  approvals approve ID [--comment T] [--duration SECONDS] [--max-uses N]
+  approvals show ID [--json]              (API) the full request; starts your review clock
+  approvals approve ID [--comment T] [--confirm RESOURCE] [--duration SECONDS] [--max-uses N]
+                                          (needs a prior show; guards per risk tier apply)
   approvals deny ID --comment T
   grants list [--agent NAME] [--json] | grants revoke ID       (API)
   audit show APPROVAL_ID [--json]         the six items, from the ledger
-  audit verify                            check the ledger hash chain; non-zero when broken`;
+  audit verify                            check the ledger hash chain; non-zero when broken
+  audit check [--since T] [--agent A] [--resource R] [--format text|json|html] [--out FILE]
+              [--max-fail-share 0.1] [--min-review-seconds N]
+                                          score approvals on the six items; exit 4 when too many fail
+  audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -37,10 +47,19 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       groups: { type: 'string' },
       comment: { type: 'string' },
+      confirm: { type: 'string' },
       duration: { type: 'string' },
       'max-uses': { type: 'string' },
       status: { type: 'string' },
       agent: { type: 'string' },
+      since: { type: 'string' },
+      resource: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      import: { type: 'string' },
+      mapping: { type: 'string' },
+      'max-fail-share': { type: 'string' },
+      'min-review-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -92,9 +111,23 @@ async function main(argv: string[]): Promise<number> {
     case 'agents revoke':
     case 'approvers create':
     case 'approvers list':
+    case 'approvers set-password':
     case 'audit show':
     case 'audit verify':
       return await local(config(), `${cmd} ${sub}`, arg, values, out, need);
+    case 'audit check': {
+      // An import needs no Airlock config; use one only if it was named or exists.
+      const named = values.config !== undefined || process.env.AIRLOCK_CONFIG !== undefined;
+      const cfg = values.import === undefined || named || existsSync(configPath) ? config() : undefined;
+      return await runAuditCheck({
+        flags: values,
+        settings: cfg?.auditCheck,
+        openStore: () => {
+          if (cfg === undefined) throw new CliError('audit check needs --config (or --import)', 2);
+          return openStore(cfg, openMasterKey(cfg));
+        },
+      });
+    }
     case 'approvals list': {
       const r = await api('GET', `/v1/approvals?status=${encodeURIComponent(values.status ?? 'pending')}`);
       const list = r.approvals as Record<string, unknown>[];
@@ -115,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
         comment: values.comment ?? '',
         durationSeconds: int(values.duration, '--duration'),
         maxUses: int(values['max-uses'], '--max-uses'),
+        ...(values.confirm === undefined ? {} : { confirm: values.confirm }),
       });
       const grant = r.grant as Record<string, unknown> | undefined;
       out(
@@ -207,6 +241,17 @@ async function local(
                 'revokedAt',
               ]),
         );
+        return 0;
+      }
+      case 'approvers set-password': {
+        const name = need(arg, 'approver name');
+        const hash = await hashPassword(await readPassword());
+        if (!(await store.setApproverPassword(name, hash, new Date()))) {
+          throw new CliError(
+            `no active local approver named ${name} (create it: airlock approvers create ${name} --groups G)`,
+          );
+        }
+        out(`console password set for ${name}`);
         return 0;
       }
       case 'audit show': {

@@ -33,7 +33,19 @@ export function printApproval(r: Record<string, unknown>): string {
     `  grant     up to ${terms.maxGrantSeconds}s on the scopes above`,
     `  policy    ${(a.policyReasons as string[]).join(', ')}`,
     `  payload   ${JSON.stringify(a.summary, null, 2).replace(/\n/g, '\n            ')}`,
+    ...reviewLines(r.review as Record<string, unknown> | undefined),
   ].join('\n');
+}
+
+/** The guards this approver's decision must pass, from the detail's `review`. */
+function reviewLines(g: Record<string, unknown> | undefined): string[] {
+  if (g === undefined) return [];
+  const needs = [
+    `${String(g.minReviewSeconds)}s review (approve from ${String(g.earliestApproveAt)})`,
+    g.requireComment ? '--comment' : '',
+    typeof g.confirmText === 'string' ? `--confirm ${g.confirmText}` : '',
+  ].filter((x) => x !== '');
+  return [`  risk      ${String(g.risk)}: approving needs ${needs.join(', ')}`];
 }
 
 export function printAudit(r: AuditRecord): string {
@@ -53,6 +65,7 @@ export function printAudit(r: AuditRecord): string {
     r.grant === null
       ? '5 grant      (none)'
       : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revoked ? ' (revoked)' : ''}`,
+    ...cloudTrailHints(r),
     `6 actions    ${r.actions.length}`,
     ...r.actions.flatMap((a) => [
       `               ${String(a.at)} ${String(a.operation)} ${String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
@@ -76,4 +89,25 @@ function postgresLines(a: Record<string, unknown>): string[] {
     ...(Array.isArray(pg.params) ? [`                 params  ${JSON.stringify(pg.params)}`] : []),
     `                 result  ${result}`,
   ];
+}
+
+/**
+ * Scoped STS sessions the grant's actions were signed with, and the CloudTrail lookup
+ * that finds their events: CloudTrail's Username lookup attribute is the session name
+ * for assumed-role callers. Data events (e.g. DynamoDB items, S3 objects) are only in
+ * CloudTrail when a trail records data events; lookup-events covers management events.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html
+ */
+function cloudTrailHints(r: AuditRecord): string[] {
+  const seen = new Map<string, { sessionName: string; roleArn: string }>();
+  for (const a of r.actions) {
+    const s = a.awsSession as { sessionArn?: string; sessionName?: string; roleArn?: string } | undefined;
+    if (s?.sessionArn !== undefined && !seen.has(s.sessionArn))
+      seen.set(s.sessionArn, { sessionName: String(s.sessionName), roleArn: String(s.roleArn) });
+  }
+  const source = `${r.request.service}.amazonaws.com`;
+  return [...seen].flatMap(([arn, s]) => [
+    `  aws session  ${arn}`,
+    `               CloudTrail: aws cloudtrail lookup-events --lookup-attributes AttributeKey=Username,AttributeValue=${s.sessionName} --query "Events[?EventSource=='${source}']"`,
+  ]);
 }

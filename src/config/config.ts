@@ -1,3 +1,5 @@
+import type { GuardConfig } from '../approvals/guards.js';
+import type { AuditCheckSettings } from './audit-check-config.js';
 import type { DatabaseConfig } from './databases.js';
 
 /** The validated configuration every other layer reads. Paths are absolute. */
@@ -6,6 +8,19 @@ export interface UpstreamRoute {
   readonly arn: string;
   /** Endpoint URL that requests for matching resources are sent to. */
   readonly endpoint: string;
+  /** When set, requests to these resources are signed with a scoped STS session of this role. */
+  readonly role?: AssumedRoleConfig;
+}
+
+/** `role_arn` and friends of a resources entry (docs/AWS.md, "Scoped sessions"). */
+export interface AssumedRoleConfig {
+  readonly roleArn: string;
+  readonly externalId: string | undefined;
+  /** STS endpoint URL; default the regional endpoint of `stsRegion`. */
+  readonly stsEndpoint: string | undefined;
+  readonly stsRegion: string;
+  /** The role's MaxSessionDuration (IAM default 3600 s); sessions never ask for more. */
+  readonly maxSessionSeconds: number;
 }
 
 export interface AirlockConfig {
@@ -29,6 +44,39 @@ export interface AirlockConfig {
   readonly resources: readonly UpstreamRoute[];
   /** PostgreSQL databases served by the Postgres front (docs/POSTGRES.md). */
   readonly databases: readonly DatabaseConfig[];
+  /** `audit_check:` thresholds for `airlock audit check` (absent: the defaults). */
+  readonly auditCheck?: AuditCheckSettings;
+  /** Decision-quality guards per risk tier (approvals/guards.ts); absent: built-in defaults. */
+  readonly guards?: GuardConfig;
+  /** The approver console and its sign-in (docs/CONSOLE.md). */
+  readonly console?: ConsoleConfig;
+}
+
+export interface ConsoleConfig {
+  /** Idle-independent session lifetime. */
+  readonly sessionTtlSeconds: number;
+  /** Local accounts (`airlock approvers set-password`) may sign in. */
+  readonly localAccounts: boolean;
+  readonly oidc: OidcConfig | undefined;
+}
+
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Name of the environment variable holding the client secret (never the secret itself). */
+  readonly clientSecretEnv: string | undefined;
+  /**
+   * `<console origin>/v1/auth/oidc/callback`, or just that path: then it is resolved
+   * against the Host the browser used (the IdP still only redirects to registered URIs).
+   */
+  readonly redirectUri: string;
+  /** ID-token / userinfo claim that lists the user's groups. */
+  readonly groupsClaim: string;
+  /** Claim whose value becomes the approver name (lower-cased; email's local part). */
+  readonly usernameClaim: string;
+  /** IdP group → Airlock approver group; when empty, claim values are used as they are. */
+  readonly groupMap: Readonly<Record<string, string>>;
+  readonly scopes: string;
 }
 
 export interface HostPort {

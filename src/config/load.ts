@@ -5,14 +5,28 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
-import type { AirlockConfig, HostPort, UpstreamRoute } from './config.js';
+import { parseAuditCheck } from './audit-check-config.js';
+import type { AirlockConfig, AssumedRoleConfig, HostPort, UpstreamRoute } from './config.js';
 import { readDatabases } from './databases.js';
+import { readConsole, readGuards } from './load-console.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const TOP_KEYS = ['data_dir', 'listen', 'aws', 'policies', 'holds', 'resources', 'databases'] as const;
+const TOP_KEYS = [
+  'data_dir',
+  'listen',
+  'aws',
+  'policies',
+  'holds',
+  'resources',
+  'audit_check',
+  'guards',
+  'console',
+  'oidc',
+  'databases',
+] as const;
 
 export function loadConfig(path: string): AirlockConfig {
   let text: string;
@@ -82,7 +96,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
         at(item as Node, 'each resources entry must be a mapping {arn, endpoint}');
         continue;
       }
-      r.onlyKeys(item, ['arn', 'endpoint'], 'resources[].');
+      r.onlyKeys(item, ['arn', 'endpoint', ...ROLE_KEYS], 'resources[].');
       const arn = r.str(item, 'arn', '');
       const endpoint = r.str(item, 'endpoint', '');
       if (!arn.startsWith('arn:'))
@@ -92,11 +106,13 @@ export function parseConfig(text: string, path: string): AirlockConfig {
         );
       if (!isHttpUrl(endpoint))
         at((item.get('endpoint', true) as Node | undefined) ?? item, 'endpoint must be an http(s) URL');
-      resources.push({ arn, endpoint });
+      const role = readRole(r, item, at);
+      resources.push(role === undefined ? { arn, endpoint } : { arn, endpoint, role });
     }
   }
 
   const windowSeconds = r.int(holds, 'window_seconds', 50, 1, 3600);
+  const auditCheck = parseAuditCheck(root.get('audit_check', true) as Node | undefined, at);
   const config: AirlockConfig = {
     source: path,
     dataDir,
@@ -112,13 +128,50 @@ export function parseConfig(text: string, path: string): AirlockConfig {
       defaultMaxGrantSeconds: r.int(holds, 'default_max_grant_seconds', 3600, 60, 30 * 86400),
     },
     resources,
+    ...(auditCheck === undefined ? {} : { auditCheck }),
+    guards: readGuards(r, root),
+    console: readConsole(r, root),
     databases: readDatabases(r, root.get('databases', true) as Node | undefined, base, at),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
 }
 
-function isHttpUrl(s: string): boolean {
+const ROLE_KEYS = ['role_arn', 'external_id', 'sts_endpoint', 'sts_region', 'max_session_seconds'];
+/** https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (RoleArn, ExternalId) */
+const ROLE_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const EXTERNAL_ID_RE = /^[\w+=,.@:/-]{2,1224}$/;
+
+function readRole(
+  r: Reader,
+  item: YAMLMap,
+  at: (node: Node | null | undefined, msg: string) => void,
+): AssumedRoleConfig | undefined {
+  const node = (key: string) => (item.get(key, true) as Node | undefined) ?? item;
+  const roleArn = r.str(item, 'role_arn', '');
+  if (roleArn === '') {
+    for (const k of ROLE_KEYS.slice(1))
+      if (item.has(k)) at(node(k), `${k} needs role_arn in the same resources entry`);
+    return undefined;
+  }
+  if (!ROLE_ARN_RE.test(roleArn))
+    at(
+      node('role_arn'),
+      'role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/airlock-orders',
+    );
+  const externalId = item.has('external_id') ? r.str(item, 'external_id', '') : undefined;
+  if (externalId !== undefined && !EXTERNAL_ID_RE.test(externalId))
+    at(node('external_id'), 'external_id must be 2-1224 characters of [A-Za-z0-9+=,.@:/_-]');
+  const stsEndpoint = item.has('sts_endpoint') ? r.str(item, 'sts_endpoint', '') : undefined;
+  if (stsEndpoint !== undefined && !isHttpUrl(stsEndpoint))
+    at(node('sts_endpoint'), 'sts_endpoint must be an http(s) URL');
+  const stsRegion = r.str(item, 'sts_region', 'us-east-1');
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(stsRegion)) at(node('sts_region'), 'sts_region must be an AWS region');
+  const maxSessionSeconds = r.int(item, 'max_session_seconds', 3600, 900, 43200);
+  return { roleArn, externalId, stsEndpoint, stsRegion, maxSessionSeconds };
+}
+
+export function isHttpUrl(s: string): boolean {
   try {
     const u = new URL(s);
     return u.protocol === 'http:' || u.protocol === 'https:';
@@ -151,6 +204,19 @@ export class Reader {
         this.at(pair.key as Node, `unknown key ${prefix}${k} (expected one of: ${allowed.join(', ')})`);
       }
     }
+  }
+
+  bool(map: YAMLMap | undefined, key: string, dflt: boolean): boolean {
+    const node = map?.get(key, true) as Node | undefined;
+    if (node === undefined) return dflt;
+    if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+    this.at(node, `${key} must be true or false`);
+    return dflt;
+  }
+
+  /** Reports a problem at `key` of `map` (or at the map itself). */
+  problem(map: YAMLMap, key: string, msg: string): void {
+    this.at((map.get(key, true) as Node | undefined) ?? map, msg);
   }
 
   str(map: YAMLMap | undefined, key: string, dflt: string): string {

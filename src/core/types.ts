@@ -56,6 +56,27 @@ export interface HoldTerms {
   readonly maxGrantSeconds: number;
   /** Whether the request must carry a reason to be held at all. */
   readonly requireReason: boolean;
+  /**
+   * Review guards the hold policies asked for (strictest of them); absent fields
+   * fall back to the config's defaults for the risk tier (approvals/guards.ts).
+   */
+  readonly guards?: {
+    readonly risk?: 'low' | 'medium' | 'high' | 'critical';
+    readonly minReviewSeconds?: number;
+    readonly confirmResource?: boolean;
+    readonly requireComment?: boolean;
+  };
+}
+
+/** The decision-quality guards that applied to one decision (recorded with it). */
+export interface AppliedGuards {
+  readonly risk: 'low' | 'medium' | 'high' | 'critical';
+  /** Seconds the detail must have been open to this approver before approving. */
+  readonly minReviewSeconds: number;
+  /** Approvals need a comment (denials always do). */
+  readonly requireComment: boolean;
+  /** The text the approver must type back to approve, or undefined when not required. */
+  readonly confirmText: string | undefined;
 }
 
 /** What policy sees of a request: pure data, no I/O behind it. */
@@ -113,6 +134,12 @@ export interface DecisionRecord {
   /** When this approver was first shown the request's detail (undefined: never shown). */
   readonly shownAt: Date | undefined;
   readonly decidedAt: Date;
+  /** Seconds from first shown to decided (undefined when never shown). */
+  readonly reviewSeconds?: number | undefined;
+  /** Whether the approver had the detail shown before deciding. */
+  readonly viewedDetail?: boolean;
+  /** The guards that applied to this decision. */
+  readonly guards?: AppliedGuards;
 }
 
 export interface Grant {
@@ -146,6 +173,8 @@ export interface ActionRecord {
   readonly grantId: string | undefined;
   readonly approvalId: string | undefined;
   readonly error: string | undefined;
+  /** The scoped STS session the request was signed with, when its resource names a role. */
+  readonly awsSession?: AwsSessionRef | undefined;
   /** Postgres front only: the statement as executed (see docs/POSTGRES.md, "Recording"). */
   readonly postgres?: PostgresStatementDetail;
 }
@@ -161,6 +190,16 @@ export interface PostgresStatementDetail {
   readonly commandTags: readonly string[] | undefined;
   readonly rows: number | undefined;
   readonly sqlstate: string | undefined;
+}
+
+/** Where to find a scoped session in CloudTrail (userIdentity.arn / Username = sessionName). */
+export interface AwsSessionRef {
+  readonly roleArn: string;
+  /** AssumedRoleUser.Arn: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION. */
+  readonly sessionArn: string;
+  readonly sessionName: string;
+  readonly sourceIdentity: string;
+  readonly expiresAt: Date;
 }
 
 export interface Agent {

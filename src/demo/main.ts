@@ -3,10 +3,12 @@
  * SigV4-verifying front, a demo table, agent and approver, and the commands to
  * walk through allow → hold → approve → pass → audit show.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createAgent, createApprover } from '../admin.js';
+import { hashPassword } from '../api/passwords.js';
 import { openMasterKey, startAirlock } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { staticCredentials } from '../upstream/aws-credentials.js';
@@ -50,6 +52,9 @@ resources:
   const key = openMasterKey(config);
   const agent = await createAgent(airlock.store, key, 'demo-agent');
   const alice = await createApprover(airlock.store, 'alice', ['dba']);
+  // A console password for the demo only; real deployments use SSO or `airlock approvers set-password`.
+  const alicePassword = randomBytes(9).toString('base64url');
+  await airlock.store.setApproverPassword('alice', await hashPassword(alicePassword), new Date());
   const direct = new DynamoDBClient({ endpoint: upstream.url, region: 'us-east-1', credentials: UPSTREAM });
   await direct.send(
     new CreateTableCommand({
@@ -84,6 +89,9 @@ npx airlock approvals list
 npx airlock approvals show <approval-id>
 npx airlock approvals approve <approval-id> --comment "matches JIRA-7"
 #   (terminal 2's put now completes; run it again: it passes under the grant)
+
+── Or in a browser: the approver console ────────────────────────────────
+${airlock.apiUrl}/console/   sign in as alice / ${alicePassword}
 
 ── The record ───────────────────────────────────────────────────────────
 npx airlock ${cfg} audit show <approval-id>

@@ -8,21 +8,27 @@ import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { AwsError } from '../fronts/aws/aws-error.js';
+import { extractDynamoDb } from '../fronts/aws/services/dynamodb.js';
 import { headerMap, verifySigV4 } from '../fronts/aws/sigv4-verify.js';
+import { type StsStandIn, sessionPolicyAllows } from './sts-stand-in.js';
 
 export interface VerifyingUpstream {
   readonly url: string;
   /** Requests that reached dynalite, in order (target header + body). */
-  readonly received: { target: string; accessKeyId: string; body: string }[];
+  readonly received: { target: string; accessKeyId: string; body: string; sessionName?: string }[];
   /** Requests refused for their signature. */
   readonly refused: string[];
   close(): Promise<void>;
 }
 
-export async function startVerifyingDynamo(creds: {
-  accessKeyId: string;
-  secretAccessKey: string;
-}): Promise<VerifyingUpstream> {
+export async function startVerifyingDynamo(
+  creds: {
+    accessKeyId: string;
+    secretAccessKey: string;
+  },
+  /** Also accept sessions issued by this STS stand-in, enforcing their session policy as IAM would. */
+  opts: { sts?: StsStandIn; accountId?: string } = {},
+): Promise<VerifyingUpstream> {
   const dyn = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => dyn.listen(0, '127.0.0.1', () => resolve()));
   const dynPort = (dyn.address() as AddressInfo).port;
@@ -37,15 +43,41 @@ export async function startVerifyingDynamo(creds: {
           const v = await verifySigV4(
             { method: req.method ?? 'POST', rawUrl: req.url ?? '/', rawHeaders: req.rawHeaders, body },
             headers,
-            async (key) => (key === creds.accessKeyId ? creds.secretAccessKey : undefined),
-            { now: new Date(), skewSeconds: 300 },
+            async (key) =>
+              key === creds.accessKeyId ? creds.secretAccessKey : opts.sts?.session(key)?.secretAccessKey,
+            {
+              now: new Date(),
+              skewSeconds: 300,
+              acceptsSessionToken: (key, token) => opts.sts?.session(key)?.sessionToken === token,
+            },
           );
           if (v.service !== 'dynamodb')
             throw new AwsError('InvalidSignatureException', `credential scope names ${v.service}`);
+          const session = opts.sts?.session(v.accessKeyId);
+          if (session !== undefined) {
+            if (!v.signedHeaders.includes('x-amz-security-token'))
+              throw new AwsError('IncompleteSignatureException', 'x-amz-security-token must be signed');
+            // What IAM does with a session policy: every action/resource must be allowed by it.
+            const { scopes } = extractDynamoDb(
+              headers.get('x-amz-target'),
+              JSON.parse(body.toString('utf8')),
+              {
+                region: v.region,
+                accountId: opts.accountId ?? '123456789012',
+              },
+            );
+            const denied = scopes.find((sc) => !sessionPolicyAllows(session.policy, sc.action, sc.resource));
+            if (denied !== undefined)
+              throw new AwsError(
+                'AccessDeniedException',
+                `${session.sessionName} is not authorized to perform: ${denied.action} on resource: ${denied.resource} because no session policy allows it`,
+              );
+          }
           received.push({
             target: headers.get('x-amz-target') ?? '',
             accessKeyId: v.accessKeyId,
             body: body.toString('utf8'),
+            ...(session === undefined ? {} : { sessionName: session.sessionName }),
           });
         } catch (err) {
           const e = err instanceof AwsError ? err : new AwsError('InternalFailure', String(err), 500);

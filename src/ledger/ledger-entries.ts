@@ -46,6 +46,13 @@ export const approverCreated = (a: Approver): NewEntry => ({
   body: { name: a.name, groups: a.groups, createdAt: a.createdAt },
 });
 
+/** A change to an approver: never carries the password hash itself. */
+export const approverUpdated = (name: string, change: Record<string, unknown>, at: Date): NewEntry => ({
+  at,
+  kind: 'approver.updated',
+  body: { name, ...change, at },
+});
+
 export const approvalRequested = (a: Approval): NewEntry => ({
   at: a.createdAt,
   kind: 'approval.requested',

@@ -25,6 +25,7 @@ export type LedgerKind =
   | 'agent.revoked'
   | 'approver.created'
   | 'approver.revoked'
+  | 'approver.updated'
   | 'approval.requested'
   | 'approval.shown'
   | 'approval.decided'
@@ -65,6 +66,10 @@ export interface StoredAgent extends Agent {
 export interface StoredApprover extends Approver {
   /** sha256 of the bearer token; the token itself is never stored. */
   readonly tokenHash: string;
+  /** scrypt hash for console sign-in (api/passwords.ts); absent: no password set. */
+  readonly passwordHash?: string;
+  /** 'oidc' for approvers provisioned by SSO sign-in; absent means a local approver. */
+  readonly source?: 'oidc';
 }
 
 export interface Store {
@@ -80,6 +85,14 @@ export interface Store {
   createApprover(approver: StoredApprover): Promise<void>;
   approverByTokenHash(tokenHash: string): Promise<StoredApprover | undefined>;
   listApprovers(): Promise<StoredApprover[]>;
+  approverByName(name: string): Promise<StoredApprover | undefined>;
+  /** Sets a local approver's console password hash; false when no active local approver has that name. */
+  setApproverPassword(name: string, passwordHash: string, at: Date): Promise<boolean>;
+  /**
+   * Creates or updates an approver provisioned by SSO with the groups its identity
+   * provider asserted at sign-in. Rejects with StoreConflict if `name` is a local approver.
+   */
+  upsertSsoApprover(name: string, groups: readonly string[], at: Date): Promise<StoredApprover>;
 
   // Approvals
   createApproval(approval: Approval): Promise<void>;

@@ -6,13 +6,33 @@
  *   @quorum("2")                ... for two distinct members (default 1)
  *   @max_grant("15m")           the grant an approval becomes lasts at most this long
  *   @require_reason("true")     the request must carry x-airlock-reason
+ *   @risk("high")               risk tier (low|medium|high|critical): picks the review guards
+ *   @min_review("30s")          an approver must have had the detail open this long
+ *   @confirm("resource")        approving needs the resource name typed back
+ *   @require_comment("true")    approvals (not only denials) need a comment
  *
  * Cedar itself ignores annotations; this file gives them meaning and rejects the
  * ones it does not know, so a typo (`@quorom`) stops the start instead of
  * silently dropping a control.
  */
 
-export const KNOWN_ANNOTATIONS = ['id', 'hold', 'quorum', 'max_grant', 'require_reason'] as const;
+export const KNOWN_ANNOTATIONS = [
+  'id',
+  'hold',
+  'quorum',
+  'max_grant',
+  'require_reason',
+  'risk',
+  'min_review',
+  'confirm',
+  'require_comment',
+] as const;
+
+/** Risk tiers, lowest first; guards (approvals/guards.ts) get stricter up the list. */
+export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
+export type RiskTier = (typeof RISK_TIERS)[number];
+/** The longest minimum review a policy may ask for: 1 hour. */
+const MAX_MIN_REVIEW = 3600;
 
 const GROUP_RE = /^[a-z][a-z0-9_-]{1,62}$/;
 const DURATION_RE = /^(\d{1,7})(s|m|h|d)?$/;
@@ -25,6 +45,15 @@ export interface PolicyTerms {
   readonly hold: { readonly group: string; readonly quorum: number } | undefined;
   readonly maxGrantSeconds: number | undefined;
   readonly requireReason: boolean;
+  /** Review guards; only on a holding permit. Undefined: the config's default for the tier. */
+  readonly guards?: PolicyGuards;
+}
+
+export interface PolicyGuards {
+  readonly risk?: RiskTier;
+  readonly minReviewSeconds?: number;
+  readonly confirmResource?: boolean;
+  readonly requireComment?: boolean;
 }
 
 /** Reads the annotations of one policy; returns the problem text instead of throwing. */
@@ -73,9 +102,58 @@ export function readTerms(
     if (effect === 'forbid') return { problem: '@require_reason belongs on a permit' };
     requireReason = annotations.require_reason === 'true';
   }
+  const guards = readGuards(annotations, group !== undefined);
+  if ('problem' in guards) return guards;
   return {
-    terms: { hold: group === undefined ? undefined : { group, quorum }, maxGrantSeconds, requireReason },
+    terms: {
+      hold: group === undefined ? undefined : { group, quorum },
+      maxGrantSeconds,
+      requireReason,
+      ...(guards.guards === undefined ? {} : { guards: guards.guards }),
+    },
   };
+}
+
+function readGuards(
+  annotations: Readonly<Record<string, string>>,
+  holds: boolean,
+): { guards: PolicyGuards | undefined } | { problem: string } {
+  const { risk, min_review: minReview, confirm, require_comment: requireComment } = annotations;
+  for (const [name, v] of [
+    ['risk', risk],
+    ['min_review', minReview],
+    ['confirm', confirm],
+    ['require_comment', requireComment],
+  ] as const) {
+    if (v !== undefined && !holds) return { problem: `@${name} needs @hold("GROUP") on the same policy` };
+  }
+  const out: { -readonly [K in keyof PolicyGuards]: PolicyGuards[K] } = {};
+  if (risk !== undefined) {
+    if (!(RISK_TIERS as readonly string[]).includes(risk)) {
+      return { problem: `@risk("${risk}") must be one of ${RISK_TIERS.map((t) => `"${t}"`).join(', ')}` };
+    }
+    out.risk = risk as RiskTier;
+  }
+  if (minReview !== undefined) {
+    const seconds = parseDuration(minReview);
+    if (seconds === undefined || seconds > MAX_MIN_REVIEW) {
+      return { problem: `@min_review("${minReview}") must be a duration like "30s" or "2m" (at most 1h)` };
+    }
+    out.minReviewSeconds = seconds;
+  }
+  if (confirm !== undefined) {
+    if (confirm !== 'resource' && confirm !== 'none') {
+      return { problem: `@confirm("${confirm}") must be "resource" (type the resource name) or "none"` };
+    }
+    out.confirmResource = confirm === 'resource';
+  }
+  if (requireComment !== undefined) {
+    if (requireComment !== 'true' && requireComment !== 'false') {
+      return { problem: `@require_comment("${requireComment}") must be "true" or "false"` };
+    }
+    out.requireComment = requireComment === 'true';
+  }
+  return { guards: Object.keys(out).length === 0 ? undefined : out };
 }
 
 export function parseDuration(text: string): number | undefined {

@@ -15,13 +15,15 @@
  * https://docs.cedarpolicy.com/auth/authorization.html
  */
 import { isIP } from 'node:net';
+import { basename } from 'node:path';
 import {
   type EntityJson,
   preparsePolicySet,
   statefulIsAuthorized,
   validate,
 } from '@cedar-policy/cedar-wasm/nodejs';
-import type { ApprovalRequirement, PolicyDecision, PolicyInput, Scope } from '../core/types.js';
+import type { ApprovalRequirement, HoldTerms, PolicyDecision, PolicyInput, Scope } from '../core/types.js';
+import { RISK_TIERS } from './annotations.js';
 import { describeError, type LoadedPolicy, PolicyLoadError, readPolicyFiles } from './policy-files.js';
 import { NAMESPACE, schemaText } from './schema.js';
 
@@ -43,6 +45,7 @@ export class PolicyEngine {
   private readonly byId: Map<string, LoadedPolicy>;
   private readonly setId: string;
   private readonly actionEntities = new Map<string, EntityJson[]>();
+  private readonly known: ReadonlySet<string>;
 
   private constructor(
     policies: readonly LoadedPolicy[],
@@ -51,6 +54,7 @@ export class PolicyEngine {
     private readonly opts: PolicyOptions,
   ) {
     this.byId = new Map(policies.map((p) => [p.id, p]));
+    this.known = new Set(opts.knownActions);
     this.setId = `airlock-${process.pid}-${nextSetId++}`;
     const staticPolicies: Record<string, string> = {};
     for (const p of policies) staticPolicies[p.id] = p.text;
@@ -66,6 +70,12 @@ export class PolicyEngine {
 
   get policyIds(): string[] {
     return [...this.byId.keys()];
+  }
+
+  /** One policy's source and annotations, for approvers to see why a request was held. */
+  describe(id: string): { id: string; effect: string; text: string; file: string } | undefined {
+    const p = this.byId.get(id);
+    return p === undefined ? undefined : { id: p.id, effect: p.effect, text: p.text, file: basename(p.file) };
   }
 
   evaluate(input: PolicyInput): PolicyDecision {
@@ -100,6 +110,7 @@ export class PolicyEngine {
             ...holds.map((p) => p.terms.maxGrantSeconds ?? this.opts.defaultMaxGrantSeconds),
           ),
           requireReason,
+          ...guardsOf(holds),
         },
       };
     }
@@ -154,6 +165,14 @@ export class PolicyEngine {
     const matched = diagnostics.reason
       .map((id) => this.byId.get(id))
       .filter((p): p is LoadedPolicy => p !== undefined);
+    // An action outside Airlock's tables (another service, or an operation it cannot
+    // name) passes only by a permit that names it exactly, never by a broad permit.
+    if (!this.known.has(scope.action) && !matched.some((p) => p.scopeActions.includes(scope.action))) {
+      return deny(
+        ['unlisted-action'],
+        `${where} is denied: Airlock has no operation table for it, so only a permit naming ${scope.action} exactly allows it`,
+      );
+    }
     return { effect: 'allow', matched };
   }
 
@@ -192,6 +211,29 @@ function deny(
 
 function hasReason(reason: string | undefined): boolean {
   return reason !== undefined && reason.trim() !== '';
+}
+
+/** The strictest review guards of every hold policy that matched (highest tier, longest review). */
+function guardsOf(holds: readonly LoadedPolicy[]): Pick<HoldTerms, 'guards'> {
+  const out: {
+    -readonly [K in keyof NonNullable<HoldTerms['guards']>]: NonNullable<HoldTerms['guards']>[K];
+  } = {};
+  for (const p of holds) {
+    const g = p.terms.guards;
+    if (g === undefined) continue;
+    if (
+      g.risk !== undefined &&
+      (out.risk === undefined || RISK_TIERS.indexOf(g.risk) > RISK_TIERS.indexOf(out.risk))
+    )
+      out.risk = g.risk;
+    if (g.minReviewSeconds !== undefined)
+      out.minReviewSeconds = Math.max(out.minReviewSeconds ?? 0, g.minReviewSeconds);
+    if (g.confirmResource !== undefined)
+      out.confirmResource = (out.confirmResource ?? false) || g.confirmResource;
+    if (g.requireComment !== undefined)
+      out.requireComment = (out.requireComment ?? false) || g.requireComment;
+  }
+  return Object.keys(out).length === 0 ? {} : { guards: out };
 }
 
 /** One requirement per group; when several policies name a group, the largest quorum wins. */

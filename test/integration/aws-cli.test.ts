@@ -33,6 +33,7 @@ describe('AWS CLI through Airlock', () => {
       AWS_PAGER: '',
       // AWS CLI v1 (pip) finds plugins on the Python path; v2 reads cli_legacy_plugin_path.
       PYTHONPATH: resolve('examples/aws-cli-plugin'),
+      PYTHONDONTWRITEBYTECODE: '1',
     };
   });
   after(async () => {
@@ -74,6 +75,7 @@ describe('AWS CLI through Airlock', () => {
     );
     const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
     assert.equal(pending.reason, 'INC-7 restore order from backup');
+    await h.api('GET', `/v1/approvals/${String(pending.id)}`, h.approvers.alice ?? '');
     const ok = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, h.approvers.alice ?? '', {
       comment: 'INC-7',
     });

@@ -179,6 +179,9 @@ describe('DynamoDB through Airlock', () => {
       .send(new PutItemCommand({ TableName: 'ledger', Item: { id: { S: 'l-1' } } }));
     const pending = await waitForPending(h, h.approvers.bob ?? '', 'PutItem');
     const id = String(pending.id);
+    // Approving needs the detail shown to each approver first (decision-quality guards).
+    await h.api('GET', `/v1/approvals/${id}`, h.approvers.bob ?? '');
+    await h.api('GET', `/v1/approvals/${id}`, h.approvers.carol ?? '');
     const first = await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.bob ?? '', {
       comment: 'ok',
     });
@@ -260,6 +263,7 @@ describe('grant lifetime and uses', () => {
     const client = h.client({ reason: 'grant test' });
     const first = client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: id } } }));
     const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
+    await h.api('GET', `/v1/approvals/${String(pending.id)}`, h.approvers.alice ?? '');
     const r = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, h.approvers.alice ?? '', {
       comment: 'ok',
       ...opts,
@@ -298,6 +302,7 @@ describe('grant lifetime and uses', () => {
     const client = h.client({ reason: 'long grant' });
     const held = client.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'long-1' } } }));
     const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
+    await h.api('GET', `/v1/approvals/${String(pending.id)}`, h.approvers.alice ?? '');
     const r = await h.api('POST', `/v1/approvals/${String(pending.id)}/approve`, h.approvers.alice ?? '', {
       comment: 'ok',
       durationSeconds: 7 * 86400,
@@ -351,6 +356,7 @@ describe('holds that lapse', () => {
     const pending = await h.api('GET', '/v1/approvals?status=pending', h.approvers.alice ?? '');
     assert.equal((pending.body.approvals as unknown[]).length, 1);
     // Approved later: the next identical call runs under the grant.
+    await h.api('GET', `/v1/approvals/${id}`, h.approvers.alice ?? '');
     await h.api('POST', `/v1/approvals/${id}/approve`, h.approvers.alice ?? '', { comment: 'ok' });
     await client.send(cmd());
     assert.ok(await itemIn(h, 'orders', 'lapse-1'));

@@ -96,6 +96,24 @@ describe('SigV4 verification of agents', () => {
     assert.match(err.__type, /InvalidSignatureException$/);
   });
 
+  it('refuses a reason header that the signature does not cover', async () => {
+    const c = h.client();
+    // The deserialize step runs after signing (finalizeRequest): the header is added unsigned, as a proxy on the path could.
+    c.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-airlock-reason'] = 'rewritten';
+        return next(args);
+      },
+      { step: 'deserialize', name: 'lateReason' },
+    );
+    await assert.rejects(
+      c.send(new GetItemCommand({ TableName: 'orders', Key: { id: { S: 'x' } } })),
+      (err: Error) =>
+        err.name === 'IncompleteSignatureException' &&
+        /x-airlock-reason must be a signed header/.test(err.message),
+    );
+  });
+
   it('refuses a request with no signature', async () => {
     const res = await fetch(h.airlock.awsUrl, {
       method: 'POST',

@@ -11,6 +11,7 @@ import { createAgent, createApprover } from '../../src/admin.js';
 import { openMasterKey, type RunningAirlock, startAirlock } from '../../src/app.js';
 import type { AirlockConfig } from '../../src/config/config.js';
 import { parseConfig } from '../../src/config/load.js';
+import type { StsStandIn } from '../../src/demo/sts-stand-in.js';
 import { startVerifyingDynamo, type VerifyingUpstream } from '../../src/demo/verifying-upstream.js';
 import { staticCredentials } from '../../src/upstream/aws-credentials.js';
 
@@ -47,10 +48,28 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { holdWindowSeconds?: number; approvalTtlSeconds?: number; policy?: string; tables?: string[] } = {},
+  opts: {
+    holdWindowSeconds?: number;
+    approvalTtlSeconds?: number;
+    policy?: string;
+    tables?: string[];
+    /** Route the tables through scoped sessions of this role, issued by this STS stand-in. */
+    role?: { arn: string; externalId?: string; sts: StsStandIn };
+    /** Appended to airlock.yaml (e.g. a `guards:` or `oidc:` section). */
+    extraYaml?: string;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
-  const upstream = await startVerifyingDynamo(UPSTREAM_CREDS);
+  const upstream = await startVerifyingDynamo(UPSTREAM_CREDS, {
+    ...(opts.role === undefined ? {} : { sts: opts.role.sts }),
+    accountId: ACCOUNT,
+  });
+  const roleYaml =
+    opts.role === undefined
+      ? ''
+      : `    role_arn: ${opts.role.arn}
+    sts_endpoint: ${opts.role.sts.url}
+${opts.role.externalId === undefined ? '' : `    external_id: ${opts.role.externalId}\n`}`;
   const policyPath = opts.policy ?? resolve('test/fixtures/policies/gateway.cedar');
   const yaml = `data_dir: ${dir}/data
 listen:
@@ -66,7 +85,7 @@ holds:
 resources:
   - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"
     endpoint: ${upstream.url}
-`;
+${roleYaml}${opts.extraYaml ?? ''}`;
   writeFileSync(join(dir, 'airlock.yaml'), yaml);
   const config = parseConfig(yaml, join(dir, 'airlock.yaml'));
   const airlock = await startAirlock(config, {

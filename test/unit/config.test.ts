@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULT_GUARDS } from '../../src/approvals/guards.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 
 const base = 'aws:\n  account_id: "123456789012"\npolicies:\n  - p.cedar\n';
@@ -45,5 +46,57 @@ describe('config', () => {
   });
   it('requires policies', () => {
     assert.match(problem('aws:\n  account_id: "123456789012"\n'), /policies must be a non-empty list/);
+  });
+});
+
+describe('config: guards, console, oidc', () => {
+  it('defaults: built-in tiers, local accounts, 8 h sessions, no SSO', () => {
+    const c = parseConfig(base, '/etc/airlock.yaml');
+    assert.deepEqual(c.guards, DEFAULT_GUARDS);
+    assert.deepEqual(c.console, { sessionTtlSeconds: 28800, localAccounts: true, oidc: undefined });
+  });
+  it('overrides one tier and keeps the others', () => {
+    const c = parseConfig(
+      `${base}guards:\n  default_risk: high\n  tiers:\n    high: {min_review_seconds: 5, typed_confirmation: true}\n`,
+      '/etc/airlock.yaml',
+    );
+    assert.equal(c.guards?.defaultRisk, 'high');
+    assert.deepEqual(c.guards?.tiers.high, {
+      minReviewSeconds: 5,
+      requireComment: true,
+      typedConfirmation: true,
+    });
+    assert.deepEqual(c.guards?.tiers.critical, DEFAULT_GUARDS.tiers.critical);
+  });
+  it('reports bad guard values with file:line', () => {
+    assert.match(
+      problem(`${base}guards:\n  default_risk: extreme\n`),
+      /:6:\d+: guards.default_risk must be one of/,
+    );
+    assert.match(
+      problem(`${base}guards:\n  tiers:\n    severe: {}\n`),
+      /:7:5: unknown key guards.tiers.severe/,
+    );
+    assert.match(
+      problem(`${base}guards:\n  tiers:\n    low: {require_comment: "yes"}\n`),
+      /require_comment must be true or false/,
+    );
+  });
+  it('reads oidc and refuses a wrong redirect_uri or secret variable name', () => {
+    const oidc =
+      'oidc:\n  issuer: https://login.example.com\n  client_id: abc\n  client_secret_env: AIRLOCK_OIDC_SECRET\n' +
+      '  redirect_uri: https://airlock.example.com/v1/auth/oidc/callback\n  group_map: {"AWS-DBA": dba}\n';
+    const c = parseConfig(base + oidc, '/etc/airlock.yaml');
+    assert.equal(c.console?.oidc?.clientSecretEnv, 'AIRLOCK_OIDC_SECRET');
+    assert.deepEqual(c.console?.oidc?.groupMap, { 'AWS-DBA': 'dba' });
+    assert.equal(c.console?.oidc?.groupsClaim, 'groups');
+    assert.match(
+      problem(base + oidc.replace('/v1/auth/oidc/callback', '/callback')),
+      /oidc.redirect_uri must be <console URL>\/v1\/auth\/oidc\/callback/,
+    );
+    assert.match(
+      problem(base + oidc.replace('AIRLOCK_OIDC_SECRET', 'my secret')),
+      /names an environment variable/,
+    );
   });
 });

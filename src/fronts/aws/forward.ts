@@ -9,22 +9,20 @@ import https from 'node:https';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CredentialSource } from '../../upstream/aws-credentials.js';
 import { AwsError } from './aws-error.js';
+import type { ForwardPlan } from './codec.js';
 
 /** Headers the service needs to understand the call; everything else is the agent's business. */
 const FORWARDED = new Set(['content-type', 'content-encoding', 'x-amz-target', 'accept', 'accept-encoding']);
 
-export interface ForwardRequest {
+export interface ForwardRequest extends ForwardPlan {
   readonly endpoint: URL;
   readonly region: string;
   readonly service: string;
-  readonly method: string;
-  /** Percent-encoded path as received. */
-  readonly rawPath: string;
-  readonly query: Record<string, string | string[]>;
-  readonly headers: ReadonlyMap<string, string>;
-  readonly body: Buffer;
+  /** A scoped session's credentials (scoped-sessions.ts) instead of Airlock's own. */
+  readonly credentials?: AwsCredentialIdentity | undefined;
 }
 
 export class Forwarder {
@@ -36,8 +34,14 @@ export class Forwarder {
 
   async send(req: ForwardRequest): Promise<IncomingMessage> {
     const headers: Record<string, string> = { host: req.endpoint.host };
-    for (const [name, value] of req.headers) if (FORWARDED.has(name)) headers[name] = value;
-    headers['content-length'] = String(req.body.length);
+    const pass = req.forwardHeader ?? ((name: string) => FORWARDED.has(name));
+    for (const [name, value] of req.headers) if (pass(name)) headers[name] = value;
+    const streamed = !Buffer.isBuffer(req.body);
+    const length = Buffer.isBuffer(req.body) ? req.body.length : req.body.length;
+    headers['content-length'] = String(length);
+    // A streamed body is verified as it passes (s3/payload-verify.ts) and sent unsigned,
+    // as S3 allows: https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+    if (req.unsignedPayload === true) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
     const unsigned = new HttpRequest({
       method: req.method,
       protocol: req.endpoint.protocol,
@@ -46,11 +50,20 @@ export class Forwarder {
       path: decodeURIComponent(req.rawPath),
       query: req.query,
       headers,
-      body: req.body,
+      body: Buffer.isBuffer(req.body) ? req.body : undefined,
     });
     let signed: HttpRequest;
     try {
-      signed = (await this.signer(req.region, req.service).sign(unsigned)) as HttpRequest;
+      const signer =
+        req.credentials === undefined
+          ? this.signer(req.region, req.service)
+          : new SignatureV4({
+              credentials: req.credentials,
+              region: req.region,
+              service: req.service,
+              sha256: Hash.bind(null, 'sha256'),
+            });
+      signed = (await signer.sign(unsigned)) as HttpRequest;
     } catch (err) {
       // No usable Airlock credentials: fail closed, and say which side is broken.
       throw new AwsError(
@@ -67,7 +80,7 @@ export class Forwarder {
           method: signed.method,
           host: req.endpoint.hostname,
           port: signed.port,
-          path: req.rawPath + queryString(req.query),
+          path: encodePath(req.rawPath) + queryString(req.query),
           headers: signed.headers,
           agent: isHttps ? this.httpsAgent : this.httpAgent,
         },
@@ -82,7 +95,17 @@ export class Forwarder {
           ),
         ),
       );
-      out.end(req.body);
+      if (!streamed) {
+        out.end(req.body);
+        return;
+      }
+      const body = (req.body as { stream: import('node:stream').Readable }).stream;
+      // A body that fails verification aborts the upstream request before its last byte.
+      body.once('error', (err) => {
+        out.destroy();
+        reject(err);
+      });
+      body.pipe(out);
     });
   }
 
@@ -105,6 +128,17 @@ export class Forwarder {
     }
     return s;
   }
+}
+
+/**
+ * The path as SigV4 canonicalizes it (each segment URI-encoded once), so the bytes we
+ * send are the bytes we signed even when the agent encoded differently (e.g. `+`, `!`).
+ */
+function encodePath(rawPath: string): string {
+  return decodeURIComponent(rawPath)
+    .split('/')
+    .map((seg) => encodeRfc3986(seg))
+    .join('/');
 }
 
 /** Re-encodes the query the way SigV4 canonicalizes it, so what we sign is what we send. */

@@ -2,23 +2,39 @@
  * Which endpoint a request goes to: the first configured route whose ARN glob
  * matches every resource, else the service's public regional endpoint.
  */
-import type { UpstreamRoute } from '../../config/config.js';
+import type { AssumedRoleConfig, UpstreamRoute } from '../../config/config.js';
 import type { Scope } from '../../core/types.js';
 import { AwsError } from './aws-error.js';
 
 export class RouteTable {
-  private readonly compiled: { re: RegExp; service: string; endpoint: URL }[];
+  private readonly compiled: {
+    re: RegExp;
+    service: string;
+    endpoint: URL;
+    role: AssumedRoleConfig | undefined;
+  }[];
 
   constructor(routes: readonly UpstreamRoute[]) {
     this.compiled = routes.map((r) => ({
       re: new RegExp(`^${r.arn.split('*').map(escapeRe).join('.*')}$`),
       service: r.arn.split(':')[2] ?? '',
       endpoint: new URL(r.endpoint),
+      role: r.role,
     }));
   }
 
   endpointFor(service: string, region: string, scopes: readonly Scope[]): URL {
+    return this.routeFor(service, region, scopes).endpoint;
+  }
+
+  /** Endpoint plus the role to assume; every resource of one request must share both. */
+  routeFor(
+    service: string,
+    region: string,
+    scopes: readonly Scope[],
+  ): { endpoint: URL; role: AssumedRoleConfig | undefined } {
     let chosen: URL | undefined;
+    let role: AssumedRoleConfig | undefined;
     for (const s of scopes) {
       const route = this.compiled.find((c) =>
         s.resource === '*' ? c.service === service : c.re.test(s.resource),
@@ -30,9 +46,16 @@ export class RouteTable {
           'Airlock cannot send one request to resources behind different endpoints',
         );
       }
+      if (chosen !== undefined && role?.roleArn !== route?.role?.roleArn) {
+        throw new AwsError(
+          'ValidationException',
+          'Airlock cannot send one request to resources that assume different roles',
+        );
+      }
       chosen = url;
+      role = route?.role;
     }
-    return chosen ?? new URL(`https://${service}.${region}.amazonaws.com`);
+    return { endpoint: chosen ?? new URL(`https://${service}.${region}.amazonaws.com`), role };
   }
 }
 

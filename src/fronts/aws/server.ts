@@ -1,24 +1,26 @@
 /**
  * The AWS front: an HTTP listener speaking to unmodified AWS SDKs and the CLI.
- * Per request: read body → verify SigV4 (agent identity) → extract scopes
- * (typed AccessRequest) → gate (policy / grant / hold) → re-sign and forward →
- * stream the response back → record the action.
+ * Per request: the service's codec verifies SigV4 (agent identity) and extracts
+ * scopes (typed AccessRequest) → gate (policy / grant / hold) → scoped session
+ * credentials when the resource names a role → re-sign and forward (bodies stream
+ * where the codec streams them) → stream the response back → record the action.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gate, GateResult } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
 import type { MasterKey } from '../../core/secrets.js';
-import type { AccessRequest, ActionOutcome, Scope } from '../../core/types.js';
+import type { AccessRequest, ActionOutcome, AwsSessionRef, Scope } from '../../core/types.js';
 import type { Store } from '../../ledger/store.js';
-import { AwsError } from './aws-error.js';
+import type { ScopedSession, ScopedSessions } from '../../upstream/scoped-sessions.js';
+import { AwsError, type ErrorProtocol } from './aws-error.js';
+import { peekService, type ServiceCodec } from './codec.js';
 import type { Forwarder } from './forward.js';
 import type { RouteTable } from './routes.js';
-import { ExtractionError, extractDynamoDb } from './services/dynamodb.js';
-import { headerMap, verifySigV4 } from './sigv4-verify.js';
+import { headerMap } from './sigv4-verify.js';
 
-/** DynamoDB's own request limit is 16 MB; nothing larger is a valid call. */
-const MAX_BODY = 16 * 1024 * 1024;
+type ScopedCredentials = ScopedSession['credentials'];
+
 const MAX_REASON = 1024;
 
 export interface AwsFrontDeps {
@@ -30,20 +32,30 @@ export interface AwsFrontDeps {
   readonly accountId: string;
   readonly clockSkewSeconds: number;
   readonly log: (line: string) => void;
+  /** The codec for a request's signing service (codecs.ts). */
+  readonly codecFor: (service: string | undefined) => ServiceCodec;
+  /** Opens scoped STS sessions for resources configured with a role_arn. */
+  readonly sessions?: ScopedSessions;
 }
 
 export class AwsFront {
   private readonly server: http.Server;
 
   constructor(private readonly deps: AwsFrontDeps) {
-    this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    // 1 MiB stream buffers: S3 bodies stream through in large steps (bench/s3-throughput.ts).
+    const opts = { keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: 1024 * 1024 };
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err) => {
         deps.log(`aws front: unexpected error: ${(err as Error).stack ?? String(err)}`);
         if (!res.headersSent)
           send(res, new AwsError('InternalFailure', 'Airlock internal error', 500), 'req_unknown');
         else res.destroy();
       });
-    });
+    };
+    this.server = http.createServer(opts, onRequest);
+    // `Expect: 100-continue` (SDK uploads over 2 MB): answer 100 only when the codec wants the
+    // body (S3: once the request is allowed), so a held or refused upload is never sent at all.
+    this.server.on('checkContinue', onRequest);
     // Held requests stay open for the hold window; never let Node time them out first.
     this.server.headersTimeout = 60_000;
   }
@@ -69,58 +81,53 @@ export class AwsFront {
     let upstreamStatus: number | undefined;
     let outcome: ActionOutcome = 'error';
     let error: string | undefined;
+    let awsSession: AwsSessionRef | undefined;
+    const headers = headerMap(req.rawHeaders);
+    const codec = this.deps.codecFor(peekService(headers, req.url ?? '/'));
     try {
-      const body = await readBody(req);
-      const headers = headerMap(req.rawHeaders);
-      const verified = await verifySigV4(
-        { method: req.method ?? 'GET', rawUrl: req.url ?? '/', rawHeaders: req.rawHeaders, body },
-        headers,
-        (key) => this.secretFor(key, (name) => (agent = name)),
-        { now: receivedAt, skewSeconds: this.deps.clockSkewSeconds },
-      );
-      if (verified.service !== 'dynamodb') {
-        throw new AwsError(
-          'AccessDeniedException',
-          `Airlock does not front the ${verified.service} service`,
-          400,
-        );
-      }
-      const extraction = extractDynamoDb(headers.get('x-amz-target'), parseJson(body), {
-        region: verified.region,
+      const prepared = await codec.prepare(req, headers, {
         accountId: this.deps.accountId,
+        clockSkewSeconds: this.deps.clockSkewSeconds,
+        receivedAt,
+        secretFor: (key) => this.secretFor(key, (name) => (agent = name)),
+        wantBody: () => {
+          if (/100-continue/i.test(headers.get('expect') ?? '') && !res.headersSent) res.writeContinue();
+        },
       });
       access = {
         id: requestId,
         agent,
         front: 'aws',
-        service: verified.service,
-        region: verified.region,
-        operation: extraction.operation,
-        scopes: extraction.scopes,
-        reason: readReason(headers.get('x-airlock-reason')),
+        service: prepared.service,
+        region: prepared.region,
+        operation: prepared.operation,
+        scopes: prepared.scopes,
+        reason: readReason(headers.get('x-airlock-reason'), prepared.signedHeaders),
         sourceIp: req.socket.remoteAddress ?? '',
-        summary: extraction.summary,
+        summary: prepared.summary,
         receivedAt,
       };
       const abort = new AbortController();
       res.on('close', () => abort.abort());
-      gate = await this.deps.gate.authorize(access, body, abort.signal);
+      gate = await this.deps.gate.authorize(access, prepared.fingerprint, abort.signal);
       if (gate.kind === 'deny') {
         outcome = gate.deny === 'lapsed' || gate.deny === 'aborted' ? 'lapsed' : 'denied';
         throw denyError(gate);
       }
       outcome = gate.held ? 'approved' : 'allowed';
-      const endpoint = this.deps.routes.endpointFor(verified.service, verified.region, access.scopes);
-      const qIndex = (req.url ?? '/').indexOf('?');
+      const route = this.deps.routes.routeFor(prepared.service, prepared.region, access.scopes);
+      let credentials: ScopedCredentials | undefined;
+      if (route.role !== undefined) {
+        const session = await this.scopedSession(route.role, gate, access);
+        credentials = session.credentials;
+        awsSession = session.ref;
+      }
       const upstream = await this.deps.forwarder.send({
-        endpoint,
-        region: verified.region,
-        service: verified.service,
-        method: req.method ?? 'POST',
-        rawPath: qIndex === -1 ? (req.url ?? '/') : (req.url ?? '/').slice(0, qIndex),
-        query: {},
-        headers,
-        body,
+        ...prepared.forward,
+        endpoint: route.endpoint,
+        region: prepared.region,
+        service: prepared.service,
+        credentials,
       });
       upstreamStatus = upstream.statusCode;
       const outHeaders: Record<string, string | string[]> = {};
@@ -130,15 +137,11 @@ export class AwsFront {
       res.writeHead(upstream.statusCode ?? 502, outHeaders);
       await pipe(upstream, res);
     } catch (err) {
-      const awsErr =
-        err instanceof AwsError
-          ? err
-          : err instanceof ExtractionError
-            ? new AwsError(err.code, err.message)
-            : undefined;
+      const awsErr = err instanceof AwsError ? err : undefined;
       if (awsErr === undefined) throw err;
       error = `${awsErr.code}: ${awsErr.message}`;
-      if (!res.headersSent && !res.destroyed) send(res, awsErr, requestId);
+      const protocol = codec.protocolFor?.(headers) ?? codec.protocol;
+      if (!res.headersSent && !res.destroyed) send(res, awsErr, requestId, protocol);
     } finally {
       if (agent !== '') {
         this.deps.store
@@ -157,12 +160,30 @@ export class AwsFront {
             grantId: gate?.kind === 'allow' ? gate.grantId : undefined,
             approvalId: gate?.approvalId,
             error,
+            awsSession,
           })
           .catch((e) =>
             this.deps.log(`ledger: could not record action ${requestId}: ${(e as Error).message}`),
           );
       }
     }
+  }
+
+  /** The grant's own session, or for policy-allowed traffic the agent's session for these scopes. */
+  private async scopedSession(
+    role: NonNullable<ReturnType<RouteTable['routeFor']>['role']>,
+    gate: Extract<GateResult, { kind: 'allow' }>,
+    access: AccessRequest,
+  ): Promise<ScopedSession> {
+    const sessions = this.deps.sessions;
+    if (sessions === undefined)
+      throw new AwsError('InternalFailure', 'Airlock has no STS session source configured', 500);
+    if (gate.grantId === undefined)
+      return sessions.sessionFor(role, { kind: 'agent', agent: access.agent, scopes: access.scopes });
+    const grant = await this.deps.store.getGrant(gate.grantId);
+    if (grant === undefined)
+      throw new AwsError('AccessDeniedException', `grant ${gate.grantId} is gone`, 403);
+    return sessions.sessionFor(role, { kind: 'grant', grant });
   }
 
   /** Looks up an active agent's secret; reports the agent name for the record. */
@@ -200,14 +221,24 @@ function denyError(gate: Extract<GateResult, { kind: 'deny' }>): AwsError {
   }
 }
 
-function send(res: ServerResponse, err: AwsError, requestId: string): void {
-  const r = err.render(requestId);
+function send(res: ServerResponse, err: AwsError, requestId: string, protocol: ErrorProtocol = 'json'): void {
+  const r = err.render(requestId, protocol);
+  // A request whose body was never read (refused before streaming) cannot keep its connection.
+  if (!res.req.complete) res.setHeader('connection', 'close');
   res.writeHead(r.status, r.headers);
   res.end(r.body);
 }
 
-function readReason(raw: string | undefined): string | undefined {
+function readReason(raw: string | undefined, signedHeaders: readonly string[]): string | undefined {
   if (raw === undefined) return undefined;
+  // The reason goes into the record approvers decide on: it must be covered by the signature,
+  // or anyone on the path could rewrite it.
+  if (!signedHeaders.includes('x-airlock-reason')) {
+    throw new AwsError(
+      'IncompleteSignatureException',
+      'x-airlock-reason must be a signed header: add it before signing (an SDK build-step middleware or the CLI plugin, see docs/AWS.md)',
+    );
+  }
   // HTTP header values are latin-1 on the wire; agents may percent-encode UTF-8.
   let reason = raw;
   try {
@@ -220,27 +251,6 @@ function readReason(raw: string | undefined): string | undefined {
   if (reason.length > MAX_REASON)
     throw new AwsError('ValidationException', `x-airlock-reason is longer than ${MAX_REASON} characters`);
   return reason;
-}
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new AwsError('SerializationException', 'Request body is not valid JSON');
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > MAX_BODY) throw new AwsError('ValidationException', 'Request body exceeds 16 MB', 413);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new AwsError('ValidationException', 'Request body exceeds 16 MB', 413);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function pipe(from: IncomingMessage, to: ServerResponse): Promise<void> {

@@ -7,7 +7,7 @@
  * the region/service (taken from the credential scope, which is itself signed),
  * and the clock (x-amz-date must be inside the skew window).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -28,6 +28,8 @@ export interface VerifiedSignature {
   readonly service: string;
   readonly signedHeaders: readonly string[];
   readonly signingDate: Date;
+  /** The request's own signature: the seed of a chunked payload's signature chain. */
+  readonly signature: string;
 }
 
 const AUTH_RE =
@@ -51,7 +53,18 @@ export async function verifySigV4(
   req: IncomingSigned,
   headers: Map<string, string>,
   lookupSecret: (accessKeyId: string) => Promise<string | undefined>,
-  opts: { now: Date; skewSeconds: number },
+  opts: {
+    now: Date;
+    skewSeconds: number;
+    /** Whether `token` is the live session token of `accessKeyId` (AWS stand-ins only). */
+    acceptsSessionToken?: (accessKeyId: string, token: string) => boolean;
+    /**
+     * S3: the body is streamed, not in `req.body`. The signed x-amz-content-sha256
+     * (a hex hash, UNSIGNED-PAYLOAD or a STREAMING-* mode) is used as the payload hash,
+     * and the caller verifies the stream against it (s3/payload-verify.ts).
+     */
+    deferPayload?: boolean;
+  },
 ): Promise<VerifiedSignature> {
   const auth = headers.get('authorization');
   if (auth === undefined) {
@@ -83,9 +96,11 @@ export async function verifySigV4(
   if (!signedHeaders.includes('host')) {
     throw new AwsError('IncompleteSignatureException', "'Host' must be a signed header");
   }
-  if (headers.has('x-amz-security-token')) {
+  const token = headers.get('x-amz-security-token');
+  if (token !== undefined && opts.acceptsSessionToken?.(accessKeyId, token) !== true) {
     // Airlock issues long-term keys only; a session token means the caller is using
-    // some other credential (e.g. a real AWS STS session) against us.
+    // some other credential (e.g. a real AWS STS session) against us. Only the test
+    // stand-ins for AWS pass acceptsSessionToken, to check Airlock's STS sessions.
     throw new AwsError(
       'UnrecognizedClientException',
       'The security token included in the request is invalid.',
@@ -123,7 +138,10 @@ export async function verifySigV4(
   // The payload hash is ours: a signed x-amz-content-sha256 must equal the body's hash
   // (smithy would otherwise take the header at its word); without it, the signer hashes the body.
   const clientSignsHash = signedHeaders.includes('x-amz-content-sha256');
-  if (clientSignsHash) {
+  if (opts.deferPayload === true) {
+    if (!clientSignsHash)
+      throw new AwsError('IncompleteSignatureException', 'x-amz-content-sha256 must be present and signed');
+  } else if (clientSignsHash) {
     const bodyHash =
       req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
     if (headers.get('x-amz-content-sha256') !== bodyHash) {
@@ -167,20 +185,26 @@ export async function verifySigV4(
       'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
     );
   }
-  return { accessKeyId, region, service, signedHeaders, signingDate };
+  return { accessKeyId, region, service, signedHeaders, signingDate, signature };
+}
+
+/** kSigning = HMAC chain over date, region, service (the SigV4 signing key). */
+export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  const h = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+  return h(h(h(h(`AWS4${secret}`, date), region), service), 'aws4_request');
 }
 
 function signatureOf(authorization: string | undefined): string | undefined {
   return authorization === undefined ? undefined : /Signature=([0-9a-f]{64})$/.exec(authorization)?.[1];
 }
 
-function constantTimeEqualHex(a: string, b: string): boolean {
+export function constantTimeEqualHex(a: string, b: string): boolean {
   const ab = Buffer.from(a, 'hex');
   const bb = Buffer.from(b, 'hex');
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
-function compactDate(d: Date): string {
+export function compactDate(d: Date): string {
   return d
     .toISOString()
     .replace(/[-:]/g, '')
@@ -196,7 +220,7 @@ function safeDecode(s: string): string {
 }
 
 /** The signer re-encodes each path segment (uriEscapePath), so hand it the decoded path. */
-function safeDecodePath(path: string): string {
+export function safeDecodePath(path: string): string {
   try {
     return decodeURIComponent(path);
   } catch {
@@ -204,7 +228,7 @@ function safeDecodePath(path: string): string {
   }
 }
 
-function parseQuery(qs: string): Record<string, string | string[]> {
+export function parseQuery(qs: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   if (qs === '') return out;
   // Not URLSearchParams: it reads '+' as a space, which SigV4's canonical query does not.

@@ -2,7 +2,15 @@
  * Row shapes as better-sqlite3 returns them, and their mapping to domain types.
  * SQLite has no dates: integer epoch ms in, `Date` out; NULL becomes undefined.
  */
-import type { Approval, ApprovalStatus, DecisionRecord, Grant, Scope, Verdict } from '../../core/types.js';
+import type {
+  AppliedGuards,
+  Approval,
+  ApprovalStatus,
+  DecisionRecord,
+  Grant,
+  Scope,
+  Verdict,
+} from '../../core/types.js';
 import type { LedgerEntry, LedgerKind, StoredAgent, StoredApprover } from '../store.js';
 
 export interface AgentRow {
@@ -19,6 +27,8 @@ export interface ApproverRow {
   token_hash: string;
   created_at: number;
   revoked_at: number | null;
+  password_hash?: string | null;
+  source?: string;
 }
 
 export interface ApprovalRow {
@@ -40,6 +50,7 @@ export interface DecisionRow {
   channel: string;
   shown_at: number | null;
   decided_at: number;
+  detail?: string | null;
 }
 
 export interface GrantRow {
@@ -95,6 +106,8 @@ export function toApprover(r: ApproverRow): StoredApprover {
     tokenHash: r.token_hash,
     createdAt: new Date(r.created_at),
     revokedAt: date(r.revoked_at),
+    ...(r.password_hash ? { passwordHash: r.password_hash } : {}),
+    ...(r.source === 'oidc' ? { source: 'oidc' as const } : {}),
   };
 }
 
@@ -129,6 +142,21 @@ export function toDecision(r: DecisionRow): DecisionRecord {
     channel: r.channel,
     shownAt: date(r.shown_at),
     decidedAt: new Date(r.decided_at),
+    ...(r.detail ? decisionDetail(r.detail) : {}),
+  };
+}
+
+/** The review facts kept in decisions.detail (JSON): reviewSeconds, viewedDetail, guards. */
+function decisionDetail(text: string): Pick<DecisionRecord, 'reviewSeconds' | 'viewedDetail' | 'guards'> {
+  const j = JSON.parse(text) as {
+    reviewSeconds: number | null;
+    viewedDetail: boolean;
+    guards: (Omit<AppliedGuards, 'confirmText'> & { confirmText: string | null }) | null;
+  };
+  return {
+    reviewSeconds: opt(j.reviewSeconds),
+    viewedDetail: j.viewedDetail,
+    ...(j.guards === null ? {} : { guards: { ...j.guards, confirmText: opt(j.guards.confirmText) } }),
   };
 }
 

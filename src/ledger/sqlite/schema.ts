@@ -87,6 +87,13 @@ const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO ledger_head (id, seq, hash) VALUES (1, 0, '${GENESIS_HASH}');
   `,
+  // 2: console sign-in (scrypt password hashes; SSO-provisioned approvers) and the
+  // review facts of each decision (review seconds, viewed detail, guards applied).
+  `
+  ALTER TABLE approvers ADD COLUMN password_hash TEXT;
+  ALTER TABLE approvers ADD COLUMN source TEXT NOT NULL DEFAULT 'local';
+  ALTER TABLE decisions ADD COLUMN detail TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

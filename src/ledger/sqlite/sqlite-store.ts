@@ -9,6 +9,7 @@
  *
  * Methods are async only so a PostgreSQL backend fits the same interface.
  */
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ActionRecord, Approval, ApprovalStatus, DecisionRecord, Grant } from '../../core/types.js';
 import { GroupCommit } from '../group-commit.js';
@@ -149,6 +150,45 @@ export class SqliteStore implements Store {
     return this.sql<[], ApproverRow>('SELECT * FROM approvers ORDER BY name').all().map(toApprover);
   }
 
+  async approverByName(name: string): Promise<StoredApprover | undefined> {
+    const row = this.sql<[string], ApproverRow>('SELECT * FROM approvers WHERE name = ?').get(name);
+    return row === undefined ? undefined : toApprover(row);
+  }
+
+  async setApproverPassword(name: string, passwordHash: string, at: Date): Promise<boolean> {
+    return this.writeWith(() => {
+      const r = this.sql(
+        "UPDATE approvers SET password_hash = ? WHERE name = ? AND revoked_at IS NULL AND source = 'local'",
+      ).run(passwordHash, name);
+      if (r.changes !== 1) return { result: false, entries: [] };
+      return { result: true, entries: [entry.approverUpdated(name, { change: 'password-set' }, at)] };
+    });
+  }
+
+  async upsertSsoApprover(name: string, groups: readonly string[], at: Date): Promise<StoredApprover> {
+    return this.writeWith(() => {
+      const row = this.sql<[string], ApproverRow>('SELECT * FROM approvers WHERE name = ?').get(name);
+      const entries: NewEntry[] = [];
+      if (row === undefined) {
+        // SSO approvers have no bearer token: a random hash no token can match.
+        const tokenHash = `sso:${randomBytes(32).toString('hex')}`;
+        this.sql(
+          "INSERT INTO approvers (name, groups, token_hash, created_at, source) VALUES (?, ?, ?, ?, 'oidc')",
+        ).run(name, JSON.stringify(groups), tokenHash, at.getTime());
+        entries.push(entry.approverCreated({ name, groups, createdAt: at, revokedAt: undefined }));
+      } else {
+        if (row.source !== 'oidc') throw new StoreConflict(`${name} is a local approver, not an SSO one`);
+        if (row.groups !== JSON.stringify(groups)) {
+          this.sql('UPDATE approvers SET groups = ? WHERE name = ?').run(JSON.stringify(groups), name);
+          entries.push(entry.approverUpdated(name, { change: 'groups', groups }, at));
+        }
+      }
+      const fresh = this.sql<[string], ApproverRow>('SELECT * FROM approvers WHERE name = ?').get(name);
+      if (fresh === undefined) throw new Error(`approver ${name} vanished`);
+      return { result: toApprover(fresh), entries };
+    });
+  }
+
   // Approvals
 
   async createApproval(a: Approval): Promise<void> {
@@ -224,8 +264,8 @@ export class SqliteStore implements Store {
         throw new StoreConflict(`approval ${d.approvalId} is ${approval.status}`);
       }
       const r = this.sql(
-        `INSERT OR IGNORE INTO decisions (approval_id, approver, verdict, comment, channel, shown_at, decided_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO decisions (approval_id, approver, verdict, comment, channel, shown_at, decided_at, detail)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         d.approvalId,
         d.approver,
@@ -234,6 +274,9 @@ export class SqliteStore implements Store {
         d.channel,
         d.shownAt?.getTime() ?? null,
         d.decidedAt.getTime(),
+        d.viewedDetail === undefined
+          ? null
+          : toJson({ reviewSeconds: d.reviewSeconds, viewedDetail: d.viewedDetail, guards: d.guards }),
       );
       if (r.changes !== 1) throw new StoreConflict(`${d.approver} already decided approval ${d.approvalId}`);
       const agent = approval.agent;

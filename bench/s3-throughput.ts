@@ -1,0 +1,178 @@
+/**
+ * Figure: a large S3 upload and download through Airlock vs direct to the same
+ * upstream (the SigV4-verifying S3 stand-in in front of s3rver). Upstream and
+ * Airlock each run in their own child process; this process streams with the real
+ * SDK v3 (PutObject with a streamed body = aws-chunked with a trailing CRC32;
+ * GetObject streamed to a hash), so the runs differ only by the hop through Airlock.
+ * Usage: npm run bench:s3 [-- --mib 256 --rounds 2]
+ * Prints MiB/s both ways for both paths, the ratios (target ≥ 0.90) and the peak RSS
+ * of the Airlock process after warm-up and over the large runs (flat memory: it must not grow with the object).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
+const MIB = 1024 * 1024;
+
+async function child(role: 'upstream' | 'airlock'): Promise<void> {
+  process.on('message', (m) => {
+    if (m === 'rss')
+      process.send?.({
+        rssMiB: process.memoryUsage().rss / MIB,
+        maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      });
+  });
+  if (role === 'upstream') {
+    const { startVerifyingS3 } = await import('../src/demo/verifying-s3.js');
+    const up = await startVerifyingS3(UPSTREAM, { buckets: ['bench'] });
+    process.send?.({ url: up.url });
+    return;
+  }
+  const { startAirlock, openMasterKey } = await import('../src/app.js');
+  const { loadConfig } = await import('../src/config/load.js');
+  const { createAgent } = await import('../src/admin.js');
+  const { staticCredentials } = await import('../src/upstream/aws-credentials.js');
+  const config = loadConfig(process.env.BENCH_CONFIG ?? '');
+  const airlock = await startAirlock(config, {
+    credentials: staticCredentials(UPSTREAM),
+    log: () => undefined,
+  });
+  const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
+  process.send?.({ url: airlock.awsUrl, agent });
+}
+
+function start(
+  role: string,
+  env: Record<string, string> = {},
+): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
+  const proc = fork(resolve('bench/s3-throughput.ts'), ['--role', role], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((res, rej) => {
+    proc.once('message', (msg) => res({ proc, msg: msg as Record<string, unknown> }));
+    proc.once('exit', (code) => rej(new Error(`${role} exited ${code}`)));
+  });
+}
+
+function rssOf(proc: ChildProcess): Promise<{ rssMiB: number; maxRssMiB: number }> {
+  return new Promise((res) => {
+    proc.once('message', (m) => res(m as { rssMiB: number; maxRssMiB: number }));
+    proc.send('rss');
+  });
+}
+
+/** `mib` MiB from one random 1 MiB block, so the generator itself stays small. */
+function source(block: Buffer, mib: number): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      this.push(sent++ < mib ? block : null);
+    },
+  });
+}
+
+async function roundTrip(
+  client: S3Client,
+  key: string,
+  block: Buffer,
+  mib: number,
+): Promise<{ up: number; down: number }> {
+  const t0 = performance.now();
+  await client.send(
+    new PutObjectCommand({ Bucket: 'bench', Key: key, Body: source(block, mib), ContentLength: mib * MIB }),
+  );
+  const t1 = performance.now();
+  const r = await client.send(new GetObjectCommand({ Bucket: 'bench', Key: key }));
+  const h = createHash('sha256');
+  let n = 0;
+  for await (const c of r.Body as Readable) {
+    h.update(c as Buffer);
+    n += (c as Buffer).length;
+  }
+  const t2 = performance.now();
+  if (n !== mib * MIB) throw new Error(`downloaded ${n} bytes, expected ${mib * MIB}`);
+  return { up: mib / ((t1 - t0) / 1000), down: mib / ((t2 - t1) / 1000) };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      role: { type: 'string' },
+      mib: { type: 'string', default: '256' },
+      rounds: { type: 'string', default: '2' },
+    },
+  });
+  if (values.role === 'upstream' || values.role === 'airlock') return child(values.role);
+  const mib = Number(values.mib);
+  const rounds = Number(values.rounds);
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-s3-'));
+  const up = await start('upstream');
+  const policy = join(dir, 'bench.cedar');
+  writeFileSync(
+    policy,
+    '@id("bench")\npermit (principal, action, resource) when { resource.arn like "arn:aws:s3:::bench/*" };\n',
+  );
+  const cfg = join(dir, 'airlock.yaml');
+  writeFileSync(
+    cfg,
+    `data_dir: ${dir}/data\nlisten:\n  aws: 127.0.0.1:0\n  api: 127.0.0.1:0\naws:\n  account_id: "123456789012"\npolicies:\n  - ${policy}\nresources:\n  - arn: "arn:aws:s3:::*"\n    endpoint: ${String(up.msg.url)}\n`,
+  );
+  const al = await start('airlock', { BENCH_CONFIG: cfg });
+  const agent = al.msg.agent as { accessKeyId: string; secretAccessKey: string };
+  const mk = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
+    new S3Client({
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials,
+      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true }) }),
+    });
+  const direct = mk(String(up.msg.url), UPSTREAM);
+  const via = mk(String(al.msg.url), agent);
+  const block = randomBytes(MIB);
+  // Warm both paths, then alternate and keep each path's best round.
+  await roundTrip(direct, 'warm', block, 8);
+  await roundTrip(via, 'warm', block, 8);
+  const airlockBefore = await rssOf(al.proc);
+  const best = { d: { up: 0, down: 0 }, a: { up: 0, down: 0 } };
+  for (let i = 0; i < rounds; i++) {
+    const d = await roundTrip(direct, `direct-${i}`, block, mib);
+    const a = await roundTrip(via, `airlock-${i}`, block, mib);
+    best.d = { up: Math.max(best.d.up, d.up), down: Math.max(best.d.down, d.down) };
+    best.a = { up: Math.max(best.a.up, a.up), down: Math.max(best.a.down, a.down) };
+  }
+  const airlockRss = await rssOf(al.proc);
+  const upstreamRss = await rssOf(up.proc);
+  const f = (n: number) => `${n.toFixed(0).padStart(5)} MiB/s`;
+  process.stdout.write(
+    [
+      `s3-throughput: ${mib} MiB object, best of ${rounds} rounds (PutObject aws-chunked + CRC32 trailer, GetObject streamed)`,
+      `  direct   upload ${f(best.d.up)}   download ${f(best.d.down)}`,
+      `  airlock  upload ${f(best.a.up)}   download ${f(best.a.down)}`,
+      `  ratio airlock/direct: upload ${(best.a.up / best.d.up).toFixed(3)}  download ${(best.a.down / best.d.down).toFixed(3)}  (target >= 0.90)`,
+      `  airlock RSS: ${airlockBefore.rssMiB.toFixed(0)} MiB after warm-up (8 MiB objects), peak ${airlockRss.maxRssMiB.toFixed(0)} MiB over the ${mib} MiB runs (flat: the peak does not grow with the object)`,
+      `  upstream stand-in peak RSS: ${upstreamRss.maxRssMiB.toFixed(0)} MiB`,
+      '',
+    ].join('\n'),
+  );
+  direct.destroy();
+  via.destroy();
+  up.proc.kill();
+  al.proc.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,67 @@
+/**
+ * What an approver is shown: the approval plus the guards that will apply to
+ * their decision, quorum progress, the policies behind the hold and the agent's
+ * recent history. Shared by the API detail route, the queue and the console.
+ */
+import { appliedGuards, type GuardConfig } from '../approvals/guards.js';
+import type { AppliedGuards, Approval, DecisionRecord } from '../core/types.js';
+import type { Store } from '../ledger/store.js';
+
+/** Looks a policy up by id (PolicyEngine.describe). */
+export type PolicyLookup = (
+  id: string,
+) => { id: string; effect: string; text: string; file: string } | undefined;
+
+export interface QueueItem extends Approval {
+  readonly guards: AppliedGuards;
+}
+
+export function queueItem(a: Approval, guards: GuardConfig | undefined): QueueItem {
+  return { ...a, guards: appliedGuards(a.terms, a.scopes, guards) };
+}
+
+export interface ReviewState extends AppliedGuards {
+  /** When this viewer may approve at the earliest (first shown + minimum review). */
+  readonly earliestApproveAt: Date;
+}
+
+export async function detailExtras(
+  store: Store,
+  approval: Approval,
+  firstShownAt: Date,
+  decisions: readonly DecisionRecord[],
+  guards: GuardConfig | undefined,
+  policy: PolicyLookup | undefined,
+): Promise<Record<string, unknown>> {
+  const applied = appliedGuards(approval.terms, approval.scopes, guards);
+  const review: ReviewState = {
+    ...applied,
+    earliestApproveAt: new Date(firstShownAt.getTime() + applied.minReviewSeconds * 1000),
+  };
+  const approvers = new Map((await store.listApprovers()).map((a) => [a.name, a.groups] as const));
+  const quorum = approval.terms.requirements.map((r) => ({
+    group: r.group,
+    quorum: r.quorum,
+    policyId: r.policyId,
+    approvedBy: decisions
+      .filter((d) => d.verdict === 'approve' && (approvers.get(d.approver) ?? []).includes(r.group))
+      .map((d) => d.approver),
+  }));
+  const ids = [
+    ...new Set([...approval.terms.requirements.map((r) => r.policyId), ...approval.policyReasons]),
+  ];
+  const policies = ids.map((id) => policy?.(id) ?? { id, effect: 'unknown', text: '', file: '' });
+  const history = (await store.listApprovals({}))
+    .filter((a) => a.agent === approval.agent && a.id !== approval.id)
+    .slice(-10)
+    .reverse()
+    .map((a) => ({
+      id: a.id,
+      operation: a.operation,
+      resources: a.scopes.map((s) => s.resource),
+      status: a.status,
+      createdAt: a.createdAt,
+      decidedAt: a.decidedAt ?? null,
+    }));
+  return { review, quorum, policies, history };
+}

@@ -1,0 +1,327 @@
+/**
+ * S3 (REST-XML) for the AWS front. Authenticates header-signed requests (the
+ * payload verified as it streams, see payload-verify.ts) and presigned URLs,
+ * names the operation from the data table (s3-operations.ts), and turns it into
+ * scopes: the object or bucket ARN, CopyObject's source as well as its
+ * destination, every key of a DeleteObjects body. Bodies stream; only
+ * DeleteObjects' small XML body is read whole, because its keys are the scopes.
+ */
+import type { IncomingMessage } from 'node:http';
+import { AwsError } from '../aws-error.js';
+import type { CodecContext, Prepared, ServiceCodec } from '../codec.js';
+import { parseQuery, signingKey, type VerifiedSignature, verifySigV4 } from '../sigv4-verify.js';
+import { parseDeleteObjects } from './delete-objects.js';
+import {
+  AwsChunkedDecoder,
+  checkTrailerName,
+  type PayloadMode,
+  payloadMode,
+  Sha256Verifier,
+} from './payload-verify.js';
+import { isPresigned, PRESIGN_PARAMS, verifyPresigned } from './presigned.js';
+import { bucketArn, copySource, objectArn, s3Address } from './s3-address.js';
+import { s3Operation } from './s3-operations.js';
+
+/** DeleteObjects takes ≤ 1000 keys of ≤ 1024 bytes each; 2 MiB is ample. */
+const MAX_DELETE_BODY = 2 * 1024 * 1024;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** A single PUT is at most 5 GiB. */
+const MAX_PUT = 5 * 1024 ** 3;
+
+/** Headers S3 needs to carry out the call; never the agent's auth, its checksum-trailer framing or Airlock's own. */
+const FORWARDED = new Set([
+  'content-type',
+  'content-md5',
+  'content-disposition',
+  'content-language',
+  'cache-control',
+  'expires',
+  'range',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'accept',
+  'accept-encoding',
+]);
+const FORWARDED_AMZ =
+  /^x-amz-(meta-.+|acl|grant-.+|storage-class|server-side-encryption.*|tagging|tagging-directive|metadata-directive|website-redirect-location|object-lock-.+|request-payer|expected-bucket-owner|source-expected-bucket-owner|mfa|bypass-governance-retention|checksum-(crc32|crc32c|crc64nvme|sha1|sha256)|checksum-mode|object-ownership|bucket-object-lock-enabled|object-attributes|max-parts|part-number-marker|write-offset-bytes|if-.+)$/;
+
+function forwardHeader(name: string): boolean {
+  return FORWARDED.has(name) || FORWARDED_AMZ.test(name);
+}
+
+/** The copy source crosses only on the operations whose scopes include it (CopyObject, UploadPartCopy). */
+function forwardCopyHeader(name: string): boolean {
+  return forwardHeader(name) || name.startsWith('x-amz-copy-source');
+}
+
+export const s3Codec: ServiceCodec = {
+  protocol: 'rest-xml',
+  async prepare(req: IncomingMessage, headers: Map<string, string>, ctx: CodecContext): Promise<Prepared> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const query = parseQuery(q === -1 ? '' : rawUrl.slice(q + 1));
+    const host = headers.get('host') ?? '';
+    const address = s3Address(host, rawPath);
+
+    let secret: string | undefined;
+    const lookup = async (key: string) => {
+      secret = await ctx.secretFor(key);
+      return secret;
+    };
+    let verified: VerifiedSignature;
+    let mode: PayloadMode;
+    let presignedUntil: Date | undefined;
+    if (headers.has('authorization')) {
+      verified = await verifySigV4(
+        { method, rawUrl, rawHeaders: req.rawHeaders, body: Buffer.alloc(0) },
+        headers,
+        lookup,
+        {
+          now: ctx.receivedAt,
+          skewSeconds: ctx.clockSkewSeconds,
+          deferPayload: true,
+          ...(ctx.acceptsSessionToken === undefined ? {} : { acceptsSessionToken: ctx.acceptsSessionToken }),
+        },
+      );
+      mode = payloadMode(headers.get('x-amz-content-sha256'));
+    } else if (isPresigned(query)) {
+      const p = await verifyPresigned({ method, host, path: safePath(rawPath), query, headers }, lookup, {
+        now: ctx.receivedAt,
+        skewSeconds: ctx.clockSkewSeconds,
+      });
+      verified = p;
+      presignedUntil = p.expiresAt;
+      mode = { kind: 'unsigned' };
+      for (const k of PRESIGN_PARAMS) delete query[k];
+      delete query['X-Amz-Content-Sha256'];
+    } else {
+      throw new AwsError(
+        'AccessDenied',
+        'Anonymous requests are not accepted: sign with your Airlock key',
+        403,
+      );
+    }
+    if (verified.service !== 's3')
+      throw new AwsError('AccessDenied', `credential scope names ${verified.service}, not s3`, 403);
+    const partition = partitionOf(verified.region);
+
+    const target = address.bucket === undefined ? 'service' : address.key === '' ? 'bucket' : 'object';
+    const copyHeader = headers.get('x-amz-copy-source');
+    const op = s3Operation(method, target, Object.keys(query), copyHeader !== undefined);
+    const versionId = typeof query.versionId === 'string' ? query.versionId : undefined;
+    const scopes: { action: string; resource: string }[] = [];
+    const summary: Record<string, unknown> = {};
+    const bucket = address.bucket;
+    const body = bodyPlan(req, headers, mode, verified, secret, () => ctx.wantBody?.());
+
+    let operation = op?.name ?? 'Unknown';
+    if (op === undefined) {
+      // Not an operation Airlock can name with certainty: the broadest scope, which no policy can name.
+      scopes.push({ action: 's3:*', resource: bucket === undefined ? '*' : bucketArn(partition, bucket) });
+      summary.query = Object.keys(query);
+    } else if (op.special === 'deleteObjects' && bucket !== undefined) {
+      const xml = await readVerified(body);
+      const targets = parseDeleteObjects(xml.toString('utf8'));
+      for (const t of targets) {
+        const action = t.versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion';
+        pushScope(scopes, action, objectArn(partition, bucket, t.key));
+      }
+      summary.keys = targets
+        .slice(0, 50)
+        .map((t) => (t.versionId === undefined ? t.key : `${t.key}?versionId=${t.versionId}`));
+      summary.keyCount = targets.length;
+      return finish(xml);
+    } else {
+      const action =
+        versionId !== undefined && op.versionedAction !== undefined ? op.versionedAction : op.action;
+      if (op.name === 'ListObjects' && query['list-type'] === '2') operation = 'ListObjectsV2';
+      pushScope(
+        scopes,
+        action,
+        bucket === undefined
+          ? '*'
+          : target === 'bucket'
+            ? bucketArn(partition, bucket)
+            : objectArn(partition, bucket, address.key),
+      );
+      if (copyHeader !== undefined && op.copy === true) {
+        const src = copySource(copyHeader);
+        pushScope(
+          scopes,
+          src.versionId === undefined ? 's3:GetObject' : 's3:GetObjectVersion',
+          objectArn(partition, src.bucket, src.key),
+        );
+        summary.copySource = `${src.bucket}/${src.key}${src.versionId === undefined ? '' : `?versionId=${src.versionId}`}`;
+      }
+    }
+    return finish(undefined);
+
+    function finish(buffered: Buffer | undefined): Prepared {
+      if (bucket !== undefined) summary.bucket = bucket;
+      if (address.key !== '') summary.key = address.key;
+      if (versionId !== undefined) summary.versionId = versionId;
+      for (const k of ['uploadId', 'partNumber', 'prefix'])
+        if (typeof query[k] === 'string') summary[k] = query[k];
+      if (body.length > 0) summary.contentLength = body.length;
+      const ct = headers.get('content-type');
+      if (ct !== undefined && body.length > 0) summary.contentType = ct;
+      if (presignedUntil !== undefined) summary.presignedUntil = presignedUntil.toISOString();
+      const fingerprint = Buffer.from(
+        [
+          method,
+          rawPath,
+          JSON.stringify(query),
+          headers.get('x-amz-content-sha256') ?? '',
+          String(body.length),
+          copyHeader ?? '',
+          ...[...headers].filter(([k]) => k.startsWith('x-amz-checksum-')).map(([k, v]) => `${k}:${v}`),
+        ].join('\n'),
+      );
+      return {
+        service: 's3',
+        region: verified.region,
+        operation,
+        scopes,
+        summary,
+        signedHeaders: verified.signedHeaders,
+        fingerprint: buffered === undefined ? fingerprint : Buffer.concat([fingerprint, buffered]),
+        forward: {
+          method,
+          // Upstream is always addressed path-style: /bucket/key.
+          rawPath:
+            address.virtualHosted && bucket !== undefined
+              ? `/${encodeURIComponent(bucket)}${rawPath}`
+              : rawPath,
+          query,
+          headers,
+          forwardHeader: op?.copy === true ? forwardCopyHeader : forwardHeader,
+          body: buffered ?? (body.length === 0 ? Buffer.alloc(0) : lazyBody(body)),
+          unsignedPayload: true,
+        },
+      };
+    }
+  },
+};
+
+interface BodyPlan {
+  /** Decoded length of the body. */
+  readonly length: number;
+  /** The verified, decoded body as a stream (created once, on demand). */
+  stream(): import('node:stream').Readable;
+}
+
+function bodyPlan(
+  req: IncomingMessage,
+  headers: ReadonlyMap<string, string>,
+  mode: PayloadMode,
+  verified: VerifiedSignature,
+  secret: string | undefined,
+  wantBody: () => void,
+): BodyPlan {
+  const lengthOf = (name: string): number => {
+    const v = headers.get(name);
+    if (v === undefined || !/^\d{1,13}$/.test(v)) {
+      if (name === 'content-length' && !headers.has('transfer-encoding')) return 0;
+      throw new AwsError('MissingContentLength', `You must provide the ${name} HTTP header.`, 411);
+    }
+    const n = Number(v);
+    if (n > MAX_PUT)
+      throw new AwsError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', 400);
+    return n;
+  };
+  if (mode.kind === 'chunked') {
+    if (!/(^|,)\s*aws-chunked\s*(,|$)/.test(headers.get('content-encoding') ?? ''))
+      throw new AwsError('InvalidArgument', 'a STREAMING-* payload needs Content-Encoding: aws-chunked');
+    const length = lengthOf('x-amz-decoded-content-length');
+    const trailerName = mode.trailer ? checkTrailerName(headers.get('x-amz-trailer')) : undefined;
+    if (mode.trailer && trailerName === undefined)
+      throw new AwsError('InvalidArgument', 'a *-TRAILER payload needs the x-amz-trailer header');
+    const date = headers.get('x-amz-date') ?? '';
+    const scopeDate = date.slice(0, 8);
+    const signing =
+      mode.signed && secret !== undefined
+        ? {
+            key: signingKey(secret, scopeDate, verified.region, verified.service),
+            amzDate: date,
+            scope: `${scopeDate}/${verified.region}/${verified.service}/aws4_request`,
+            seed: verified.signature,
+          }
+        : undefined;
+    if (mode.signed && signing === undefined) throw new AwsError('AccessDenied', 'no signing key', 403);
+    let made: import('node:stream').Readable | undefined;
+    return {
+      length,
+      stream: () => {
+        if (made === undefined) wantBody();
+        made ??= req.pipe(
+          new AwsChunkedDecoder({
+            signed: mode.signed,
+            trailer: mode.trailer,
+            decodedLength: length,
+            signing,
+            trailerName,
+          }),
+        );
+        return made;
+      },
+    };
+  }
+  const length = lengthOf('content-length');
+  if (mode.kind === 'sha256' && length === 0 && mode.hex !== EMPTY_SHA256)
+    throw new AwsError('XAmzContentSHA256Mismatch', 'x-amz-content-sha256 does not match the empty body');
+  let made: import('node:stream').Readable | undefined;
+  return {
+    length,
+    stream: () => {
+      if (made === undefined) wantBody();
+      made ??= mode.kind === 'sha256' ? req.pipe(new Sha256Verifier(mode.hex, length)) : req;
+      return made;
+    },
+  };
+}
+
+/** The body is only read (and a 100 Continue only sent) when the forwarder first takes the stream. */
+function lazyBody(body: BodyPlan): {
+  readonly stream: import('node:stream').Readable;
+  readonly length: number;
+} {
+  return {
+    get stream() {
+      return body.stream();
+    },
+    length: body.length,
+  };
+}
+
+/** Reads a small verified body whole (DeleteObjects); verification errors surface here. */
+async function readVerified(body: BodyPlan): Promise<Buffer> {
+  if (body.length > MAX_DELETE_BODY) throw new AwsError('MalformedXML', 'DeleteObjects body is too large');
+  const chunks: Buffer[] = [];
+  for await (const c of body.stream()) chunks.push(c as Buffer);
+  const out = Buffer.concat(chunks);
+  if (out.length !== body.length)
+    throw new AwsError('IncompleteBody', 'request body is shorter than declared');
+  return out;
+}
+
+function pushScope(scopes: { action: string; resource: string }[], action: string, resource: string): void {
+  if (!scopes.some((s) => s.action === action && s.resource === resource)) scopes.push({ action, resource });
+}
+
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+function safePath(rawPath: string): string {
+  try {
+    return decodeURIComponent(rawPath);
+  } catch {
+    throw new AwsError('InvalidURI', 'bad percent-encoding in the path');
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The console in real headless Chromium against a real OpenID provider and a real
+ * AWS SDK client: SSO sign-in, a held write appearing live, an approve refused
+ * before the minimum review time, then approved with typed confirmation, and the
+ * record showing every action, with the out-of-grant attempt highlighted.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type ConsoleScenario, startConsoleScenario } from '../support/console-scenario.js';
+
+describe('approver console in Chromium', () => {
+  let s: ConsoleScenario;
+  before(async () => {
+    s = await startConsoleScenario();
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  it('signs in through SSO, decides a held SDK write under the guards, and shows the record', async () => {
+    const { h, page } = s;
+    await s.signInWithSso('dana');
+    assert.match((await page.locator('#who').textContent()) ?? '', /dana \(dba, sre\)/);
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'airlock_session');
+    assert.ok(session?.httpOnly, 'session cookie is HttpOnly');
+    assert.equal(session?.sameSite, 'Strict');
+
+    // A write from the real SDK is held at the gateway and appears in the open queue by itself.
+    const agent = h.client({ reason: 'INC-77 restore order 7' });
+    const put = agent.send(
+      new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'ui-7' }, total: { N: '7' } } }),
+    );
+    const row = page.locator('#queue-table tbody tr');
+    await row.first().waitFor({ timeout: 10_000 });
+    assert.match(await page.title(), /^\(1\) Queue/);
+    assert.match((await row.first().textContent()) ?? '', /billing-bot.*dynamodb:PutItem.*orders.*critical/);
+
+    await row
+      .first()
+      .getByRole('link', { name: /Review/ })
+      .click();
+    await page.getByRole('heading', { name: /dynamodb:PutItem/ }).waitFor();
+    for (const text of ['Requester', 'Request', 'Reason', 'Why it was held', 'The grant an approval becomes'])
+      assert.ok(await page.getByRole('heading', { name: text, exact: true }).isVisible(), text);
+    assert.ok(await page.getByText('INC-77 restore order 7').isVisible());
+    assert.ok(await page.getByText('orders-writes-critical').first().isVisible());
+
+    // Too early: the server refuses, the request stays held.
+    await page.getByLabel(/Comment/).fill('Checked INC-77: restores the deleted order');
+    await page.getByLabel('Type “orders” to confirm').fill('orders');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('#decide-error').filter({ hasText: 'review-too-short' }).waitFor();
+    const id = page.url().split('/').at(-1) ?? '';
+    const still = await h.api('GET', '/v1/approvals?status=pending', h.approvers.bob ?? '');
+    assert.ok(
+      (still.body.approvals as { id: string }[]).some((a) => a.id === id),
+      'still pending',
+    );
+    const before = await h.direct.send(
+      new GetItemCommand({ TableName: 'orders', Key: { id: { S: 'ui-7' } } }),
+    );
+    assert.equal(before.Item, undefined, 'nothing written yet');
+
+    // After the minimum review: approved, and the held SDK call completes.
+    await page.locator('#review-clock.ready').waitFor({ timeout: 8000 });
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.waitForURL(/#\/record\//);
+    await put;
+    const written = await h.direct.send(
+      new GetItemCommand({ TableName: 'orders', Key: { id: { S: 'ui-7' } } }),
+    );
+    assert.equal(written.Item?.total?.N, '7');
+
+    // An attempt outside the grant while it is live (no policy permits writes to ledger).
+    await assert.rejects(
+      agent.send(new PutItemCommand({ TableName: 'ledger', Item: { id: { S: 'x' } } })),
+      /AccessDenied|denied/i,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await page.reload();
+    const actions = page.locator('#actions tbody tr');
+    await actions.first().waitFor();
+    const texts = await actions.allTextContents();
+    assert.ok(
+      texts.some((t) => /dynamodb:PutItem.*orders.*approved.*200/.test(t)),
+      texts.join('\n'),
+    );
+    const outside = page.locator('#actions tbody tr.out-of-grant');
+    assert.equal(await outside.count(), 1);
+    assert.match((await outside.textContent()) ?? '', /ledger.*denied — outside grant/);
+    const decisions = (await page.locator('#item-4').locator('..').textContent()) ?? '';
+    assert.match(decisions, /dana.*approve.*console/);
+
+    // Revoke the grant from the page.
+    page.once('dialog', (d) => {
+      d.accept().catch(() => undefined);
+    });
+    await page.getByRole('button', { name: 'Revoke grant' }).click();
+    await page.getByText(/revoked by dana/).waitFor();
+    const grants = await h.api('GET', '/v1/grants?agent=billing-bot', h.approvers.bob ?? '');
+    assert.ok((grants.body.grants as { revokedBy?: string }[]).every((g) => g.revokedBy === 'dana'));
+  });
+
+  for (const [login, why] of [
+    ['eve', /in no approver group/],
+    // The IdP vouches for a user named like the agent, even in group dba: still refused.
+    ['billing-bot', /is an agent identity; agents cannot sign in/],
+  ] as const) {
+    it(`refuses SSO sign-in of ${login}`, async () => {
+      const ctx = await s.browser.newContext();
+      const page = await ctx.newPage();
+      await page.goto(`${s.h.airlock.apiUrl}/console/`);
+      await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+      await page.locator('input[name="login"]').fill(login);
+      await page.locator('input[name="password"]').fill('x');
+      await page.locator('button[type="submit"]').click();
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('heading', { name: 'Sign-in refused' }).waitFor();
+      assert.match((await page.textContent('main')) ?? '', why);
+      assert.equal((await ctx.cookies()).filter((c) => c.name === 'airlock_session').length, 0);
+      await ctx.close();
+    });
+  }
+});
