@@ -7,6 +7,7 @@ import { Decider } from './approvals/decide.js';
 import { type Evaluator, Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
 import type { AirlockConfig } from './config/config.js';
+import type { DatabaseConfig } from './config/databases.js';
 import { MasterKey } from './core/secrets.js';
 import { codecFor } from './fronts/aws/codecs.js';
 import { Forwarder } from './fronts/aws/forward.js';
@@ -15,9 +16,13 @@ import { AwsFront } from './fronts/aws/server.js';
 import { serviceActionGroups, serviceIamActions } from './fronts/aws/service-actions.js';
 import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
 import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
+import { postgresActionGroups, postgresActions } from './fronts/postgres/actions.js';
+import { postgresDatabase } from './fronts/postgres/database.js';
+import { PostgresFront } from './fronts/postgres/server.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
+import { memoizeEvaluator } from './policy/memo-evaluator.js';
 import { type CredentialSource, defaultCredentialChain } from './upstream/aws-credentials.js';
 import { grantIsLive, ScopedSessions } from './upstream/scoped-sessions.js';
 
@@ -25,6 +30,8 @@ export interface RunningAirlock {
   readonly awsUrl: string;
   readonly apiUrl: string;
   readonly store: Store;
+  /** Postgres front listeners by database name. */
+  readonly databases: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
   close(): Promise<void>;
 }
 
@@ -37,6 +44,7 @@ export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
 }
 
 export function actionGroups(action: string): string[] {
+  if (action.startsWith('postgres:')) return postgresActionGroups(action);
   const cls = dynamoDbActionClass(action);
   if (cls !== 'unknown') return [`dynamodb:${cls}`];
   return serviceActionGroups(action);
@@ -45,7 +53,7 @@ export function actionGroups(action: string): string[] {
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
     defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
-    knownActions: [...dynamoDbIamActions(), ...serviceIamActions()],
+    knownActions: [...dynamoDbIamActions(), ...serviceIamActions(), ...postgresActions()],
     actionGroups,
   });
 }
@@ -87,6 +95,28 @@ export async function startAirlock(
     policy: (id) => engine.describe(id),
     console: config.console,
   });
+  // Same store, waiter and policy; decisions memoized per second (exact, see memo-evaluator.ts).
+  const pgPolicy = memoizeEvaluator(policy);
+  const pgGate = new Gate(store, () => pgPolicy, waiter, {
+    holdWindowMs: config.holds.windowSeconds * 1000,
+    approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
+  });
+  const pgFronts = config.databases.map(
+    (db) =>
+      new PostgresFront({
+        store,
+        masterKey: key,
+        gate: pgGate,
+        db: postgresDatabase(config, db, credentials),
+        log,
+      }),
+  );
+  const databases: Record<string, { host: string; port: number }> = {};
+  for (const [i, front] of pgFronts.entries()) {
+    const db = config.databases[i] as DatabaseConfig;
+    const addr = await front.listen(db.listen.host, db.listen.port);
+    databases[db.name] = { host: addr.address, port: addr.port };
+  }
   const awsAddr = await aws.listen(config.listen.aws.host, config.listen.aws.port);
   const apiAddr = await api.listen(config.listen.api.host, config.listen.api.port);
   // Pending approvals past their TTL become 'expired' and wake their waiters.
@@ -107,9 +137,10 @@ export async function startAirlock(
     awsUrl: `http://${awsAddr.address}:${awsAddr.port}`,
     apiUrl: `http://${apiAddr.address}:${apiAddr.port}`,
     store,
+    databases,
     async close() {
       clearInterval(expiry);
-      await Promise.all([aws.close(), api.close()]);
+      await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close())]);
       forwarder.close();
       sessions.close();
       await store.close();

@@ -88,6 +88,8 @@ async function main(argv: string[]): Promise<number> {
       const cfg = config();
       const running = await startAirlock(cfg);
       process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
+      for (const [name, a] of Object.entries(running.databases))
+        process.stderr.write(`airlock: Postgres front for ${name} on ${a.host}:${a.port}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -67,12 +67,28 @@ export function printAudit(r: AuditRecord): string {
       : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revoked ? ' (revoked)' : ''}`,
     ...cloudTrailHints(r),
     `6 actions    ${r.actions.length}`,
-    ...r.actions.map(
-      (a) =>
-        `               ${String(a.at)} ${String(a.operation)} ${String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
-    ),
+    ...r.actions.flatMap((a) => [
+      `               ${String(a.at)} ${String(a.operation)} ${String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
+      ...postgresLines(a),
+    ]),
   ];
   return lines.join('\n');
+}
+
+/** Postgres statements also show their session, SQL, parameters and result. */
+function postgresLines(a: Record<string, unknown>): string[] {
+  const pg = a.postgres as Record<string, unknown> | undefined;
+  if (pg === undefined) return [];
+  const result =
+    pg.sqlstate !== undefined && pg.sqlstate !== null
+      ? `error ${String(pg.sqlstate)}: ${String(a.error ?? '')}`
+      : `${((pg.commandTags as string[] | undefined) ?? []).join(', ') || '-'} (${String(pg.rows ?? 0)} rows, ${String(a.latencyMs)} ms)`;
+  return [
+    `                 session ${String(pg.session)} database ${String(pg.database)}`,
+    `                 sql     ${String(pg.sql).replace(/\n/g, '\n                         ')}`,
+    ...(Array.isArray(pg.params) ? [`                 params  ${JSON.stringify(pg.params)}`] : []),
+    `                 result  ${result}`,
+  ];
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { GuardConfig } from '../approvals/guards.js';
 import type { AuditCheckSettings } from './audit-check-config.js';
+import type { DatabaseConfig } from './databases.js';
 
 /** The validated configuration every other layer reads. Paths are absolute. */
 export interface UpstreamRoute {
@@ -41,6 +42,8 @@ export interface AirlockConfig {
     readonly defaultMaxGrantSeconds: number;
   };
   readonly resources: readonly UpstreamRoute[];
+  /** PostgreSQL databases served by the Postgres front (docs/POSTGRES.md). */
+  readonly databases: readonly DatabaseConfig[];
   /** `audit_check:` thresholds for `airlock audit check` (absent: the defaults). */
   readonly auditCheck?: AuditCheckSettings;
   /** Decision-quality guards per risk tier (approvals/guards.ts); absent: built-in defaults. */

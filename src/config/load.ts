@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { parseAuditCheck } from './audit-check-config.js';
 import type { AirlockConfig, AssumedRoleConfig, HostPort, UpstreamRoute } from './config.js';
+import { readDatabases } from './databases.js';
 import { readConsole, readGuards } from './load-console.js';
 
 export class ConfigError extends Error {
@@ -24,6 +25,7 @@ const TOP_KEYS = [
   'guards',
   'console',
   'oidc',
+  'databases',
 ] as const;
 
 export function loadConfig(path: string): AirlockConfig {
@@ -129,6 +131,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     ...(auditCheck === undefined ? {} : { auditCheck }),
     guards: readGuards(r, root),
     console: readConsole(r, root),
+    databases: readDatabases(r, root.get('databases', true) as Node | undefined, base, at),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;

@@ -175,6 +175,21 @@ export interface ActionRecord {
   readonly error: string | undefined;
   /** The scoped STS session the request was signed with, when its resource names a role. */
   readonly awsSession?: AwsSessionRef | undefined;
+  /** Postgres front only: the statement as executed (see docs/POSTGRES.md, "Recording"). */
+  readonly postgres?: PostgresStatementDetail;
+}
+
+export interface PostgresStatementDetail {
+  /** Airlock's id for the client connection (`ses_...`). */
+  readonly session: string;
+  /** Database resource name from the config. */
+  readonly database: string;
+  readonly sql: string;
+  /** Bound parameters as text, redacted, or undefined when not recorded. */
+  readonly params: readonly string[] | undefined;
+  readonly commandTags: readonly string[] | undefined;
+  readonly rows: number | undefined;
+  readonly sqlstate: string | undefined;
 }
 
 /** Where to find a scoped session in CloudTrail (userIdentity.arn / Username = sessionName). */

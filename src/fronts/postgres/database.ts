@@ -1,0 +1,29 @@
+/** Config entry → the runtime view a Postgres front needs (password source, TLS, classifier settings). */
+import type { AirlockConfig } from '../../config/config.js';
+import type { DatabaseConfig } from '../../config/databases.js';
+import type { CredentialSource } from '../../upstream/aws-credentials.js';
+import { passwordProvider } from '../../upstream/pg-password.js';
+import type { PgDatabase } from './session.js';
+import { DEFAULT_SIDE_EFFECT_FUNCTIONS, functionMatcher } from './side-effect-functions.js';
+import { loadOrCreateTls } from './tls-cert.js';
+
+export function postgresDatabase(
+  config: AirlockConfig,
+  db: DatabaseConfig,
+  credentials: CredentialSource | undefined,
+): PgDatabase {
+  return {
+    name: db.name,
+    upstream: {
+      ...db.upstream,
+      tls: db.tls,
+      password: passwordProvider(db.auth, db.upstream, credentials),
+      connectTimeoutMs: 10_000,
+    },
+    defaultSearchPath: db.searchPath,
+    isSideEffect: functionMatcher([...DEFAULT_SIDE_EFFECT_FUNCTIONS, ...db.sideEffectFunctions]),
+    params: db.recordParams,
+    tls: db.clientTlsEnabled ? loadOrCreateTls(config.dataDir, db.clientTls) : undefined,
+    tlsRequired: db.clientTlsRequired,
+  };
+}

@@ -1,0 +1,305 @@
+/**
+ * One agent connection, start to end. Steps: 'auth' (client-auth.ts) →
+ * 'connecting' (Airlock's own upstream session) → 'ready' (statements) → 'closed'.
+ *
+ * In 'ready', messages go to the StatementProxy (statement-proxy.ts), and writes
+ * to both sockets are coalesced per received chunk.
+ */
+import type { Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
+import type { Gate } from '../../approvals/gate.js';
+import { newId } from '../../core/ids.js';
+import type { MasterKey } from '../../core/secrets.js';
+import type { Store } from '../../ledger/store.js';
+import {
+  type BackendFrame,
+  BackendFramer,
+  backendKeyData,
+  errorResponse,
+  negotiateProtocol,
+  readyForQuery,
+} from './backend-codec.js';
+import type { CancelRegistry } from './cancel-registry.js';
+import { ClientAuth } from './client-auth.js';
+import { type Frame, FrontendFramer } from './frontend-codec.js';
+import { PgError, SqlState } from './pg-error.js';
+import type { ClientStartup } from './startup-options.js';
+import type { ParamRecording } from './statement-gate.js';
+import { StatementProxy } from './statement-proxy.js';
+import type { StatementRecorder } from './statement-recorder.js';
+import {
+  cancelUpstream,
+  connectUpstream,
+  type UpstreamSession,
+  type UpstreamTarget,
+} from './upstream-connection.js';
+
+export interface PgDatabase {
+  readonly name: string;
+  readonly upstream: UpstreamTarget;
+  /** search_path when the session has not set one; `$user` is the upstream user. */
+  readonly defaultSearchPath: readonly string[];
+  readonly isSideEffect: (fn: string) => boolean;
+  readonly params: ParamRecording;
+  readonly tls: SecureContext | undefined;
+  readonly tlsRequired: boolean;
+}
+
+export interface SessionDeps {
+  readonly store: Store;
+  readonly masterKey: MasterKey;
+  readonly gate: Gate;
+  readonly db: PgDatabase;
+  readonly log: (line: string) => void;
+  readonly cancels: CancelRegistry;
+  readonly recorder: StatementRecorder;
+}
+
+type Step = 'auth' | 'connecting' | 'ready' | 'closed';
+
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
+export class PgSession {
+  private step: Step = 'auth';
+  private socket: Socket;
+  private readonly framer = new FrontendFramer();
+  private readonly auth: ClientAuth;
+  private readonly sessionId = newId('ses');
+  private agent = '';
+  private startup: ClientStartup | undefined;
+  private upstream: UpstreamSession | undefined;
+  private readonly backend = new BackendFramer();
+  private proxy: StatementProxy | undefined;
+  private pumping = false;
+  private key: { pid: number; secret: Buffer } | undefined;
+  private upstreamBusy = false;
+  private clientBusy = false;
+
+  constructor(
+    socket: Socket,
+    private readonly deps: SessionDeps,
+  ) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    const db = deps.db;
+    this.auth = new ClientAuth(deps.store, deps.masterKey, db.tls !== undefined, db.tlsRequired, false);
+    this.attach(socket);
+  }
+
+  private attach(socket: Socket): void {
+    socket.on('data', (chunk: Buffer) => {
+      this.framer.push(chunk);
+      // While a statement is held, later messages queue here; past MAX_BUFFERED stop reading.
+      if (this.pumping && this.framer.buffered > MAX_BUFFERED) socket.pause();
+      void this.pump();
+    });
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping || this.step === 'closed') return;
+    this.pumping = true;
+    try {
+      while (this.step === 'auth' || this.step === 'ready') {
+        const frame =
+          this.step === 'auth' && this.auth.step === 'startup'
+            ? this.framer.nextStartup()
+            : this.framer.next();
+        if (frame === undefined) break;
+        const pending =
+          this.step === 'auth' ? this.onAuthFrame(frame) : (this.proxy as StatementProxy).onMessage(frame);
+        if (pending !== undefined) {
+          this.proxy?.flushUpstream();
+          await pending;
+        }
+      }
+      this.proxy?.flushUpstream();
+      // The loop ends when the next message is incomplete: more bytes are needed, so read on
+      // (unless the upstream is not keeping up with what was already forwarded).
+      if (this.socket.isPaused() && !this.upstreamBusy) this.socket.resume();
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.pumping = false;
+    }
+    if (this.step === 'ready' && this.framer.buffered >= 5 && !this.pumping) void this.pump();
+  }
+
+  // ---- startup and authentication ------------------------------------------------
+
+  private async onAuthFrame(frame: Frame): Promise<void> {
+    const ev = await this.auth.onFrame(frame);
+    switch (ev.kind) {
+      case 'reply':
+        this.toClient(ev.bytes);
+        return;
+      case 'tls': {
+        if (!ev.accept) {
+          this.toClient(Buffer.from('N'));
+          return;
+        }
+        // Bytes after SSLRequest but before the handshake would be injected into the
+        // TLS session unauthenticated (CVE-2021-23214): refuse them.
+        if (this.framer.buffered > 0)
+          throw new PgError(SqlState.protocolViolation, 'unexpected data after SSLRequest', {
+            severity: 'FATAL',
+          });
+        this.socket.write('S');
+        this.socket.removeAllListeners('data');
+        const secure = new TLSSocket(this.socket, { isServer: true, secureContext: this.deps.db.tls });
+        this.socket = secure;
+        this.auth.tlsStarted();
+        this.attach(secure);
+        return;
+      }
+      case 'cancel':
+        this.deps.cancels.cancel(ev.pid, ev.secret);
+        this.close();
+        return;
+      case 'authenticated':
+        this.toClient(ev.bytes);
+        if (ev.minor > 0 || ev.startup.protocolExtensions.length > 0)
+          this.toClient(negotiateProtocol(0, ev.startup.protocolExtensions));
+        this.agent = ev.agent;
+        this.startup = ev.startup;
+        await this.connect();
+        return;
+    }
+  }
+
+  private async connect(): Promise<void> {
+    this.step = 'connecting';
+    const startup = this.startup as ClientStartup;
+    try {
+      this.upstream = await connectUpstream(this.deps.db.upstream, startup.forward);
+    } catch (err) {
+      this.deps.log(
+        `postgres front ${this.deps.db.name}: upstream connection failed for ${this.agent} (${this.sessionId}): ${(err as Error).message}`,
+      );
+      throw new PgError(
+        SqlState.cannotConnectNow,
+        `Airlock could not open its session to database "${this.deps.db.name}"`,
+        {
+          severity: 'FATAL',
+          hint: `the gateway log has the cause (session ${this.sessionId})`,
+        },
+      );
+    }
+    if ((this.step as Step) === 'closed') {
+      this.upstream.socket.destroy();
+      return;
+    }
+    const up = this.upstream;
+    this.proxy = new StatementProxy(
+      this.deps,
+      {
+        writeUpstream: (b) => {
+          // Backpressure: stop reading from the agent until the upstream drains.
+          if (!up.socket.write(b) && !this.upstreamBusy) {
+            this.upstreamBusy = true;
+            this.socket.pause();
+            up.socket.once('drain', () => {
+              this.upstreamBusy = false;
+              this.socket.resume();
+            });
+          }
+        },
+        toClient: (b) => this.toClient(b),
+        close: () => this.close(),
+      },
+      { agent: this.agent, sessionId: this.sessionId, sourceIp: this.socket.remoteAddress ?? '', startup },
+    );
+    up.socket.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
+    const lost = () => {
+      // Tell the agent why its session ends (the upstream's own FATAL, if any, was relayed).
+      if (this.step === 'ready')
+        this.toClient(
+          errorResponse(
+            new PgError(SqlState.connectionFailure, 'Airlock lost its session to the database', {
+              severity: 'FATAL',
+            }),
+          ),
+        );
+      this.close();
+    };
+    up.socket.on('error', lost);
+    up.socket.on('close', lost);
+    this.key = this.deps.cancels.register(() => this.cancel());
+    this.toClient(
+      Buffer.concat([
+        ...up.parameterStatus,
+        backendKeyData(this.key.pid, this.key.secret.readInt32BE(0)),
+        readyForQuery('I'),
+      ]),
+    );
+    this.step = 'ready';
+  }
+
+  /** CancelRequest: a held statement stops waiting; a running one is cancelled upstream. */
+  private cancel(): void {
+    if (this.proxy?.cancelHold() === true) return;
+    const up = this.upstream;
+    if (up !== undefined)
+      cancelUpstream(this.deps.db.upstream, up.pid, up.secret).catch((e) =>
+        this.deps.log(`postgres front: cancel failed: ${(e as Error).message}`),
+      );
+  }
+
+  private fromUpstream(chunk: Buffer): void {
+    const frames: BackendFrame[] = [];
+    let complete: Buffer;
+    try {
+      complete = this.backend.push(chunk, (_buf, f) => frames.push(f));
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (frames.length === 0) return;
+    // `complete` and the frames' offsets refer to the same buffer.
+    const parts = this.proxy?.relay(complete, frames) ?? [];
+    if (parts.length === 1) this.toClient(parts[0] as Buffer);
+    else if (parts.length > 1) this.toClient(Buffer.concat(parts));
+  }
+
+  private toClient(b: Buffer): void {
+    if (b.length === 0 || this.socket.destroyed) return;
+    // Backpressure: a slow agent reading a large result pauses the upstream, not Airlock's memory.
+    if (!this.socket.write(b) && this.upstream !== undefined && !this.clientBusy) {
+      const up = this.upstream.socket;
+      this.clientBusy = true;
+      up.pause();
+      this.socket.once('drain', () => {
+        this.clientBusy = false;
+        up.resume();
+      });
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (err instanceof PgError) {
+      this.toClient(errorResponse(err));
+      if (err.severity !== 'FATAL' && this.step === 'ready') return;
+    } else {
+      this.deps.log(
+        `postgres front: session ${this.sessionId} failed: ${(err as Error).stack ?? String(err)}`,
+      );
+      this.toClient(
+        errorResponse(new PgError(SqlState.internalError, 'Airlock internal error', { severity: 'FATAL' })),
+      );
+    }
+    this.socket.end();
+    this.close();
+  }
+
+  close(): void {
+    if (this.step === 'closed') return;
+    this.step = 'closed';
+    this.proxy?.close();
+    if (this.key !== undefined) this.deps.cancels.unregister(this.key.pid);
+    this.upstream?.socket.end();
+    this.upstream?.socket.destroy();
+    if (!this.socket.destroyed) this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+}

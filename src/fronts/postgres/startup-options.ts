@@ -1,0 +1,134 @@
+/**
+ * What a client's StartupMessage may carry through Airlock. Parameters that would
+ * change the upstream session's identity or privileges (`options=-c role=...`,
+ * `-c session_authorization=...`) never reach the upstream: only a short list of
+ * presentation settings is forwarded, and `airlock.reason` is Airlock's own.
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-STARTUPMESSAGE
+ */
+import { PgError, SqlState } from './pg-error.js';
+
+/** Startup parameters forwarded to the upstream unchanged (lower-case GUC names). */
+const FORWARDED = new Set([
+  'application_name',
+  'client_encoding',
+  'datestyle',
+  'timezone',
+  'intervalstyle',
+  'extra_float_digits',
+  'search_path',
+  'statement_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+]);
+
+/** Parameters that are part of the protocol itself, handled by Airlock. */
+const PROTOCOL = new Set(['user', 'database', 'options', 'replication']);
+
+export interface ClientStartup {
+  readonly user: string;
+  readonly database: string | undefined;
+  /** GUCs to send to the upstream in our own StartupMessage. */
+  readonly forward: ReadonlyMap<string, string>;
+  /** From `options=-c airlock.reason=...`. */
+  readonly reason: string | undefined;
+  /** `_pq_.` protocol extensions the client asked for (we implement none). */
+  readonly protocolExtensions: readonly string[];
+}
+
+export function readStartup(params: ReadonlyMap<string, string>): ClientStartup {
+  const user = params.get('user');
+  if (user === undefined || user === '')
+    throw new PgError(
+      SqlState.invalidAuthorization,
+      'no user name given: connect as your Airlock agent name',
+      {
+        severity: 'FATAL',
+      },
+    );
+  if (params.has('replication') && params.get('replication') !== 'false')
+    throw new PgError(
+      SqlState.featureNotSupported,
+      'replication connections are not supported through Airlock',
+      {
+        severity: 'FATAL',
+      },
+    );
+  const forward = new Map<string, string>();
+  const protocolExtensions: string[] = [];
+  let reason: string | undefined;
+  for (const [key, value] of params) {
+    const k = key.toLowerCase();
+    if (k.startsWith('_pq_.')) protocolExtensions.push(key);
+    else if (PROTOCOL.has(k)) continue;
+    else if (FORWARDED.has(k)) forward.set(k, value);
+    else refuse(key);
+  }
+  for (const [name, value] of commandLineOptions(params.get('options') ?? '')) {
+    if (name === 'airlock.reason') reason = value.trim() === '' ? undefined : value.trim();
+    else if (FORWARDED.has(name)) forward.set(name, value);
+    else refuse(name);
+  }
+  return { user, database: params.get('database'), forward, reason, protocolExtensions };
+}
+
+function refuse(name: string): never {
+  throw new PgError(SqlState.featureNotSupported, `startup setting "${name}" is not passed through Airlock`, {
+    severity: 'FATAL',
+    hint: 'set it with SET after connecting, or remove it from the connection options',
+  });
+}
+
+/**
+ * The `options` startup parameter is a command line: words separated by spaces,
+ * backslash escapes a character (libpq: PGOPTIONS). Returns `-c name=value` and
+ * `--name=value` pairs with lower-cased names; anything else is refused.
+ */
+export function commandLineOptions(options: string): Array<[string, string]> {
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  for (let i = 0; i < options.length; i++) {
+    const ch = options[i] as string;
+    if (ch === '\\' && i + 1 < options.length) {
+      cur += options[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(cur);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    let setting: string | undefined;
+    if (w === '-c') setting = words[++i];
+    else if (w.startsWith('-c')) setting = w.slice(2);
+    else if (w.startsWith('--')) setting = w.slice(2);
+    const eq = setting?.indexOf('=') ?? -1;
+    if (setting === undefined || eq <= 0)
+      throw new PgError(SqlState.featureNotSupported, `unsupported startup option "${w}"`, {
+        severity: 'FATAL',
+        hint: 'only -c name=value options are accepted',
+      });
+    out.push([setting.slice(0, eq).toLowerCase().replace(/-/g, '_'), setting.slice(eq + 1)]);
+  }
+  return out;
+}
+
+/** A reason given per statement: a leading `/* airlock:reason=... *\/` comment. */
+export function statementReason(sql: string): string | undefined {
+  const m = /^\s*\/\*\s*airlock:reason=([\s\S]*?)\*\//.exec(sql);
+  const r = m?.[1]?.trim();
+  return r === undefined || r === '' ? undefined : r.slice(0, 1024);
+}
+
+/** application_name counts as a reason only when it says so: `reason: ...`. */
+export function applicationNameReason(appName: string | undefined): string | undefined {
+  const m = /^\s*reason:\s*(.+)$/i.exec(appName ?? '');
+  return m?.[1]?.trim().slice(0, 1024) || undefined;
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { Scope } from '../../src/core/types.js';
+import { type ClassifyContext, classify, loadParser } from '../../src/fronts/postgres/classify.js';
+import {
+  DEFAULT_SIDE_EFFECT_FUNCTIONS,
+  functionMatcher,
+} from '../../src/fronts/postgres/side-effect-functions.js';
+
+const ctx = (over: Partial<ClassifyContext> = {}): ClassifyContext => ({
+  db: 'prod',
+  searchPath: ['public'],
+  user: 'airlock',
+  defaultSearchPath: ['airlock', 'public'],
+  isSideEffect: functionMatcher([...DEFAULT_SIDE_EFFECT_FUNCTIONS, 'audit_*']),
+  prepared: new Map(),
+  ...over,
+});
+
+const t = (schema: string, rel: string) => `arn:airlock:postgres:prod:table/${schema}/${rel}`;
+const DB = 'arn:airlock:postgres:prod:database';
+
+function scopes(sql: string, c = ctx()): string[] {
+  return classify(sql, c)
+    .scopes.map((s: Scope) => `${s.action} ${s.resource}`)
+    .sort();
+}
+
+describe('statement classification', () => {
+  before(loadParser);
+
+  const table: Array<[string, string[]]> = [
+    ['SELECT * FROM orders WHERE id = $1', [`postgres:select ${t('public', 'orders')}`]],
+    ['select 1', [`postgres:select ${DB}`]],
+    [
+      'INSERT INTO a.b SELECT * FROM c',
+      [`postgres:insert ${t('a', 'b')}`, `postgres:select ${t('public', 'c')}`],
+    ],
+    [
+      'UPDATE orders SET x = 1 FROM refs WHERE refs.id = orders.id',
+      [`postgres:select ${t('public', 'refs')}`, `postgres:update ${t('public', 'orders')}`],
+    ],
+    ['DELETE FROM "Order Items"', [`postgres:delete ${t('public', 'Order Items')}`]],
+    ['DELETE FROM "a/b"', [`postgres:delete ${t('public', 'a%2Fb')}`]],
+    ['WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d', [`postgres:delete ${t('public', 't')}`]],
+    ['TRUNCATE a, b.c', [`postgres:truncate ${t('public', 'a')}`, `postgres:truncate ${t('b', 'c')}`]],
+    [
+      'SELECT * FROM t FOR UPDATE',
+      [`postgres:lock ${t('public', 't')}`, `postgres:select ${t('public', 't')}`],
+    ],
+    ['EXPLAIN UPDATE t SET a = 1', [`postgres:explain ${t('public', 't')}`]],
+    ['EXPLAIN (ANALYZE false) UPDATE t SET a = 1', [`postgres:explain ${t('public', 't')}`]],
+    ['EXPLAIN ANALYZE UPDATE t SET a = 1', [`postgres:update ${t('public', 't')}`]],
+    ['COPY t FROM STDIN', [`postgres:copy_from ${t('public', 't')}`]],
+    ['COPY t TO STDOUT', [`postgres:copy_to ${t('public', 't')}`]],
+    ["COPY t FROM '/etc/passwd'", [`postgres:copy_from ${t('public', 't')}`, `postgres:copy_program ${DB}`]],
+    [
+      'COPY (DELETE FROM t RETURNING *) TO STDOUT',
+      [`postgres:copy_to ${DB}`, `postgres:delete ${t('public', 't')}`],
+    ],
+    ['DO $$ BEGIN END $$', [`postgres:do ${DB}`]],
+    ['CALL s.p(1)', ['postgres:call arn:airlock:postgres:prod:function/s/p']],
+    [
+      "SELECT set_config('x', 'y', false)",
+      ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/set_config'],
+    ],
+    ['SELECT audit_purge()', ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/audit_purge']],
+    [
+      'SELECT * FROM dblink($$x$$) AS r(a int)',
+      ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/dblink'],
+    ],
+    [
+      'SELECT * INTO newt FROM t',
+      [`postgres:ddl ${t('public', 'newt')}`, `postgres:select ${t('public', 't')}`],
+    ],
+    ['CREATE TABLE x (id int)', [`postgres:ddl ${DB}`, `postgres:ddl ${t('public', 'x')}`]],
+    [
+      'DROP TABLE a.b, c',
+      [`postgres:ddl ${DB}`, `postgres:ddl ${t('a', 'b')}`, `postgres:ddl ${t('public', 'c')}`],
+    ],
+    ['GRANT SELECT ON t TO bob', [`postgres:grant ${DB}`, `postgres:grant ${t('public', 't')}`]],
+    ['SET ROLE admin', [`postgres:set_role ${DB}`]],
+    ['SET SESSION AUTHORIZATION admin', [`postgres:set_role ${DB}`]],
+    ['SET statement_timeout = 5', [`postgres:session ${DB}`]],
+    ['BEGIN', [`postgres:transaction ${DB}`]],
+    ['LOAD $$x$$', [`postgres:unknown ${DB}`]],
+    ['UPDATE t SET', [`postgres:unknown ${DB}`]],
+    [
+      'UPDATE pg_authid SET rolsuper = true',
+      [`postgres:update ${t('pg_catalog', 'pg_authid')}`, `postgres:update ${t('public', 'pg_authid')}`],
+    ],
+  ];
+  for (const [sql, want] of table) it(sql, () => assert.deepEqual(scopes(sql), [...want].sort()));
+
+  it('resolves unqualified names against every schema of the search_path', () => {
+    assert.deepEqual(scopes('UPDATE t SET a = 1', ctx({ searchPath: ['app', 'public'] })), [
+      `postgres:update ${t('app', 't')}`,
+      `postgres:update ${t('public', 't')}`,
+    ]);
+  });
+
+  it('a SET search_path earlier in the same query widens resolution of later statements', () => {
+    assert.deepEqual(scopes('SET search_path = x, "$user"; DELETE FROM t'), [
+      `postgres:delete ${t('airlock', 't')}`,
+      `postgres:delete ${t('public', 't')}`,
+      `postgres:delete ${t('x', 't')}`,
+      `postgres:session ${DB}`,
+    ]);
+    const c = classify('SET LOCAL search_path TO a', ctx());
+    assert.deepEqual(c.effects, [{ kind: 'search_path', value: ['a'], local: true }]);
+  });
+
+  it('PREPARE records the inner scopes; EXECUTE uses them; an unknown name is most sensitive', () => {
+    const p = classify('PREPARE p AS DELETE FROM t', ctx());
+    const eff = p.effects[0];
+    assert.equal(eff?.kind, 'prepare');
+    const prepared = new Map([['p', { scopes: eff?.kind === 'prepare' ? eff.scopes : [] }]]);
+    assert.deepEqual(scopes('EXECUTE p', ctx({ prepared })), [`postgres:delete ${t('public', 't')}`]);
+    assert.deepEqual(scopes('EXECUTE q', ctx({ prepared })), [`postgres:unknown ${DB}`]);
+  });
+
+  it('counts statements; empty and comment-only queries have none', () => {
+    assert.equal(classify('SELECT 1; SELECT 2', ctx()).statements, 2);
+    assert.equal(classify('', ctx()).statements, 0);
+    assert.equal(classify('-- nothing', ctx()).statements, 0);
+    assert.match(classify('SELEC 1', ctx()).parseError ?? '', /syntax error/);
+  });
+});
