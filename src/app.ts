@@ -64,7 +64,8 @@ export async function startAirlock(
 ): Promise<RunningAirlock> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const engine = await loadPolicy(config);
-  const policy: Evaluator = engine;
+  // Decisions memoized per second (exact, see memo-evaluator.ts); one gate for every front.
+  const policy: Evaluator = memoizeEvaluator(engine);
   const key = openMasterKey(config);
   const store = openStore(config, key);
   const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
@@ -95,18 +96,12 @@ export async function startAirlock(
     policy: (id) => engine.describe(id),
     console: config.console,
   });
-  // Same store, waiter and policy; decisions memoized per second (exact, see memo-evaluator.ts).
-  const pgPolicy = memoizeEvaluator(policy);
-  const pgGate = new Gate(store, () => pgPolicy, waiter, {
-    holdWindowMs: config.holds.windowSeconds * 1000,
-    approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
-  });
   const pgFronts = config.databases.map(
     (db) =>
       new PostgresFront({
         store,
         masterKey: key,
-        gate: pgGate,
+        gate,
         db: postgresDatabase(config, db, credentials),
         log,
       }),

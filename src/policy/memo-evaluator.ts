@@ -3,8 +3,8 @@
  * evaluation is deterministic for fixed policies and inputs, and the finest input
  * that varies on its own is `context.time` in whole seconds (hour and weekday derive
  * from it), so a hit returns exactly what evaluation would: this is not a staleness
- * window. Used by the Postgres front, where a busy session repeats the same
- * statement shape thousands of times a second.
+ * window. Used by every front: a busy agent repeats the same call shape (a GetItem
+ * on one table, a statement on one relation) many times a second.
  */
 
 import type { Evaluator } from '../approvals/gate.js';
@@ -21,8 +21,18 @@ export function memoizeEvaluator(inner: Evaluator, maxEntries = 10_000): Evaluat
         cache = new Map();
       }
       const c = input.context;
-      let key = `${input.agent}\n${c.reason ?? '\u0000'}\n${c.sourceIp}\n${c.front}\n${c.service}\n${c.operation}\n${c.region}\n${c.grantId ?? '\u0000'}`;
-      for (const sc of input.scopes) key += `\n${sc.action}\u0001${sc.resource}`;
+      // JSON keeps the key injective whatever characters the agent-written reason holds.
+      const key = JSON.stringify([
+        input.agent,
+        c.reason ?? null,
+        c.sourceIp,
+        c.front,
+        c.service,
+        c.operation,
+        c.region,
+        c.grantId ?? null,
+        input.scopes.map((sc) => [sc.action, sc.resource]),
+      ]);
       let d = cache.get(key);
       if (d === undefined) {
         d = inner.evaluate(input);
