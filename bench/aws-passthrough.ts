@@ -141,6 +141,11 @@ async function main(): Promise<void> {
   await load(via, 500, concurrency);
   const d = await load(direct, requests, concurrency);
   const a = await load(via, requests, concurrency);
+  // Unloaded: one request at a time, so the added p50 is Airlock's own cost per request,
+  // not queueing on this machine's two cores (client, Airlock and upstream share them).
+  const serial = Math.min(1000, requests);
+  const d1 = await load(direct, serial, 1);
+  const a1 = await load(via, serial, 1);
   const fmt = (r: { rps: number; p50: number; p99: number }) =>
     `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`;
   process.stdout.write(
@@ -150,6 +155,10 @@ async function main(): Promise<void> {
       `  airlock  ${fmt(a)}`,
       `  throughput ratio airlock/direct: ${(a.rps / d.rps).toFixed(3)}  (target >= 0.85)`,
       `  added p50: ${(a.p50 - d.p50).toFixed(3)} ms  (target <= 0.3 ms)   added p99: ${(a.p99 - d.p99).toFixed(3)} ms`,
+      `GetItem, ${serial} requests one at a time`,
+      `  direct   ${fmt(d1)}`,
+      `  airlock  ${fmt(a1)}`,
+      `  added p50: ${(a1.p50 - d1.p50).toFixed(3)} ms  (target <= 0.3 ms)   added p99: ${(a1.p99 - d1.p99).toFixed(3)} ms`,
       '',
     ].join('\n'),
   );
