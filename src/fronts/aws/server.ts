@@ -16,6 +16,7 @@ import type { ScopedSession, ScopedSessions } from '../../upstream/scoped-sessio
 import { AwsError, type ErrorProtocol } from './aws-error.js';
 import { peekService, type ServiceCodec } from './codec.js';
 import type { Forwarder } from './forward.js';
+import { checkRequestPath } from './path-guard.js';
 import type { RouteTable } from './routes.js';
 import { headerMap } from './sigv4-verify.js';
 
@@ -83,8 +84,10 @@ export class AwsFront {
     let error: string | undefined;
     let awsSession: AwsSessionRef | undefined;
     const headers = headerMap(req.rawHeaders);
-    const codec = this.deps.codecFor(peekService(headers, req.url ?? '/'));
+    const service = peekService(headers, req.url ?? '/');
+    const codec = this.deps.codecFor(service);
     try {
+      checkRequestPath(req.url ?? '/', service);
       const prepared = await codec.prepare(req, headers, {
         accountId: this.deps.accountId,
         clockSkewSeconds: this.deps.clockSkewSeconds,

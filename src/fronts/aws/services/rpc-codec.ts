@@ -12,6 +12,7 @@ import type { Scope } from '../../../core/types.js';
 import { AwsError, type ErrorProtocol } from '../aws-error.js';
 import { type CodecContext, type Prepared, readBody, type ServiceCodec } from '../codec.js';
 import { parseQuery, verifySigV4 } from '../sigv4-verify.js';
+import { parseStrictJson, refuseEncodedBody } from '../strict-json.js';
 import { LAMBDA_ROUTES } from './lambda.js';
 import { jsonParams, type Params, queryParams, type RpcService, rpcScopes } from './rpc-table.js';
 
@@ -70,6 +71,17 @@ export function rpcCodec(service: RpcService): ServiceCodec {
       const q = rawUrl.indexOf('?');
       const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
       const query = parseQuery(q === -1 ? '' : rawUrl.slice(q + 1));
+      // awsQuery reads parameters from the query string as well as the body, so
+      // `?Action=DeleteQueue` beside a body saying `Action=ListQueues` is ambiguous; only
+      // Lambda's REST routes use the query (Qualifier). Never forwarded: refused.
+      if (Object.keys(query).length > 0 && service.signingName !== 'lambda')
+        throw new AwsError(
+          'InvalidParameterValue',
+          `Airlock refuses query-string parameters on ${service.iamPrefix} calls: put them in the body`,
+        );
+      if (Object.values(query).some(Array.isArray))
+        throw new AwsError('InvalidParameterValue', 'a query-string parameter appears more than once');
+      if (service.open !== true) refuseEncodedBody(headers);
       const { name, params, summary } = readCall(
         service,
         req.method ?? 'POST',
@@ -146,12 +158,21 @@ function readCall(
         'UnknownOperationException',
         `X-Amz-Target ${target} is not a ${service.iamPrefix} operation`,
       );
-    let parsed: unknown;
-    try {
-      parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not valid JSON');
-    }
+    // The upstream picks its protocol by Content-Type: a JSON call must say JSON, or a body
+    // that is both valid JSON and a form (`{"a":"&Action=DeleteQueue&QueueUrl=…"}`) could be
+    // authorized as one operation and run as another.
+    if (!/^application\/(x-amz-json-1\.[01]|json)\s*(;|$)/i.test(headers.get('content-type') ?? ''))
+      throw new AwsError(
+        'UnknownOperationException',
+        'an X-Amz-Target call must have Content-Type application/x-amz-json-1.0 or 1.1',
+      );
+    const parsed =
+      body.length === 0
+        ? {}
+        : parseStrictJson(
+            body.toString('utf8'),
+            () => new AwsError('SerializationException', 'Request body is not valid JSON'),
+          );
     return { name: target.slice(dot + 1), params: jsonParams(parsed), summary: summarize(parsed) };
   }
   if ((headers.get('content-type') ?? '').startsWith(FORM)) {
