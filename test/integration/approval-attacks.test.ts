@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ACCOUNT, type Harness, startHarness } from '../support/harness.js';
 
 const POLICY = `
@@ -44,7 +44,7 @@ describe('approvals: a grant is spent only on the scopes approvers saw', () => {
         (err: Error) => err.name,
       );
     const pendingEast = await waitFor(h, alice, (a) => a.length === 1);
-    const westClient = h.client({ reason: 'JIRA-9', extra: { region: 'eu-west-1' } }) as DynamoDBClient;
+    const westClient = h.client({ reason: 'JIRA-9', extra: { region: 'eu-west-1' } });
     const west = westClient.send(put).then(
       () => 'executed',
       (err: Error) => err.name,
