@@ -244,7 +244,11 @@ export class ConsoleRoutes {
     if (this.deps.oidc === undefined) throw new ApiError(404, 'oidc-disabled', 'SSO is not configured');
     const clearState = `${OIDC_STATE_COOKIE}=; Path=/v1/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=0`;
     try {
-      const who = await this.deps.oidc.finish(url, cookieOf(req, OIDC_STATE_COOKIE));
+      const who = await this.deps.oidc.finish(
+        url,
+        cookieOf(req, OIDC_STATE_COOKIE),
+        originOf(req, this.secure(req)),
+      );
       if ((await this.deps.store.agentByName(who.name)) !== undefined) {
         throw new OidcError(`${who.name} is an agent identity; agents cannot sign in to the console`);
       }
