@@ -256,6 +256,20 @@ describe('AWS front: DynamoDB bodies with two meanings', () => {
     assert.equal(h.upstream.received.length, before);
   });
 
+  it('refuses a reason with terminal escapes or newlines (it would rewrite what approvers read)', async () => {
+    const before = h.upstream.received.length;
+    for (const reason of ['%1B[2K%1B[1Aroutine', 'INC-1%0A  request   dynamodb:GetItem', 'ok %E2%80%AEtxt']) {
+      const c = h.client({ reason });
+      await assert.rejects(
+        c.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'r' } } })),
+        (err: Error) => err.name === 'ValidationException' && /one line of text/.test(err.message),
+      );
+    }
+    assert.equal(h.upstream.received.length, before);
+    const pending = await h.api('GET', '/v1/approvals?status=pending', h.approvers.alice ?? '');
+    assert.deepEqual(pending.body.approvals, []);
+  });
+
   it('refuses a Content-Encoding the upstream would decode before reading the body', async () => {
     const before = h.upstream.received.length;
     const c = rewriting((req) => {

@@ -251,6 +251,13 @@ function readReason(raw: string | undefined, signedHeaders: readonly string[]): 
   }
   reason = reason.trim();
   if (reason === '') return undefined;
+  // One line of plain text: control characters (terminal escapes, newlines that forge extra
+  // lines) and bidirectional overrides would let the agent change what an approver reads.
+  if (/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(reason))
+    throw new AwsError(
+      'ValidationException',
+      'x-airlock-reason must be one line of text without control or bidirectional-override characters',
+    );
   if (reason.length > MAX_REASON)
     throw new AwsError('ValidationException', `x-airlock-reason is longer than ${MAX_REASON} characters`);
   return reason;
