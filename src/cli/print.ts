@@ -1,17 +1,14 @@
 /** Human-readable renderings for the CLI. --json prints the raw objects instead. */
+import { DECEPTIVE_CHARS } from '../core/display-text.js';
 import type { AuditRecord } from '../ledger/audit.js';
 
 /**
- * Terminal control characters (ESC sequences can recolor, erase or rewrite what an
- * approver reads), C1 controls, bidirectional overrides (which reorder text on screen)
- * and, unless kept, newlines (which would forge extra lines): shown escaped, never sent raw.
- * Agent-supplied text (reasons, S3 keys, SQL, summaries) reaches these printers.
+ * Agent-supplied text (reasons, S3 keys, SQL, summaries) reaches these printers: its
+ * control and bidi characters (and, unless kept, newlines) are shown escaped, never sent raw.
  */
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
 export function safe(v: unknown, keepNewlines = false): string {
   const s = (v === undefined || v === null ? '' : String(v)).replace(
-    UNSAFE,
+    DECEPTIVE_CHARS,
     (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`,
   );
   return keepNewlines ? s : s.replace(/\n/g, '\\n');

@@ -8,6 +8,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gate, GateResult } from '../../approvals/gate.js';
+import { hasDeceptiveChars } from '../../core/display-text.js';
 import { newId } from '../../core/ids.js';
 import type { MasterKey } from '../../core/secrets.js';
 import type { AccessRequest, ActionOutcome, AwsSessionRef, Scope } from '../../core/types.js';
@@ -253,7 +254,7 @@ function readReason(raw: string | undefined, signedHeaders: readonly string[]): 
   if (reason === '') return undefined;
   // One line of plain text: control characters (terminal escapes, newlines that forge extra
   // lines) and bidirectional overrides would let the agent change what an approver reads.
-  if (/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(reason))
+  if (hasDeceptiveChars(reason))
     throw new AwsError(
       'ValidationException',
       'x-airlock-reason must be one line of text without control or bidirectional-override characters',
