@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -15,6 +17,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { startVerifyingRpc, type VerifyingRpc } from '../../src/demo/verifying-rpc.js';
 import { type Gateway, startGateway } from '../support/gateway.js';
 import { type Harness, REGION, startHarness, UPSTREAM_CREDS } from '../support/harness.js';
+import { type S3Harness, startS3Harness } from '../support/s3-harness.js';
 
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs';
 
@@ -280,5 +283,60 @@ describe('AWS front: DynamoDB bodies with two meanings', () => {
       (err: Error) => err.name === 'ValidationException' && /Content-Encoding gzip/.test(err.message),
     );
     assert.equal(h.upstream.received.length, before);
+  });
+});
+
+describe('AWS front: headers the agent did not sign', () => {
+  let h: S3Harness;
+  before(async () => {
+    h = await startS3Harness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  async function objectIn(bucket: string, key: string): Promise<string | undefined> {
+    try {
+      const r = await h.direct.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return await r.Body?.transformToString();
+    } catch (err) {
+      if ((err as Error).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
+  it('a presigned PUT cannot be turned into a CopyObject by an added x-amz-copy-source', async () => {
+    await h.client().send(new PutObjectCommand({ Bucket: 'reports', Key: 'payroll.csv', Body: 'secret' }));
+    // The agent hands out an upload URL for one key in scratch…
+    const url = await getSignedUrl(h.client(), new PutObjectCommand({ Bucket: 'scratch', Key: 'drop.bin' }), {
+      expiresIn: 300,
+    });
+    // …and whoever holds it adds a copy source the agent never signed.
+    const res = await fetch(url, {
+      method: 'PUT',
+      headers: { 'x-amz-copy-source': '/reports/payroll.csv' },
+    });
+    const text = await res.text();
+    assert.equal(res.status, 403, text);
+    assert.match(text, /headers present in the request which were not signed: x-amz-copy-source/);
+    assert.equal(await objectIn('scratch', 'drop.bin'), undefined);
+    assert.ok(!h.upstream.received.some((r) => r.operation === 'CopyObject'));
+  });
+
+  it('a header-signed request cannot carry an x-amz-* header added after signing', async () => {
+    const s3 = h.client();
+    // After signing (deserialize step): what a proxy on the agent's path could add.
+    s3.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-amz-acl'] = 'public-read';
+        return next(args);
+      },
+      { step: 'deserialize', name: 'addAfterSigning' },
+    );
+    await assert.rejects(
+      s3.send(new PutObjectCommand({ Bucket: 'scratch', Key: 'acl.txt', Body: 'x' })),
+      /not signed: x-amz-acl/,
+    );
+    assert.equal(await objectIn('scratch', 'acl.txt'), undefined);
   });
 });
