@@ -5,7 +5,10 @@
  * anything reaches the strict SigV4-verifying stand-in, which records all it gets.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -15,6 +18,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { startVerifyingRpc, type VerifyingRpc } from '../../src/demo/verifying-rpc.js';
+import { auditRecord } from '../../src/ledger/audit.js';
 import { type Gateway, startGateway } from '../support/gateway.js';
 import { type Harness, REGION, startHarness, UPSTREAM_CREDS } from '../support/harness.js';
 import { type S3Harness, startS3Harness } from '../support/s3-harness.js';
@@ -338,5 +342,55 @@ describe('AWS front: headers the agent did not sign', () => {
       /not signed: x-amz-acl/,
     );
     assert.equal(await objectIn('scratch', 'acl.txt'), undefined);
+  });
+});
+
+describe('AWS front: secrets in parameters never reach approvers or the ledger', () => {
+  let up: VerifyingRpc;
+  let gw: Gateway;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-sec-'));
+    writeFileSync(
+      join(dir, 'p.cedar'),
+      `@id("rds-modify-needs-dba")
+@hold("dba")
+@quorum("1")
+permit (principal, action == Airlock::Action::"rds:ModifyDBInstance", resource == Airlock::Resource::"*");
+`,
+    );
+    up = await startVerifyingRpc(UPSTREAM_CREDS);
+    gw = await startGateway({
+      policy: join(dir, 'p.cedar'),
+      resources: `  - arn: "arn:aws:rds:*"\n    endpoint: ${up.url}\n`,
+      agentName: 'db-bot',
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await up.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a held RDS call (a service without a table) shows its MasterUserPassword only by length', async () => {
+    const password = 'hunter2-Very-Secret-Value';
+    const call = signedRaw(gw, {
+      service: 'rds',
+      signPath: '/',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: `Action=ModifyDBInstance&Version=2014-10-31&DBInstanceIdentifier=prod-db&MasterUserPassword=${password}`,
+    });
+    const pending = await gw.pending('ModifyDBInstance');
+    const detail = await gw.api('GET', `/v1/approvals/${String(pending.id)}`);
+    const summary = (detail.body.approval as { summary: Record<string, unknown> }).summary;
+    assert.equal(summary.DBInstanceIdentifier, 'prod-db');
+    assert.equal(summary.MasterUserPassword, `(${password.length} chars)`);
+    assert.ok(!JSON.stringify(detail.body).includes(password));
+    const denied = await gw.api('POST', `/v1/approvals/${String(pending.id)}/deny`, { comment: 'no' });
+    assert.equal(denied.status, 200);
+    await call;
+    const record = await auditRecord(gw.airlock.store, String(pending.id));
+    assert.ok(record);
+    assert.ok(!JSON.stringify(record).includes(password), 'the password is in the ledger record');
   });
 });

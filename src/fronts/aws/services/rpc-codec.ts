@@ -209,8 +209,16 @@ function summarize(parsed: unknown): Record<string, unknown> {
 const SENSITIVE =
   /^(MessageBody|Message|Plaintext|CiphertextBlob|SecretString|SecretBinary|Value|Payload|Subject|MessageAttributes.*|Entries.*)$/;
 
+/**
+ * Parameters that carry a secret by their name, in any service (the open ones included):
+ * RDS MasterUserPassword, Cognito Password, IAM/Redshift passwords, tokens, private keys.
+ */
+const SECRET_NAME = /passw|passphrase|secret|token|credential|private.?key|api.?key|auth|signature/i;
+
 function redact(key: string, value: string): string {
-  if (SENSITIVE.test(key) || /\.(MessageBody|Message|Value)$/.test(key)) return `(${value.length} chars)`;
+  const named = SECRET_NAME.test(key) && !/(Id|Ids|Name|Names|Arn|Arns|Type|Count)$/.test(key);
+  if (SENSITIVE.test(key) || /\.(MessageBody|Message|Value)$/.test(key) || named)
+    return `(${value.length} chars)`;
   return value.length > 256 ? `${value.slice(0, 256)}…` : value;
 }
 
