@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hash } from '@smithy/hash-node';
@@ -325,6 +325,29 @@ describe('AWS front: headers the agent did not sign', () => {
     assert.match(text, /headers present in the request which were not signed: x-amz-copy-source/);
     assert.equal(await objectIn('scratch', 'drop.bin'), undefined);
     assert.ok(!h.upstream.received.some((r) => r.operation === 'CopyObject'));
+  });
+
+  it('a repeated versionId cannot pass as a plain DeleteObject (it would delete a version)', async () => {
+    const before = h.upstream.received.length;
+    const s3 = h.client({ reason: 'cleanup' });
+    s3.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as { query: Record<string, string | string[]> };
+        req.query.versionId = ['v-one', 'v-two'];
+        return next(args);
+      },
+      { step: 'build', name: 'repeatVersionId' },
+    );
+    await assert.rejects(
+      s3.send(new DeleteObjectCommand({ Bucket: 'reports', Key: 'payroll.csv' })),
+      (err: Error) => {
+        assert.equal(err.name, 'InvalidArgument');
+        assert.match(err.message, /versionId appears more than once/);
+        return true;
+      },
+    );
+    assert.equal(h.upstream.received.length, before);
+    assert.deepEqual((await h.api('GET', '/v1/approvals?status=pending')).body.approvals, []);
   });
 
   it('a header-signed request cannot carry an x-amz-* header added after signing', async () => {
