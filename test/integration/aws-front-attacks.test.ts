@@ -184,6 +184,19 @@ describe('AWS front: requests whose meaning differs between Airlock and the upst
     untouched(n, r);
   });
 
+  it('refuses an SQS call sent to one queue path whose QueueUrl names another', async () => {
+    const [n, r] = [up.received.length, up.refused.length];
+    const reply = await signedRaw(gw, {
+      service: 'sqs',
+      signPath: '/123456789012/payroll-events',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: `Action=SendMessage&Version=2012-11-05&QueueUrl=${encodeURIComponent(QUEUE)}&MessageBody=x`,
+    });
+    assert.equal(reply.status, 400, reply.body);
+    assert.match(reply.body, /<Code>InvalidAddress<\/Code>/);
+    untouched(n, r);
+  });
+
   it('refuses duplicate keys in an awsJson body (real SQS client, body rewritten before signing)', async () => {
     const [n, r] = [up.received.length, up.refused.length];
     const sqs = new SQSClient({

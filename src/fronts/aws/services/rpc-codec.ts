@@ -90,6 +90,7 @@ export function rpcCodec(service: RpcService): ServiceCodec {
         headers,
         body,
       );
+      checkRequestTarget(service, rawPath, params);
       const op =
         service.operations.get(name) ??
         (service.open === true ? { cls: 'admin' as const, resources: [] } : undefined);
@@ -122,6 +123,35 @@ export function rpcCodec(service: RpcService): ServiceCodec {
       };
     },
   };
+}
+
+const SQS_QUEUE_PATH = /^\/\d{12}\/[\w-]{1,80}(\.fifo)?$/;
+
+/**
+ * These protocols are addressed at `/` (SQS also at a queue's own path): a request sent to
+ * one queue's path while its QueueUrl names another could be authorized on one and run on
+ * the other, so a path and a QueueUrl must agree, and no other path is accepted.
+ */
+function checkRequestTarget(service: RpcService, rawPath: string, params: Params): void {
+  if (service.signingName === 'lambda' || rawPath === '/') return;
+  if (service.signingName === 'sqs' && SQS_QUEUE_PATH.test(rawPath)) {
+    const url = params.get('QueueUrl');
+    let path: string | undefined;
+    try {
+      path = url === undefined ? undefined : new URL(url).pathname;
+    } catch {
+      path = undefined;
+    }
+    if (path === rawPath) return;
+    throw new AwsError(
+      'InvalidAddress',
+      `the request path ${rawPath.slice(0, 100)} and QueueUrl name different queues`,
+    );
+  }
+  throw new AwsError(
+    'InvalidAddress',
+    `Airlock accepts ${service.iamPrefix} calls at / only (got ${rawPath.slice(0, 100)})`,
+  );
 }
 
 /** Which operation, and its parameters, in whichever protocol the client used. */
