@@ -12,7 +12,8 @@ import { queueItem } from './approval-detail.js';
 const HEARTBEAT_MS = 15_000;
 
 export class ApprovalFeed {
-  private readonly listeners = new Set<ServerResponse>();
+  /** Each open stream, with the check that its caller may still read the queue. */
+  private readonly listeners = new Map<ServerResponse, () => Promise<boolean>>();
   private timer: NodeJS.Timeout | undefined;
   private last = '';
   private ticks = 0;
@@ -23,7 +24,7 @@ export class ApprovalFeed {
     private readonly intervalMs = 500,
   ) {}
 
-  async subscribe(res: ServerResponse): Promise<void> {
+  async subscribe(res: ServerResponse, allowed: () => Promise<boolean> = async () => true): Promise<void> {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -31,7 +32,7 @@ export class ApprovalFeed {
     });
     res.write('retry: 2000\n\n');
     res.write(this.event(await this.snapshot()));
-    this.listeners.add(res);
+    this.listeners.set(res, allowed);
     res.on('close', () => {
       this.listeners.delete(res);
       if (this.listeners.size === 0) this.stop();
@@ -46,7 +47,7 @@ export class ApprovalFeed {
 
   close(): void {
     this.stop();
-    for (const res of this.listeners) res.end();
+    for (const res of this.listeners.keys()) res.end();
     this.listeners.clear();
   }
 
@@ -57,14 +58,21 @@ export class ApprovalFeed {
   }
 
   private async tick(): Promise<void> {
+    for (const [res, allowed] of this.listeners) {
+      if (!(await allowed().catch(() => false))) {
+        this.listeners.delete(res);
+        res.end();
+      }
+    }
+    if (this.listeners.size === 0) return this.stop();
     const data = await this.snapshot();
     this.ticks++;
     if (data !== this.last) {
       this.last = data;
       const e = this.event(data);
-      for (const res of this.listeners) res.write(e);
+      for (const res of this.listeners.keys()) res.write(e);
     } else if ((this.ticks * this.intervalMs) % HEARTBEAT_MS < this.intervalMs) {
-      for (const res of this.listeners) res.write(': keep-alive\n\n');
+      for (const res of this.listeners.keys()) res.write(': keep-alive\n\n');
     }
   }
 

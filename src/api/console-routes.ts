@@ -24,6 +24,7 @@ import {
   type Session,
   type Sessions,
   sessionCookie,
+  sessionCurrent,
 } from './sessions.js';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'console');
@@ -143,7 +144,16 @@ export class ConsoleRoutes {
       return true;
     }
     if (url.pathname === '/v1/events' && method === 'GET') {
-      await this.deps.feed.subscribe(res);
+      // The stream outlives the request that opened it: it ends as soon as its caller could no
+      // longer open it (signed out, session expired, approver revoked, password changed).
+      const sid = session === undefined ? undefined : cookieOf(req, SESSION_COOKIE);
+      await this.deps.feed.subscribe(res, async () => {
+        const now = await this.deps.store.approverByName(approver.name);
+        if (now === undefined || now.revokedAt !== undefined) return false;
+        if (sid === undefined) return true;
+        const s = this.deps.sessions.get(sid);
+        return s !== undefined && sessionCurrent(s, now);
+      });
       return true;
     }
     if (parts[0] === 'v1' && parts[1] === 'records' && method === 'GET') {
@@ -194,7 +204,7 @@ export class ConsoleRoutes {
       throw new ApiError(401, 'bad-credentials', 'unknown approver or wrong password');
     }
     this.failures.delete(name);
-    this.startSession(req, res, approver.name, 'password', (cookie, session) =>
+    this.startSession(req, res, approver.name, 'password', approver.passwordHash, (cookie, session) =>
       json(
         res,
         200,
@@ -234,7 +244,11 @@ export class ConsoleRoutes {
     if (this.deps.oidc === undefined) throw new ApiError(404, 'oidc-disabled', 'SSO is not configured');
     const clearState = `${OIDC_STATE_COOKIE}=; Path=/v1/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=0`;
     try {
-      const who = await this.deps.oidc.finish(url, cookieOf(req, OIDC_STATE_COOKIE));
+      const who = await this.deps.oidc.finish(
+        url,
+        cookieOf(req, OIDC_STATE_COOKIE),
+        originOf(req, this.secure(req)),
+      );
       if ((await this.deps.store.agentByName(who.name)) !== undefined) {
         throw new OidcError(`${who.name} is an agent identity; agents cannot sign in to the console`);
       }
@@ -253,7 +267,7 @@ export class ConsoleRoutes {
       }
       if (approver.revokedAt !== undefined) throw new OidcError(`approver ${who.name} is revoked`);
       this.deps.log(`console: ${who.name} signed in via SSO (groups ${who.groups.join(',')})`);
-      this.startSession(req, res, approver.name, 'oidc', (cookie) =>
+      this.startSession(req, res, approver.name, 'oidc', undefined, (cookie) =>
         page(
           res,
           200,
@@ -276,9 +290,10 @@ export class ConsoleRoutes {
     _res: ServerResponse,
     name: string,
     via: Session['via'],
+    passwordHash: string | undefined,
     send: (cookie: string, session: Session) => void,
   ): void {
-    const { id, session } = this.deps.sessions.create(name, via);
+    const { id, session } = this.deps.sessions.create(name, via, passwordHash);
     send(sessionCookie(id, this.deps.sessions.ttl, this.secure(req)), session);
   }
 

@@ -66,8 +66,11 @@ export class OidcLogin {
     return { url: url.href, state };
   }
 
-  /** Completes a sign-in from the callback URL; `cookieState` is the state cookie the browser sent back. */
-  async finish(callbackUrl: URL, cookieState: string | undefined): Promise<SsoIdentity> {
+  /**
+   * Completes a sign-in from the callback URL; `cookieState` is the state cookie the browser
+   * sent back, `origin` the console origin the callback arrived on.
+   */
+  async finish(callbackUrl: URL, cookieState: string | undefined, origin?: string): Promise<SsoIdentity> {
     const state = callbackUrl.searchParams.get('state') ?? '';
     if (cookieState === undefined || cookieState !== state) {
       throw new OidcError('this sign-in was not started from this browser; start again from the console');
@@ -76,6 +79,16 @@ export class OidcLogin {
     this.pending.delete(state);
     if (flow === undefined || flow.expiresAt <= Date.now()) {
       throw new OidcError('the sign-in took too long or was already used; start again');
+    }
+    // A path-only redirect_uri took its host from the Host header at start: a flow started
+    // under another Host (`Host: evil.example`) must come back there, or a code an identity
+    // provider sent to that host could be replayed here with the attacker's state cookie
+    // (authorization code injection, RFC 9700 §4.5).
+    if (
+      this.cfg.redirectUri.startsWith('/') &&
+      (origin === undefined || new URL(flow.redirectUri).host !== new URL(origin).host)
+    ) {
+      throw new OidcError('this sign-in came back to another host than the one it started from; start again');
     }
     const config = await this.discover();
     // openid-client sends the callback URL without its query as redirect_uri: it must be

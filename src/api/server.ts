@@ -27,7 +27,15 @@ import { ApprovalFeed } from './approval-feed.js';
 import { ConsoleRoutes, refuseAgentCredential } from './console-routes.js';
 import { ApiError, json, readJson } from './http-util.js';
 import { OidcLogin } from './oidc.js';
-import { CSRF_HEADER, cookieOf, csrfMatches, SESSION_COOKIE, type Session, Sessions } from './sessions.js';
+import {
+  CSRF_HEADER,
+  cookieOf,
+  csrfMatches,
+  SESSION_COOKIE,
+  type Session,
+  Sessions,
+  sessionCurrent,
+} from './sessions.js';
 
 export interface ApiDeps {
   readonly store: Store;
@@ -195,9 +203,13 @@ export class ApiServer {
       throw new ApiError(403, 'csrf', `missing or wrong ${CSRF_HEADER} header for this session`);
     }
     const approver = await this.deps.store.approverByName(session.approver);
-    if (approver === undefined || approver.revokedAt !== undefined) {
+    if (approver === undefined || !sessionCurrent(session, approver)) {
       this.sessions.end(sid);
-      throw new ApiError(401, 'unauthenticated', 'approver revoked; session ended');
+      throw new ApiError(
+        401,
+        'unauthenticated',
+        'approver revoked or password changed; session ended, sign in again',
+      );
     }
     return { approver, channel: 'console', session };
   }

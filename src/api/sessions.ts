@@ -17,6 +17,11 @@ export interface Session {
   readonly approver: string;
   readonly csrf: string;
   readonly via: 'password' | 'oidc';
+  /**
+   * Password sessions: a digest of the password hash they signed in with. A new password
+   * (`airlock approvers set-password`, possibly from another process) ends every older session.
+   */
+  readonly credential?: string | undefined;
   readonly createdAt: Date;
   readonly expiresAt: Date;
 }
@@ -32,7 +37,7 @@ export class Sessions {
   ) {}
 
   /** Returns the cookie value (shown to the browser once) and the session. */
-  create(approver: string, via: Session['via']): { id: string; session: Session } {
+  create(approver: string, via: Session['via'], passwordHash?: string): { id: string; session: Session } {
     this.sweep();
     const id = randomBytes(32).toString('base64url');
     const now = this.now();
@@ -40,6 +45,7 @@ export class Sessions {
       approver,
       csrf: randomBytes(24).toString('base64url'),
       via,
+      credential: passwordHash === undefined ? undefined : sha(passwordHash),
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.ttlSeconds * 1000),
     };
@@ -75,6 +81,16 @@ export class Sessions {
     const now = this.now();
     for (const [k, s] of this.byHash) if (s.expiresAt <= now) this.byHash.delete(k);
   }
+}
+
+/** Whether a session still speaks for the approver as stored now (not revoked, same password). */
+export function sessionCurrent(
+  session: Session,
+  approver: { readonly revokedAt?: Date | undefined; readonly passwordHash?: string | undefined },
+): boolean {
+  if (approver.revokedAt !== undefined) return false;
+  if (session.via !== 'password') return true;
+  return approver.passwordHash !== undefined && session.credential === sha(approver.passwordHash);
 }
 
 export function cookieOf(req: IncomingMessage, name: string): string | undefined {

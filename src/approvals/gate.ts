@@ -126,7 +126,16 @@ export class Gate {
       case 'approved': {
         const fresh = await this.store.getApproval(approval.id);
         const grantId = fresh?.grantId;
-        if (grantId !== undefined && (await this.store.useGrant(grantId, this.now()))) {
+        const grant = grantId === undefined ? undefined : await this.store.getGrant(grantId);
+        // The approval this request waited on must name exactly this request's scopes and agent:
+        // a grant is never spent on anything the approvers did not see (fail closed).
+        if (
+          grantId !== undefined &&
+          grant !== undefined &&
+          grant.agent === req.agent &&
+          covers(grant, req.scopes) &&
+          (await this.store.useGrant(grantId, this.now()))
+        ) {
           return { kind: 'allow', reasons: decision.reasons, grantId, approvalId: approval.id, held: true };
         }
         return this.denied(
@@ -190,8 +199,17 @@ export class Gate {
     material: Buffer,
     now: Date,
   ): Promise<Approval> {
+    // Agent, region and the exact scopes are part of "the same request": the front's material
+    // (a body, a path) does not always name the resource alone (DynamoDB's region is in the
+    // credential scope, an S3 bucket may be in the Host), and a retry must never attach to an
+    // approval that shows approvers a different resource.
     const fp = createHash('sha256')
-      .update(`${req.agent}\n${req.service}\n${req.operation}\n${req.reason ?? ''}\n`)
+      .update(
+        JSON.stringify([req.agent, req.front, req.service, req.region, req.operation, req.reason ?? '']),
+      )
+      .update('\n')
+      .update(JSON.stringify(req.scopes.map((s) => [s.action, s.resource])))
+      .update('\n')
       .update(material)
       .digest('hex');
     const existingId = this.pendingByFingerprint.get(fp);

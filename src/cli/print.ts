@@ -1,10 +1,23 @@
 /** Human-readable renderings for the CLI. --json prints the raw objects instead. */
+import { DECEPTIVE_CHARS } from '../core/display-text.js';
 import type { AuditRecord } from '../ledger/audit.js';
+
+/**
+ * Agent-supplied text (reasons, S3 keys, SQL, summaries) reaches these printers: its
+ * control and bidi characters (and, unless kept, newlines) are shown escaped, never sent raw.
+ */
+export function safe(v: unknown, keepNewlines = false): string {
+  const s = (v === undefined || v === null ? '' : String(v)).replace(
+    DECEPTIVE_CHARS,
+    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`,
+  );
+  return keepNewlines ? s : s.replace(/\n/g, '\\n');
+}
 
 export function table(rows: readonly Record<string, unknown>[], cols: readonly string[]): string {
   if (rows.length === 0) return '(none)';
   const cell = (v: unknown) =>
-    v === undefined || v === null ? '-' : Array.isArray(v) ? v.join(',') : String(v);
+    v === undefined || v === null ? '-' : safe(Array.isArray(v) ? v.join(',') : v);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) =>
     vals
@@ -17,7 +30,7 @@ export function table(rows: readonly Record<string, unknown>[], cols: readonly s
 export function printApproval(r: Record<string, unknown>): string {
   const a = r.approval as Record<string, unknown>;
   const scopes = (a.scopes as { action: string; resource: string }[]).map(
-    (s) => `    ${s.action}  ${s.resource}`,
+    (s) => `    ${safe(s.action)}  ${safe(s.resource)}`,
   );
   const terms = a.terms as {
     requirements: { group: string; quorum: number; policyId: string }[];
@@ -25,14 +38,14 @@ export function printApproval(r: Record<string, unknown>): string {
   };
   return [
     `approval ${String(a.id)}  [${String(a.status)}]  expires ${String(a.expiresAt)}`,
-    `  agent     ${String(a.agent)}`,
-    `  request   ${String(a.service)}:${String(a.operation)}`,
+    `  agent     ${safe(a.agent)}`,
+    `  request   ${safe(a.service)}:${safe(a.operation)}`,
     ...scopes,
-    `  reason    ${a.reason === undefined ? '(none given)' : String(a.reason)}`,
+    `  reason    ${a.reason === undefined ? '(none given)' : safe(a.reason)}`,
     `  needs     ${terms.requirements.map((q) => `${q.quorum} of ${q.group} (policy ${q.policyId})`).join('; ')}`,
     `  grant     up to ${terms.maxGrantSeconds}s on the scopes above`,
     `  policy    ${(a.policyReasons as string[]).join(', ')}`,
-    `  payload   ${JSON.stringify(a.summary, null, 2).replace(/\n/g, '\n            ')}`,
+    `  payload   ${safe(JSON.stringify(a.summary, null, 2), true).replace(/\n/g, '\n            ')}`,
     ...reviewLines(r.review as Record<string, unknown> | undefined),
   ].join('\n');
 }
@@ -51,16 +64,16 @@ function reviewLines(g: Record<string, unknown> | undefined): string[] {
 export function printAudit(r: AuditRecord): string {
   const lines = [
     `approval ${r.approvalId}  [${r.status}]`,
-    `1 requester  ${r.requester.agent} (key ${r.requester.accessKeyId ?? 'unknown'})`,
-    `2 request    ${r.request.service}:${r.request.operation} at ${r.request.requestedAt}`,
+    `1 requester  ${safe(r.requester.agent)} (key ${r.requester.accessKeyId ?? 'unknown'})`,
+    `2 request    ${safe(r.request.service)}:${safe(r.request.operation)} at ${r.request.requestedAt}`,
     ...(r.request.scopes as { action: string; resource: string }[]).map(
-      (s) => `               ${s.action}  ${s.resource}`,
+      (s) => `               ${safe(s.action)}  ${safe(s.resource)}`,
     ),
-    `3 reason     ${r.reason ?? '(none)'}`,
+    `3 reason     ${r.reason === null ? '(none)' : safe(r.reason)}`,
     '4 decisions',
     ...r.decisions.map(
       (d) =>
-        `               ${String(d.approver)} ${String(d.verdict)} via ${String(d.channel)} at ${String(d.decidedAt)} — "${String(d.comment)}" (first shown ${String(d.firstShownAt ?? 'never')})`,
+        `               ${String(d.approver)} ${String(d.verdict)} via ${String(d.channel)} at ${String(d.decidedAt)} — "${safe(d.comment)}" (first shown ${String(d.firstShownAt ?? 'never')})`,
     ),
     r.grant === null
       ? '5 grant      (none)'
@@ -68,7 +81,7 @@ export function printAudit(r: AuditRecord): string {
     ...cloudTrailHints(r),
     `6 actions    ${r.actions.length}`,
     ...r.actions.flatMap((a) => [
-      `               ${String(a.at)} ${String(a.operation)} ${String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
+      `               ${String(a.at)} ${safe(a.operation)} ${String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
       ...postgresLines(a),
     ]),
   ];
@@ -81,12 +94,12 @@ function postgresLines(a: Record<string, unknown>): string[] {
   if (pg === undefined) return [];
   const result =
     pg.sqlstate !== undefined && pg.sqlstate !== null
-      ? `error ${String(pg.sqlstate)}: ${String(a.error ?? '')}`
+      ? `error ${String(pg.sqlstate)}: ${safe(a.error ?? '')}`
       : `${((pg.commandTags as string[] | undefined) ?? []).join(', ') || '-'} (${String(pg.rows ?? 0)} rows, ${String(a.latencyMs)} ms)`;
   return [
     `                 session ${String(pg.session)} database ${String(pg.database)}`,
-    `                 sql     ${String(pg.sql).replace(/\n/g, '\n                         ')}`,
-    ...(Array.isArray(pg.params) ? [`                 params  ${JSON.stringify(pg.params)}`] : []),
+    `                 sql     ${safe(pg.sql, true).replace(/\n/g, '\n                         ')}`,
+    ...(Array.isArray(pg.params) ? [`                 params  ${safe(JSON.stringify(pg.params))}`] : []),
     `                 result  ${result}`,
   ];
 }

@@ -10,6 +10,18 @@ export const main = document.getElementById('main');
 
 // --- small helpers -------------------------------------------------------
 
+/**
+ * Control characters and bidirectional overrides in agent-supplied text (keys, SQL, names)
+ * would reorder or hide what an approver reads ("Trojan Source"): shown as \u{…} instead.
+ * Tab and newline stay. The same set as src/core/display-text.ts.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const DECEPTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function visible(text) {
+  return text.replace(DECEPTIVE, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+}
+
 /** Builds an element; strings become text nodes, so nothing is ever parsed as HTML. */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -21,7 +33,7 @@ export function h(tag, attrs, ...children) {
   }
   for (const c of children.flat()) {
     if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    el.append(c instanceof Node ? c : document.createTextNode(visible(String(c))));
   }
   return el;
 }

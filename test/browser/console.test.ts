@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type ConsoleScenario, startConsoleScenario } from '../support/console-scenario.js';
 
 describe('approver console in Chromium', () => {
@@ -101,6 +101,36 @@ describe('approver console in Chromium', () => {
     await page.getByText(/revoked by dana/).waitFor();
     const grants = await h.api('GET', '/v1/grants?agent=billing-bot', h.approvers.bob ?? '');
     assert.ok((grants.body.grants as { revokedBy?: string }[]).every((g) => g.revokedBy === 'dana'));
+  });
+
+  it('shows agent text with control characters and bidi overrides escaped, never reordered', async () => {
+    const { h, page } = s;
+    const tricky = `user-1\u202Egnp.exe\u0085${'\u001b'}[2K`;
+    const del = h
+      .client({ reason: 'INC-78 cleanup' })
+      .send(new DeleteItemCommand({ TableName: 'orders', Key: { id: { S: tricky } } }))
+      .then(
+        () => 'deleted',
+        (err: Error) => err.name,
+      );
+    await page.goto(`${h.airlock.apiUrl}/console/`);
+    const row = page.locator('#queue-table tbody tr').filter({ hasText: 'DeleteItem' });
+    await row.first().waitFor({ timeout: 10_000 });
+    await row
+      .first()
+      .getByRole('link', { name: /Review/ })
+      .click();
+    const pre = page.getByLabel('Payload summary');
+    await pre.waitFor();
+    const text = (await pre.textContent()) ?? '';
+    assert.ok(!text.includes('\u202E'), 'a raw bidi override reached the page');
+    assert.match(text, /user-1\\u\{202e\}gnp\.exe\\u\{85\}/);
+    const id = page.url().split('/').at(-1) ?? '';
+    const denied = await h.api('POST', `/v1/approvals/${id}/deny`, h.approvers.alice ?? '', {
+      comment: 'display check',
+    });
+    assert.equal(denied.status, 200, JSON.stringify(denied.body));
+    assert.equal(await del, 'AccessDeniedException');
   });
 
   for (const [login, why] of [

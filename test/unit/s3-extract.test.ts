@@ -132,4 +132,13 @@ describe('DeleteObjects body', () => {
     assert.throws(() => parseDeleteObjects(wrap('')), /no <Object>/);
     assert.throws(() => parseDeleteObjects(wrap('<Object><Key>&bogus;</Key></Object>')), /unknown entity/);
   });
+
+  it('refuses a raw carriage return in a key: XML parsers turn "a\\r\\nb" into "a\\nb", another key', () => {
+    const wrap = (inner: string) => `<Delete>${inner}</Delete>`;
+    assert.throws(() => parseDeleteObjects(wrap('<Object><Key>a\r\nb</Key></Object>')), /carriage return/);
+    // As a character reference it survives XML parsing unchanged, so it is the key as written.
+    assert.deepEqual(parseDeleteObjects(wrap('<Object><Key>a&#13;b</Key></Object>')), [
+      { key: 'a\rb', versionId: undefined },
+    ]);
+  });
 });

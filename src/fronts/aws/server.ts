@@ -8,6 +8,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gate, GateResult } from '../../approvals/gate.js';
+import { hasDeceptiveChars } from '../../core/display-text.js';
 import { newId } from '../../core/ids.js';
 import type { MasterKey } from '../../core/secrets.js';
 import type { AccessRequest, ActionOutcome, AwsSessionRef, Scope } from '../../core/types.js';
@@ -16,6 +17,7 @@ import type { ScopedSession, ScopedSessions } from '../../upstream/scoped-sessio
 import { AwsError, type ErrorProtocol } from './aws-error.js';
 import { peekService, type ServiceCodec } from './codec.js';
 import type { Forwarder } from './forward.js';
+import { checkRequestPath } from './path-guard.js';
 import type { RouteTable } from './routes.js';
 import { headerMap } from './sigv4-verify.js';
 
@@ -83,8 +85,10 @@ export class AwsFront {
     let error: string | undefined;
     let awsSession: AwsSessionRef | undefined;
     const headers = headerMap(req.rawHeaders);
-    const codec = this.deps.codecFor(peekService(headers, req.url ?? '/'));
+    const service = peekService(headers, req.url ?? '/');
+    const codec = this.deps.codecFor(service);
     try {
+      checkRequestPath(req.url ?? '/', service);
       const prepared = await codec.prepare(req, headers, {
         accountId: this.deps.accountId,
         clockSkewSeconds: this.deps.clockSkewSeconds,
@@ -248,6 +252,13 @@ function readReason(raw: string | undefined, signedHeaders: readonly string[]): 
   }
   reason = reason.trim();
   if (reason === '') return undefined;
+  // One line of plain text: control characters (terminal escapes, newlines that forge extra
+  // lines) and bidirectional overrides would let the agent change what an approver reads.
+  if (hasDeceptiveChars(reason))
+    throw new AwsError(
+      'ValidationException',
+      'x-airlock-reason must be one line of text without control or bidirectional-override characters',
+    );
   if (reason.length > MAX_REASON)
     throw new AwsError('ValidationException', `x-airlock-reason is longer than ${MAX_REASON} characters`);
   return reason;

@@ -96,6 +96,7 @@ export async function verifySigV4(
   if (!signedHeaders.includes('host')) {
     throw new AwsError('IncompleteSignatureException', "'Host' must be a signed header");
   }
+  refuseUnsignedHeaders(headers, signedHeaders, 'IncompleteSignatureException');
   const token = headers.get('x-amz-security-token');
   if (token !== undefined && opts.acceptsSessionToken?.(accessKeyId, token) !== true) {
     // Airlock issues long-term keys only; a session token means the caller is using
@@ -186,6 +187,32 @@ export async function verifySigV4(
     );
   }
   return { accessKeyId, region, service, signedHeaders, signingDate, signature };
+}
+
+/**
+ * x-amz-* headers change what the upstream does (x-amz-target, x-amz-copy-source, x-amz-acl,
+ * metadata, tagging): they must be covered by the agent's signature, as S3
+ * requires of x-amz-* headers ("There were headers present in the request which were not
+ * signed"): Airlock re-signs what it forwards, so it would otherwise turn a header anyone on
+ * the path (or any holder of a presigned URL) added into one signed with Airlock's credentials.
+ * x-amz-security-token is refused separately.
+ */
+export function refuseUnsignedHeaders(
+  headers: ReadonlyMap<string, string>,
+  signedHeaders: readonly string[],
+  code: string,
+  status = 400,
+): void {
+  const signed = new Set(signedHeaders);
+  const unsigned = [...headers.keys()].filter(
+    (h) => !signed.has(h) && h !== 'x-amz-security-token' && h.startsWith('x-amz-'),
+  );
+  if (unsigned.length > 0)
+    throw new AwsError(
+      code,
+      `There were headers present in the request which were not signed: ${unsigned.join(', ').slice(0, 200)}`,
+      status,
+    );
 }
 
 /** kSigning = HMAC chain over date, region, service (the SigV4 signing key). */

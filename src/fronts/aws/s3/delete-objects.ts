@@ -63,6 +63,13 @@ const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>',
 
 function decodeXml(s: string): string {
   if (s.includes('<')) throw new AwsError('MalformedXML', 'DeleteObjects body refused: markup inside <Key>');
+  // XML 1.0 §2.11: a parser turns raw CR and CRLF into LF, so S3 would delete "a\nb" where
+  // "a\r\nb" was authorized. (A `&#13;` reference survives parsing, and is decoded below.)
+  if (s.includes('\r'))
+    throw new AwsError(
+      'MalformedXML',
+      'DeleteObjects body refused: a raw carriage return in a key (use &#13;)',
+    );
   return s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (whole, e: string) => {
     if (e.startsWith('#')) {
       const code = e.startsWith('#x') ? Number.parseInt(e.slice(2), 16) : Number.parseInt(e.slice(1), 10);

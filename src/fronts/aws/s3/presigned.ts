@@ -8,7 +8,12 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { AwsError } from '../aws-error.js';
-import { compactDate, constantTimeEqualHex, type VerifiedSignature } from '../sigv4-verify.js';
+import {
+  compactDate,
+  constantTimeEqualHex,
+  refuseUnsignedHeaders,
+  type VerifiedSignature,
+} from '../sigv4-verify.js';
 
 /** The query parameters presigning adds; everything else in the query was signed as the client sent it. */
 export const PRESIGN_PARAMS = [
@@ -66,6 +71,9 @@ export async function verifyPresigned(
     string,
     string,
   ];
+  // Whoever holds the URL must not add x-amz-* headers the agent did not sign (a copy source,
+  // an ACL, metadata): S3 refuses them too.
+  refuseUnsignedHeaders(req.headers, signedHeaders, 'AccessDenied', 403);
   if (!Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES)
     throw new AwsError('AuthorizationQueryParametersError', `X-Amz-Expires must be 1..${MAX_EXPIRES}`);
   if (scopeDate !== amzDate.slice(0, 8))

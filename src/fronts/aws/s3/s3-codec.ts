@@ -64,6 +64,14 @@ export const s3Codec: ServiceCodec = {
     const q = rawUrl.indexOf('?');
     const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const query = parseQuery(q === -1 ? '' : rawUrl.slice(q + 1));
+    // No S3 operation repeats a query parameter; `?versionId=a&versionId=b` would be read as
+    // "no version" here (s3:DeleteObject) while S3 acts on a version (s3:DeleteObjectVersion).
+    const repeated = Object.keys(query).find((k) => Array.isArray(query[k]));
+    if (repeated !== undefined)
+      throw new AwsError(
+        'InvalidArgument',
+        `query parameter ${repeated.slice(0, 64)} appears more than once`,
+      );
     const host = headers.get('host') ?? '';
     const address = s3Address(host, rawPath);
 

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { AwsError } from '../aws-error.js';
 import { type CodecContext, type Prepared, readBody, type ServiceCodec } from '../codec.js';
 import { verifySigV4 } from '../sigv4-verify.js';
+import { parseStrictJson, refuseEncodedBody } from '../strict-json.js';
 import { extractDynamoDb } from './dynamodb.js';
 
 /** DynamoDB's own request limit is 16 MB; nothing larger is a valid call. */
@@ -35,6 +36,7 @@ export const dynamoDbCodec: ServiceCodec = {
         400,
       );
     }
+    refuseEncodedBody(headers);
     const extraction = extractDynamoDb(headers.get('x-amz-target'), parseJson(body), {
       region: verified.region,
       accountId: ctx.accountId,
@@ -60,9 +62,8 @@ export const dynamoDbCodec: ServiceCodec = {
 };
 
 function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new AwsError('SerializationException', 'Request body is not valid JSON');
-  }
+  return parseStrictJson(
+    body.toString('utf8'),
+    () => new AwsError('SerializationException', 'Request body is not valid JSON'),
+  );
 }

@@ -12,6 +12,7 @@ import type { Scope } from '../../../core/types.js';
 import { AwsError, type ErrorProtocol } from '../aws-error.js';
 import { type CodecContext, type Prepared, readBody, type ServiceCodec } from '../codec.js';
 import { parseQuery, verifySigV4 } from '../sigv4-verify.js';
+import { parseStrictJson, refuseEncodedBody } from '../strict-json.js';
 import { LAMBDA_ROUTES } from './lambda.js';
 import { jsonParams, type Params, queryParams, type RpcService, rpcScopes } from './rpc-table.js';
 
@@ -70,6 +71,17 @@ export function rpcCodec(service: RpcService): ServiceCodec {
       const q = rawUrl.indexOf('?');
       const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
       const query = parseQuery(q === -1 ? '' : rawUrl.slice(q + 1));
+      // awsQuery reads parameters from the query string as well as the body, so
+      // `?Action=DeleteQueue` beside a body saying `Action=ListQueues` is ambiguous; only
+      // Lambda's REST routes use the query (Qualifier). Never forwarded: refused.
+      if (Object.keys(query).length > 0 && service.signingName !== 'lambda')
+        throw new AwsError(
+          'InvalidParameterValue',
+          `Airlock refuses query-string parameters on ${service.iamPrefix} calls: put them in the body`,
+        );
+      if (Object.values(query).some(Array.isArray))
+        throw new AwsError('InvalidParameterValue', 'a query-string parameter appears more than once');
+      if (service.open !== true) refuseEncodedBody(headers);
       const { name, params, summary } = readCall(
         service,
         req.method ?? 'POST',
@@ -78,6 +90,7 @@ export function rpcCodec(service: RpcService): ServiceCodec {
         headers,
         body,
       );
+      checkRequestTarget(service, rawPath, params);
       const op =
         service.operations.get(name) ??
         (service.open === true ? { cls: 'admin' as const, resources: [] } : undefined);
@@ -110,6 +123,35 @@ export function rpcCodec(service: RpcService): ServiceCodec {
       };
     },
   };
+}
+
+const SQS_QUEUE_PATH = /^\/\d{12}\/[\w-]{1,80}(\.fifo)?$/;
+
+/**
+ * These protocols are addressed at `/` (SQS also at a queue's own path): a request sent to
+ * one queue's path while its QueueUrl names another could be authorized on one and run on
+ * the other, so a path and a QueueUrl must agree, and no other path is accepted.
+ */
+function checkRequestTarget(service: RpcService, rawPath: string, params: Params): void {
+  if (service.signingName === 'lambda' || rawPath === '/') return;
+  if (service.signingName === 'sqs' && SQS_QUEUE_PATH.test(rawPath)) {
+    const url = params.get('QueueUrl');
+    let path: string | undefined;
+    try {
+      path = url === undefined ? undefined : new URL(url).pathname;
+    } catch {
+      path = undefined;
+    }
+    if (path === rawPath) return;
+    throw new AwsError(
+      'InvalidAddress',
+      `the request path ${rawPath.slice(0, 100)} and QueueUrl name different queues`,
+    );
+  }
+  throw new AwsError(
+    'InvalidAddress',
+    `Airlock accepts ${service.iamPrefix} calls at / only (got ${rawPath.slice(0, 100)})`,
+  );
 }
 
 /** Which operation, and its parameters, in whichever protocol the client used. */
@@ -146,12 +188,21 @@ function readCall(
         'UnknownOperationException',
         `X-Amz-Target ${target} is not a ${service.iamPrefix} operation`,
       );
-    let parsed: unknown;
-    try {
-      parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not valid JSON');
-    }
+    // The upstream picks its protocol by Content-Type: a JSON call must say JSON, or a body
+    // that is both valid JSON and a form (`{"a":"&Action=DeleteQueue&QueueUrl=…"}`) could be
+    // authorized as one operation and run as another.
+    if (!/^application\/(x-amz-json-1\.[01]|json)\s*(;|$)/i.test(headers.get('content-type') ?? ''))
+      throw new AwsError(
+        'UnknownOperationException',
+        'an X-Amz-Target call must have Content-Type application/x-amz-json-1.0 or 1.1',
+      );
+    const parsed =
+      body.length === 0
+        ? {}
+        : parseStrictJson(
+            body.toString('utf8'),
+            () => new AwsError('SerializationException', 'Request body is not valid JSON'),
+          );
     return { name: target.slice(dot + 1), params: jsonParams(parsed), summary: summarize(parsed) };
   }
   if ((headers.get('content-type') ?? '').startsWith(FORM)) {
@@ -188,8 +239,16 @@ function summarize(parsed: unknown): Record<string, unknown> {
 const SENSITIVE =
   /^(MessageBody|Message|Plaintext|CiphertextBlob|SecretString|SecretBinary|Value|Payload|Subject|MessageAttributes.*|Entries.*)$/;
 
+/**
+ * Parameters that carry a secret by their name, in any service (the open ones included):
+ * RDS MasterUserPassword, Cognito Password, IAM/Redshift passwords, tokens, private keys.
+ */
+const SECRET_NAME = /passw|passphrase|secret|token|credential|private.?key|api.?key|auth|signature/i;
+
 function redact(key: string, value: string): string {
-  if (SENSITIVE.test(key) || /\.(MessageBody|Message|Value)$/.test(key)) return `(${value.length} chars)`;
+  const named = SECRET_NAME.test(key) && !/(Id|Ids|Name|Names|Arn|Arns|Type|Count)$/.test(key);
+  if (SENSITIVE.test(key) || /\.(MessageBody|Message|Value)$/.test(key) || named)
+    return `(${value.length} chars)`;
   return value.length > 256 ? `${value.slice(0, 256)}…` : value;
 }
 
