@@ -259,10 +259,14 @@ export class ConsoleRoutes {
       }
       let approver: Approver;
       try {
-        approver = await this.deps.store.upsertSsoApprover(who.name, who.groups, new Date());
+        approver = await this.deps.store.upsertSsoApprover(who.name, who.groups, new Date(), who.subject);
       } catch (err) {
         if (err instanceof StoreConflict)
-          throw new OidcError(`${who.name} is a local approver; sign in with the password`);
+          throw new OidcError(
+            /local approver/.test(err.message)
+              ? `${who.name} is a local approver; sign in with the password`
+              : `${err.message}; ask an admin to map this identity to its own name`,
+          );
         throw err;
       }
       if (approver.revokedAt !== undefined) throw new OidcError(`approver ${who.name} is revoked`);

@@ -92,7 +92,13 @@ export interface Store {
    * Creates or updates an approver provisioned by SSO with the groups its identity
    * provider asserted at sign-in. Rejects with StoreConflict if `name` is a local approver.
    */
-  upsertSsoApprover(name: string, groups: readonly string[], at: Date): Promise<StoredApprover>;
+  /** Creates or refreshes an SSO approver; the name stays bound to the first `subject` (OIDC `sub`) that used it. */
+  upsertSsoApprover(
+    name: string,
+    groups: readonly string[],
+    at: Date,
+    subject: string,
+  ): Promise<StoredApprover>;
 
   // Approvals
   createApproval(approval: Approval): Promise<void>;

@@ -193,6 +193,22 @@ describe('SqliteStore state', () => {
     await s.close();
   });
 
+  it('binds an SSO approver name to the first identity (subject) that signs in with it', async () => {
+    const s = await populated(nextPath(), 0);
+    const first = await s.upsertSsoApprover('j-doe', ['dba'], at(1), 'sub-1');
+    assert.equal(first.source, 'oidc');
+    // The same person again, with new groups: allowed, groups follow the provider.
+    assert.deepEqual((await s.upsertSsoApprover('j-doe', ['dba', 'sre'], at(2), 'sub-1')).groups, [
+      'dba',
+      'sre',
+    ]);
+    // Another identity whose name folds to the same approver name (j.doe@ vs j-doe@): refused.
+    await assert.rejects(s.upsertSsoApprover('j-doe', ['dba'], at(3), 'sub-2'), /another SSO identity/);
+    // A local approver's name cannot be taken over by SSO.
+    await assert.rejects(s.upsertSsoApprover('alice', ['ops'], at(4), 'sub-3'), /local approver/);
+    await s.close();
+  });
+
   it('creates, gets and lists approvals; markShown keeps the first time', async () => {
     const s = open(':memory:');
     await s.createApproval(approval('ap-noreason'));

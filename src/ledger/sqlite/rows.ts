@@ -107,7 +107,7 @@ export function toApprover(r: ApproverRow): StoredApprover {
     createdAt: new Date(r.created_at),
     revokedAt: date(r.revoked_at),
     ...(r.password_hash ? { passwordHash: r.password_hash } : {}),
-    ...(r.source === 'oidc' ? { source: 'oidc' as const } : {}),
+    ...(r.source?.startsWith('oidc') ? { source: 'oidc' as const } : {}),
   };
 }
 

@@ -9,7 +9,7 @@
  *
  * Methods are async only so a PostgreSQL backend fits the same interface.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ActionRecord, Approval, ApprovalStatus, DecisionRecord, Grant } from '../../core/types.js';
 import { GroupCommit } from '../group-commit.js';
@@ -165,7 +165,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  async upsertSsoApprover(name: string, groups: readonly string[], at: Date): Promise<StoredApprover> {
+  async upsertSsoApprover(
+    name: string,
+    groups: readonly string[],
+    at: Date,
+    subject: string,
+  ): Promise<StoredApprover> {
+    // The approver name is derived from a claim and can fold two people together
+    // (j.doe@, j-doe@); the provider's stable subject cannot. Bind the name to the
+    // first subject that claims it and refuse any other.
+    const bound = `oidc:${createHash('sha256').update(subject).digest('hex')}`;
     return this.writeWith(() => {
       const row = this.sql<[string], ApproverRow>('SELECT * FROM approvers WHERE name = ?').get(name);
       const entries: NewEntry[] = [];
@@ -173,11 +182,19 @@ export class SqliteStore implements Store {
         // SSO approvers have no bearer token: a random hash no token can match.
         const tokenHash = `sso:${randomBytes(32).toString('hex')}`;
         this.sql(
-          "INSERT INTO approvers (name, groups, token_hash, created_at, source) VALUES (?, ?, ?, ?, 'oidc')",
-        ).run(name, JSON.stringify(groups), tokenHash, at.getTime());
+          'INSERT INTO approvers (name, groups, token_hash, created_at, source) VALUES (?, ?, ?, ?, ?)',
+        ).run(name, JSON.stringify(groups), tokenHash, at.getTime(), bound);
         entries.push(entry.approverCreated({ name, groups, createdAt: at, revokedAt: undefined }));
       } else {
-        if (row.source !== 'oidc') throw new StoreConflict(`${name} is a local approver, not an SSO one`);
+        if (row.source === null || row.source === undefined || !row.source.startsWith('oidc')) {
+          throw new StoreConflict(`${name} is a local approver, not an SSO one`);
+        }
+        if (row.source === 'oidc') {
+          // Provisioned before subjects were bound: the next sign-in binds it.
+          this.sql('UPDATE approvers SET source = ? WHERE name = ?').run(bound, name);
+        } else if (row.source !== bound) {
+          throw new StoreConflict(`${name} is already the approver name of another SSO identity`);
+        }
         if (row.groups !== JSON.stringify(groups)) {
           this.sql('UPDATE approvers SET groups = ? WHERE name = ?').run(JSON.stringify(groups), name);
           entries.push(entry.approverUpdated(name, { change: 'groups', groups }, at));
