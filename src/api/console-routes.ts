@@ -58,6 +58,10 @@ const ACCESS_KEY_RE = /^(ALAK|AKIA|ASIA)[A-Z0-9]{12,}$/i;
 /** Failed sign-ins per name before a pause, and the pause. */
 const MAX_FAILURES = 5;
 const FAILURE_WINDOW_MS = 5 * 60 * 1000;
+/** Names an approver can have (admin.ts); anything else can never sign in, so is never tracked. */
+const APPROVER_NAME_RE = /^[a-z][a-z0-9_-]{1,62}$/;
+/** Bound on tracked names, so made-up names cannot grow memory without limit. */
+const MAX_TRACKED_FAILURES = 10_000;
 
 export interface ConsoleRouteDeps {
   readonly store: Store;
@@ -198,9 +202,7 @@ export class ConsoleRoutes {
       approver.passwordHash === undefined ||
       approver.revokedAt !== undefined
     ) {
-      const prev =
-        f !== undefined && Date.now() - f.since < FAILURE_WINDOW_MS ? f : { count: 0, since: Date.now() };
-      this.failures.set(name, { count: prev.count + 1, since: prev.since });
+      this.noteFailure(name, f);
       throw new ApiError(401, 'bad-credentials', 'unknown approver or wrong password');
     }
     this.failures.delete(name);
@@ -238,6 +240,19 @@ export class ConsoleRoutes {
       'set-cookie': `${OIDC_STATE_COOKIE}=${state}; Path=/v1/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=600${this.secure(req) ? '; Secure' : ''}`,
     });
     res.end();
+  }
+
+  private noteFailure(name: string, f: { count: number; since: number } | undefined): void {
+    if (!APPROVER_NAME_RE.test(name)) return;
+    const now = Date.now();
+    if (this.failures.size >= MAX_TRACKED_FAILURES) {
+      for (const [k, v] of this.failures) if (now - v.since >= FAILURE_WINDOW_MS) this.failures.delete(k);
+      // Still full of live entries: drop the oldest (Map keeps insertion order).
+      const oldest = this.failures.keys().next().value;
+      if (this.failures.size >= MAX_TRACKED_FAILURES && oldest !== undefined) this.failures.delete(oldest);
+    }
+    const prev = f !== undefined && now - f.since < FAILURE_WINDOW_MS ? f : { count: 0, since: now };
+    this.failures.set(name, { count: prev.count + 1, since: prev.since });
   }
 
   private async oidcCallback(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

@@ -178,6 +178,20 @@ describe('console sessions', () => {
     assert.equal(me.body.csrfToken, s.csrf);
   });
 
+  it('pauses sign-in for a name after five wrong passwords, even with the right one', async () => {
+    await h.airlock.store.setApproverPassword('bob', await hashPassword(PASSWORD), new Date());
+    const attempt = (password: string) =>
+      fetch(`${h.airlock.apiUrl}/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'bob', password }),
+      });
+    for (let i = 0; i < 5; i++) assert.equal((await attempt(`wrong password ${i}`)).status, 401);
+    const paused = await attempt(PASSWORD);
+    assert.equal(paused.status, 429);
+    assert.equal(paused.headers.get('set-cookie'), null);
+  });
+
   it('requires the CSRF token on every cookie-authenticated call; a forged approve leaves the request held', async () => {
     const s = await signIn(h, 'alice', PASSWORD);
     const put = h
