@@ -114,9 +114,36 @@ describe('statement classification', () => {
     const p = classify('PREPARE p AS DELETE FROM t', ctx());
     const eff = p.effects[0];
     assert.equal(eff?.kind, 'prepare');
-    const prepared = new Map([['p', { scopes: eff?.kind === 'prepare' ? eff.scopes : [] }]]);
+    const prepared = new Map([
+      [
+        'p',
+        {
+          scopes: eff?.kind === 'prepare' ? eff.scopes : [],
+          sources: eff?.kind === 'prepare' ? [{ query: eff.query }] : [],
+        },
+      ],
+    ]);
     assert.deepEqual(scopes('EXECUTE p', ctx({ prepared })), [`postgres:delete ${t('public', 't')}`]);
     assert.deepEqual(scopes('EXECUTE q', ctx({ prepared })), [`postgres:unknown ${DB}`]);
+    // PostgreSQL re-plans a prepared statement for the current search_path: both count.
+    assert.deepEqual(scopes('EXECUTE p', ctx({ prepared, searchPath: ['scratch'] })).sort(), [
+      `postgres:delete ${t('public', 't')}`,
+      `postgres:delete ${t('scratch', 't')}`,
+    ]);
+  });
+
+  it('PREPARE after SET search_path in the same string resolves against the new path', () => {
+    const p = classify('SET search_path = b; PREPARE p AS DELETE FROM t', ctx({ searchPath: ['a'] }));
+    const eff = p.effects.find((e) => e.kind === 'prepare');
+    assert.deepEqual(eff?.kind === 'prepare' ? eff.scopes.map((s) => s.resource).sort() : [], [
+      t('a', 't'),
+      t('b', 't'),
+    ]);
+  });
+
+  it('a prepared statement that EXECUTEs itself is unknown, not an endless loop', () => {
+    const prepared = new Map([['p', { scopes: [], sources: [{ sql: 'EXECUTE p' }] }]]);
+    assert.ok(scopes('EXECUTE p', ctx({ prepared })).includes(`postgres:unknown ${DB}`));
   });
 
   it('counts statements; empty and comment-only queries have none', () => {

@@ -33,13 +33,36 @@ export interface ClassifyContext {
   /** What RESET search_path goes back to (expanded). */
   readonly defaultSearchPath: readonly string[];
   readonly isSideEffect: (fn: string) => boolean;
-  /** Scopes of statements PREPAREd in this session (for EXECUTE). */
-  readonly prepared: ReadonlyMap<string, { readonly scopes: readonly Scope[] }>;
+  /** Statements prepared in this session (for EXECUTE). */
+  readonly prepared: ReadonlyMap<string, PreparedEntry>;
 }
+
+/**
+ * What a prepared name may stand for at the upstream. PostgreSQL analyses a prepared
+ * statement again when search_path has changed since it was planned (plancache.c,
+ * RevalidateCachedQuery), so EXECUTE resolves names against the path *then*: `sources`
+ * are kept to classify again, and `scopes` (from preparation time) are kept too.
+ * More than one source when Airlock cannot know which of them the upstream holds.
+ */
+export interface PreparedEntry {
+  readonly scopes: readonly Scope[];
+  readonly sources: readonly PreparedSource[];
+}
+
+/** SQL text (protocol Parse) or the query of a SQL PREPARE. */
+export type PreparedSource = { readonly sql: string } | { readonly query: Node };
+
+/** EXECUTE inside a prepared statement inside ...: past this depth it is `unknown`. */
+const MAX_EXECUTE_DEPTH = 4;
 
 export type SessionEffect =
   | { readonly kind: 'search_path'; readonly value: readonly string[] | 'default'; readonly local: boolean }
-  | { readonly kind: 'prepare'; readonly name: string; readonly scopes: readonly Scope[] }
+  | {
+      readonly kind: 'prepare';
+      readonly name: string;
+      readonly scopes: readonly Scope[];
+      readonly query: Node;
+    }
   | { readonly kind: 'deallocate'; readonly name: string | undefined }
   | { readonly kind: 'application_name'; readonly value: string | 'default' }
   | { readonly kind: 'transaction'; readonly op: TxOp };
@@ -65,14 +88,24 @@ class Collector {
   /** The path for the next statement: a SET search_path earlier in the same query string widens it. */
   path: string[];
 
-  constructor(readonly ctx: ClassifyContext) {
-    this.path = [...ctx.searchPath];
+  constructor(
+    readonly ctx: ClassifyContext,
+    path: readonly string[] = ctx.searchPath,
+    /** How many EXECUTEs deep this collector is. */
+    readonly depth = 0,
+  ) {
+    this.path = [...path];
   }
 
   add(cls: StatementClass, resource: string): void {
     const action = postgresAction(cls);
     this.classes.add(cls);
     this.scopes.set(`${action} ${resource}`, { action, resource });
+  }
+
+  addScope(s: Scope): void {
+    this.scopes.set(`${s.action} ${s.resource}`, s);
+    this.classes.add(s.action.slice('postgres:'.length) as StatementClass);
   }
 
   addDb(cls: StatementClass): void {
@@ -111,7 +144,38 @@ class Collector {
 }
 
 export function classify(sql: string, ctx: ClassifyContext): Classification {
-  const c = new Collector(ctx);
+  return classifyWith(new Collector(ctx), sql);
+}
+
+/**
+ * Every scope a prepared statement may need when it runs now, with `path` as the
+ * session's search_path: its scopes from preparation time and those of each source
+ * resolved again against `path` (fail closed: the union).
+ */
+export function preparedScopes(
+  entry: PreparedEntry,
+  ctx: ClassifyContext,
+  path: readonly string[] = ctx.searchPath,
+  depth = 1,
+): Scope[] {
+  const c = new Collector(ctx, path, depth);
+  for (const s of entry.scopes) c.addScope(s);
+  if (depth > MAX_EXECUTE_DEPTH) c.addDb('unknown');
+  else
+    for (const src of entry.sources) {
+      if ('sql' in src) {
+        for (const s of classifyWith(new Collector(ctx, path, depth), src.sql).scopes) c.addScope(s);
+        continue;
+      }
+      const inner = new Collector(ctx, path, depth);
+      collectCteNames(src.query, inner.cteNames);
+      statement(inner, src.query);
+      for (const s of inner.scopes.values()) c.addScope(s);
+    }
+  return [...c.scopes.values()];
+}
+
+function classifyWith(c: Collector, sql: string): Classification {
   let stmts: Array<{ stmt?: Node }>;
   try {
     stmts = (parseSync(sql) as { stmts?: Array<{ stmt?: Node }> }).stmts ?? [];
@@ -231,18 +295,23 @@ function statement(c: Collector, node: Node): void {
         return;
       }
     case 'PrepareStmt': {
-      const inner = new Collector(c.ctx);
+      // Names resolve against the path in force at this point of the query string.
+      const inner = new Collector(c.ctx, c.path, c.depth);
       collectCteNames(body.query as Node, inner.cteNames);
       statement(inner, body.query as Node);
-      c.effects.push({ kind: 'prepare', name: str(body.name) ?? '', scopes: [...inner.scopes.values()] });
+      c.effects.push({
+        kind: 'prepare',
+        name: str(body.name) ?? '',
+        scopes: [...inner.scopes.values()],
+        query: body.query as Node,
+      });
       c.addDb('session');
       return;
     }
     case 'ExecuteStmt': {
-      const scopes = c.ctx.prepared.get(str(body.name) ?? '')?.scopes;
-      if (scopes === undefined) c.addDb('unknown');
-      else for (const s of scopes) c.scopes.set(`${s.action} ${s.resource}`, s);
-      for (const s of scopes ?? []) c.classes.add(s.action.slice('postgres:'.length) as StatementClass);
+      const entry = c.ctx.prepared.get(str(body.name) ?? '');
+      if (entry === undefined) c.addDb('unknown');
+      else for (const s of preparedScopes(entry, c.ctx, c.path, c.depth + 1)) c.addScope(s);
       walk(c, body.params, 'select');
       return;
     }

@@ -154,8 +154,10 @@ export class ResponseQueue {
       head.completion.sqlstate = fields.get('C');
       head.completion.error = fields.get('M');
       if (head.kind !== 'extended') return false;
-      // Extended protocol: PostgreSQL discards messages until Sync.
-      this.upstreamSkipping = true;
+      // Extended protocol: PostgreSQL discards messages until the next Sync *it reads*.
+      // When that Sync was already forwarded (an entry waits for its ReadyForQuery), what
+      // the client sends from now on is executed again: it must be checked, not relayed.
+      this.upstreamSkipping = !this.entries.some((e) => e.kind === 'sync');
       const replacement = head.replaceError;
       while (
         this.entries[0] !== undefined &&
