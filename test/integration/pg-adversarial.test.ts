@@ -5,9 +5,36 @@
  * search_path, skip-until-Sync) must never drift from PostgreSQL's.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type pg from 'pg';
+import pg from 'pg';
+import { serialize } from 'pg-protocol';
 import { decide, type PgHarness, startPgHarness } from '../support/pg-harness.js';
+
+/** Sends raw frontend messages on an authenticated pg client's socket; resolves at the next ReadyForQuery. */
+function raw(c: pg.Client, ...msgs: Buffer[]): Promise<string> {
+  const s = (c as unknown as { connection: { stream: net.Socket } }).connection.stream;
+  s.removeAllListeners('data');
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => reject(new Error(`timeout: ${buf.toString('latin1')}`)), 10_000);
+    s.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      let pos = 0;
+      let types = '';
+      while (pos + 5 <= buf.length && pos + 1 + buf.readInt32BE(pos + 1) <= buf.length) {
+        types += String.fromCharCode(buf[pos] as number);
+        pos += 1 + buf.readInt32BE(pos + 1);
+      }
+      if (types.endsWith('Z')) {
+        clearTimeout(timer);
+        s.removeAllListeners('data');
+        resolve(`${types} ${buf.toString('latin1')}`);
+      }
+    });
+    s.write(Buffer.concat(msgs));
+  });
+}
 
 const SNAPSHOT = "SELECT string_agg(id || ':' || status, ',' ORDER BY id) AS s FROM public.orders";
 
@@ -78,14 +105,37 @@ describe('postgres front: adversarial review', () => {
     await c.end();
   });
 
-  it('a DEALLOCATE that never ran upstream does not free the name in Airlock', async () => {
+  it('a DEALLOCATE or Close that never ran upstream does not free the name in Airlock', async () => {
     const c = await h.client();
     await c.query("PREPARE w2 AS UPDATE orders SET status = 'dealloc'");
     await assert.rejects(c.query('SELECT 1/0; DEALLOCATE w2'));
-    await c.query({ name: 'w2', text: 'SELECT 1' }).catch(() => undefined);
-    assert.notEqual(await outcome(h, () => c.query({ name: 'w2', text: 'SELECT 1' })), 'ran');
+    // The upstream still holds w2 (the UPDATE) and refuses this Parse with 42P05 ...
+    assert.match(await raw(c, serialize.parse({ name: 'w2', text: 'SELECT 1' }), serialize.sync()), /42P05/);
+    // ... so a Bind of w2 must be gated as the UPDATE, not as SELECT 1.
+    const run = () =>
+      raw(c, serialize.bind({ statement: 'w2' }), serialize.execute({}), serialize.sync()).then((r) => {
+        if (/42501/.test(r)) throw Object.assign(new Error(r), { code: '42501' });
+      });
+    assert.notEqual(await outcome(h, run), 'ran');
     await unchanged();
-    await c.end();
+    // Close skipped by the upstream (after an error in the same batch) frees nothing either.
+    const c2 = await h.client();
+    await c2.query("PREPARE w2b AS UPDATE orders SET status = 'close'");
+    await raw(
+      c2,
+      serialize.parse({ text: 'SELECT * FROM no_such_table', types: [] }),
+      serialize.close({ type: 'S', name: 'w2b' }),
+      serialize.sync(),
+    );
+    assert.match(await raw(c2, serialize.parse({ name: 'w2b', text: 'SELECT 1' }), serialize.sync()), /42P05/);
+    const run2 = () =>
+      raw(c2, serialize.bind({ statement: 'w2b' }), serialize.execute({}), serialize.sync()).then((r) => {
+        if (/42501/.test(r)) throw Object.assign(new Error(r), { code: '42501' });
+      });
+    assert.notEqual(await outcome(h, run2), 'ran');
+    await unchanged();
+    c2.end().catch(() => undefined);
+    c.end().catch(() => undefined);
   });
 
   it('a prepared statement follows the current search_path, as PostgreSQL re-plans it', async () => {
@@ -115,5 +165,117 @@ describe('postgres front: adversarial review', () => {
     assert.notEqual(await outcome(h, () => c.query('EXECUTE w5')), 'ran');
     await unchanged();
     await c.end();
+  });
+
+  it('ts_stat / ts_rewrite run the SQL they are given: a side-effecting call hides inside', async () => {
+    await h.direct.query('CREATE SEQUENCE IF NOT EXISTS public.ticket_no');
+    const seq = 'SELECT last_value AS v FROM public.ticket_no';
+    const hidden =
+      "SELECT * FROM ts_stat('SELECT to_tsvector(setval(''public.ticket_no'', 4242)::text)')";
+    // The threat is real: the upstream runs setval() inside ts_stat's query text.
+    await h.direct.query('BEGIN');
+    await h.direct.query(hidden);
+    assert.equal((await h.direct.query(seq)).rows[0].v, '4242');
+    await h.direct.query('ROLLBACK');
+    const before1 = (await h.direct.query(seq)).rows[0].v;
+    const c = await h.client();
+    assert.equal(await outcome(h, () => c.query(hidden)), 'held');
+    assert.equal(
+      await outcome(h, () => c.query("SELECT ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, ''b''::tsquery')")),
+      'held',
+    );
+    assert.equal((await h.direct.query(seq)).rows[0].v, before1);
+    await c.end();
+  });
+
+  it('nextval changes a sequence: held like setval', async () => {
+    await h.direct.query('CREATE SEQUENCE IF NOT EXISTS public.invoice_no');
+    const seq = "SELECT last_value || ':' || is_called AS v FROM public.invoice_no";
+    const before1 = (await h.direct.query(seq)).rows[0].v;
+    const c = await h.client();
+    assert.equal(await outcome(h, () => c.query("SELECT nextval('public.invoice_no')")), 'held');
+    assert.equal((await h.direct.query(seq)).rows[0].v, before1);
+    await c.end();
+  });
+
+  it('INSERT ... ON CONFLICT DO UPDATE needs the update, not just the insert', async () => {
+    await h.direct.query('CREATE SCHEMA IF NOT EXISTS books; CREATE TABLE IF NOT EXISTS books.ledger (id int PRIMARY KEY, entry text)');
+    await h.direct.query("INSERT INTO books.ledger VALUES (1, 'original') ON CONFLICT DO NOTHING");
+    const c = await h.client();
+    await c.query("INSERT INTO books.ledger VALUES (2, 'appended') ON CONFLICT DO NOTHING");
+    const r = await outcome(h, () =>
+      c.query("INSERT INTO books.ledger VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET entry = 'rewritten'"),
+    );
+    assert.equal(r, '42501');
+    const rows = await h.direct.query('SELECT entry FROM books.ledger WHERE id = 1');
+    assert.equal(rows.rows[0].entry, 'original');
+    await c.end();
+  });
+
+  it('NOTIFY reaches other sessions: held like pg_notify()', async () => {
+    const listener = new pg.Client({
+      host: '127.0.0.1',
+      port: h.upstreamPort,
+      user: 'postgres',
+      password: 'upstream-secret-for-tests-only',
+      database: 'app',
+    });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(String(n.payload)));
+    await listener.query('LISTEN jobs');
+    const c = await h.client();
+    assert.equal(await outcome(h, () => c.query("NOTIFY jobs, 'purge-all'")), 'held');
+    await listener.query('SELECT 1');
+    assert.deepEqual(heard, []);
+    await listener.end();
+    await c.end();
+  });
+
+  it('settings off the everyday list (session_replication_role turns off triggers) are admin', async () => {
+    const c = await h.client();
+    assert.equal(await outcome(h, () => c.query('SET session_replication_role = replica')), 'held');
+    assert.equal((await c.query('SHOW session_replication_role')).rows[0].session_replication_role, 'origin');
+    await c.query('SET statement_timeout = 5000'); // an everyday setting still passes
+    await c.end();
+  });
+
+  it('two-phase commit statements (COMMIT/ROLLBACK PREPARED of any session) are admin', async () => {
+    const c = await h.client();
+    assert.equal(await outcome(h, () => c.query("ROLLBACK PREPARED 'other-app-tx'")), 'held');
+    await c.end();
+  });
+
+  it('a startup search_path is read as PostgreSQL reads it (unquoted names fold to lower case)', async () => {
+    const c = await h.client({ options: '-c search_path=PUBLIC' });
+    // PostgreSQL resolves `orders` to public.orders: the public-writes hold must apply.
+    assert.equal(await outcome(h, () => c.query("UPDATE orders SET status = 'upper'")), 'held');
+    await unchanged();
+    await c.end();
+  });
+
+  it('an unauthenticated peer cannot make Airlock buffer a huge SASL message', async () => {
+    const s = net.connect(h.port, '127.0.0.1');
+    const params = Buffer.from(`user\0${h.agent.name}\0database\0app\0\0`);
+    const startup = Buffer.alloc(8 + params.length);
+    startup.writeInt32BE(8 + params.length, 0);
+    startup.writeInt32BE(196608, 4);
+    params.copy(startup, 8);
+    let got = Buffer.alloc(0);
+    const closed = new Promise<void>((res) => s.on('close', () => res()));
+    s.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got[0] === 0x52 && got.length >= 9 && !s.writableEnded) {
+        // AuthenticationSASL arrived: announce a 60 MB SASLInitialResponse and send only its header.
+        const hdr = Buffer.alloc(5);
+        hdr[0] = 0x70;
+        hdr.writeInt32BE(60 * 1024 * 1024, 1);
+        s.write(hdr);
+      }
+    });
+    s.on('error', () => undefined);
+    s.write(startup);
+    await closed;
+    assert.match(got.toString('latin1'), /08P01/);
   });
 });

@@ -16,8 +16,10 @@ import {
   postgresAction,
   relationResource,
   type StatementClass,
+  settingResource,
 } from './actions.js';
 import { collectCteNames, entry, isFalse, list, type Node, names, str } from './parse-tree.js';
+import { isEverydaySetting } from './session-settings.js';
 
 export async function loadParser(): Promise<void> {
   await loadModule();
@@ -131,6 +133,11 @@ class Collector {
     }
     const schema = parts.length >= 2 ? parts[parts.length - 2] : undefined;
     for (const s of this.schemasFor(schema, name, 'p')) this.add(cls, relationResource(this.ctx.db, s, name));
+  }
+
+  /** Schemas an unqualified function or procedure name may resolve to. */
+  pathSchemas(): string[] {
+    return this.path.length === 0 ? ['public'] : [...this.path];
   }
 
   private schemasFor(schema: string | undefined, name: string, persistence: string | undefined): string[] {
@@ -257,16 +264,22 @@ function statement(c: Collector, node: Node): void {
         c.addDb('call');
         return;
       }
-      c.add('call', functionResource(c.ctx.db, parts.length > 1 ? (parts[0] as string) : 'public', fn));
+      // `[catalog.]schema.proc`; unqualified, the procedure may be in any schema of the path.
+      const schema = parts[parts.length - 2];
+      for (const s of schema === undefined ? c.pathSchemas() : [schema])
+        c.add('call', functionResource(c.ctx.db, s, fn));
       walk(c, fc?.args, 'select');
       return;
     }
-    case 'TransactionStmt':
-      c.effects.push({ kind: 'transaction', op: txOp(str(body.kind)) });
-      {
-        c.addDb('transaction');
-        return;
-      }
+    case 'TransactionStmt': {
+      const kind = str(body.kind);
+      c.effects.push({ kind: 'transaction', op: txOp(kind) });
+      // Two-phase commit outlives the session: COMMIT/ROLLBACK PREPARED act on any
+      // session's prepared transaction (another application's included).
+      if (PREPARED_XACT.has(kind ?? '')) c.addDb('prepared_xact');
+      else c.addDb('transaction');
+      return;
+    }
     case 'VariableSetStmt': {
       variableSet(c, body);
       return;
@@ -279,10 +292,13 @@ function statement(c: Collector, node: Node): void {
       }
       c.addDb('session');
       return;
+    case 'NotifyStmt':
+      // The statement form of pg_notify(): it reaches other sessions (workers may act on it).
+      c.add('function', functionResource(c.ctx.db, 'pg_catalog', 'pg_notify'));
+      return;
     case 'VariableShowStmt':
     case 'ListenStmt':
     case 'UnlistenStmt':
-    case 'NotifyStmt':
     case 'ClosePortalStmt':
     case 'FetchStmt': {
       c.addDb('session');
@@ -359,6 +375,12 @@ function statement(c: Collector, node: Node): void {
   }
 }
 
+const PREPARED_XACT = new Set([
+  'TRANS_STMT_PREPARE',
+  'TRANS_STMT_COMMIT_PREPARED',
+  'TRANS_STMT_ROLLBACK_PREPARED',
+]);
+
 const DDL =
   /^(Create|Alter|Drop|Rename|Comment|Index|Define|Reindex|Vacuum|Cluster|Refresh|Import|SecLabel|CompositeType|Constraints|View|Rule|CheckPoint)/;
 const TABLE_LIKE = new Set([
@@ -383,6 +405,12 @@ function variableSet(c: Collector, body: Node): void {
   }
   if (name === 'role' || name === 'session_authorization') {
     c.addDb('set_role');
+    return;
+  }
+  // RESET (and SET ... TO DEFAULT) only go back to the configured value.
+  const sets = kind !== 'VAR_RESET' && kind !== 'VAR_SET_DEFAULT';
+  if (name !== undefined && sets && !isEverydaySetting(name)) {
+    c.add('config', settingResource(c.ctx.db, name));
     return;
   }
   if (name === 'search_path') {
@@ -457,6 +485,12 @@ function walk(c: Collector, value: unknown, mode: StatementClass): void {
     if (dml !== undefined) {
       const n = child as Node;
       if (n.relation !== undefined) c.relation(executes ? dml : 'explain', n.relation as Node);
+      // INSERT ... ON CONFLICT DO UPDATE updates existing rows: an insert grant is not enough.
+      if (
+        n.relation !== undefined &&
+        str((n.onConflictClause as Node | undefined)?.action) === 'ONCONFLICT_UPDATE'
+      )
+        c.relation(executes ? 'update' : 'explain', n.relation as Node);
       for (const [k, v] of Object.entries(n)) if (k !== 'relation') walk(c, v, mode);
     } else if (key === 'RangeVar' || typeof (child as Node).relname === 'string') {
       // Fields typed RangeVar (CreateStmt.relation, ViewStmt.view, ...) come unwrapped.
@@ -472,10 +506,7 @@ function walk(c: Collector, value: unknown, mode: StatementClass): void {
       const parts = names((child as Node).funcname);
       const fn = parts[parts.length - 1];
       if (fn !== undefined && c.ctx.isSideEffect(fn))
-        c.add(
-          'function',
-          functionResource(c.ctx.db, parts.length > 1 ? (parts[0] as string) : 'pg_catalog', fn),
-        );
+        c.add('function', functionResource(c.ctx.db, parts[parts.length - 2] ?? 'pg_catalog', fn));
       walk(c, child, mode);
     } else {
       walk(c, child, mode);

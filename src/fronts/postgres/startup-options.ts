@@ -68,6 +68,8 @@ export function readStartup(params: ReadonlyMap<string, string>): ClientStartup 
     else if (FORWARDED.has(name)) forward.set(name, value);
     else refuse(name);
   }
+  const path = forward.get('search_path');
+  if (path !== undefined) parseSearchPath(path); // throws on a value the upstream would reject
   return { user, database: params.get('database'), forward, reason, protocolExtensions };
 }
 
@@ -131,4 +133,52 @@ export function statementReason(sql: string): string | undefined {
 export function applicationNameReason(appName: string | undefined): string | undefined {
   const m = /^\s*reason:\s*(.+)$/i.exec(appName ?? '');
   return m?.[1]?.trim().slice(0, 1024) || undefined;
+}
+
+/**
+ * A search_path value as PostgreSQL reads it (SplitIdentifierString in varlena.c):
+ * comma-separated identifiers, unquoted ones folded to lower case and trimmed, quoted
+ * ones exact with `""` for a quote. `search_path=PUBLIC` is schema `public`, exactly
+ * as the upstream resolves it. A value PostgreSQL would reject throws.
+ */
+export function parseSearchPath(v: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const ws = () => {
+    while (i < v.length && /\s/.test(v[i] as string)) i++;
+  };
+  ws();
+  if (i === v.length) return out;
+  for (;;) {
+    let name = '';
+    if (v[i] === '"') {
+      i++;
+      for (;;) {
+        const q = v.indexOf('"', i);
+        if (q === -1) throw badPath();
+        name += v.slice(i, q);
+        i = q + 1;
+        if (v[i] !== '"') break;
+        name += '"';
+        i++;
+      }
+    } else {
+      const start = i;
+      while (i < v.length && v[i] !== ',' && !/\s/.test(v[i] as string)) i++;
+      if (i === start) throw badPath();
+      name = v.slice(start, i).toLowerCase();
+    }
+    out.push(name);
+    ws();
+    if (i === v.length) return out;
+    if (v[i] !== ',') throw badPath();
+    i++;
+    ws();
+  }
+}
+
+function badPath(): PgError {
+  return new PgError(SqlState.invalidParameterValue, 'invalid list syntax in parameter "search_path"', {
+    severity: 'FATAL',
+  });
 }

@@ -30,7 +30,12 @@ import { PgError, SqlState } from './pg-error.js';
 import { type Outcome, type Prepared, PreparedStatements } from './prepared-statements.js';
 import { ResponseQueue, Terminals } from './response-queue.js';
 import type { SessionDeps } from './session.js';
-import { applicationNameReason, type ClientStartup, statementReason } from './startup-options.js';
+import {
+  applicationNameReason,
+  type ClientStartup,
+  parseSearchPath,
+  statementReason,
+} from './startup-options.js';
 import { actionRecord, type GatedStatement, gateStatement, recordParams, refusal } from './statement-gate.js';
 
 interface Portal {
@@ -80,7 +85,7 @@ export class StatementProxy {
     this.queue = new ResponseQueue((b) => io.toClient(b));
     const path = session.startup.forward.get('search_path');
     this.searchPath =
-      path === undefined ? this.expand(deps.db.defaultSearchPath) : this.expand(splitPath(path));
+      path === undefined ? this.expand(deps.db.defaultSearchPath) : this.expand(parseSearchPath(path));
     this.appReason = applicationNameReason(session.startup.forward.get('application_name'));
   }
 
@@ -555,8 +560,4 @@ function unknownStatement(name: string, db: string): Prepared {
     parsePath: '',
     settled: false,
   };
-}
-
-function splitPath(v: string): string[] {
-  return v.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1'));
 }
