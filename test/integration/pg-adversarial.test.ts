@@ -127,7 +127,10 @@ describe('postgres front: adversarial review', () => {
       serialize.close({ type: 'S', name: 'w2b' }),
       serialize.sync(),
     );
-    assert.match(await raw(c2, serialize.parse({ name: 'w2b', text: 'SELECT 1' }), serialize.sync()), /42P05/);
+    assert.match(
+      await raw(c2, serialize.parse({ name: 'w2b', text: 'SELECT 1' }), serialize.sync()),
+      /42P05/,
+    );
     const run2 = () =>
       raw(c2, serialize.bind({ statement: 'w2b' }), serialize.execute({}), serialize.sync()).then((r) => {
         if (/42501/.test(r)) throw Object.assign(new Error(r), { code: '42501' });
@@ -170,8 +173,7 @@ describe('postgres front: adversarial review', () => {
   it('ts_stat / ts_rewrite run the SQL they are given: a side-effecting call hides inside', async () => {
     await h.direct.query('CREATE SEQUENCE IF NOT EXISTS public.ticket_no');
     const seq = 'SELECT last_value AS v FROM public.ticket_no';
-    const hidden =
-      "SELECT * FROM ts_stat('SELECT to_tsvector(setval(''public.ticket_no'', 4242)::text)')";
+    const hidden = "SELECT * FROM ts_stat('SELECT to_tsvector(setval(''public.ticket_no'', 4242)::text)')";
     // The threat is real: the upstream runs setval() inside ts_stat's query text.
     await h.direct.query('BEGIN');
     await h.direct.query(hidden);
@@ -181,7 +183,9 @@ describe('postgres front: adversarial review', () => {
     const c = await h.client();
     assert.equal(await outcome(h, () => c.query(hidden)), 'held');
     assert.equal(
-      await outcome(h, () => c.query("SELECT ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, ''b''::tsquery')")),
+      await outcome(h, () =>
+        c.query("SELECT ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, ''b''::tsquery')"),
+      ),
       'held',
     );
     assert.equal((await h.direct.query(seq)).rows[0].v, before1);
@@ -199,7 +203,9 @@ describe('postgres front: adversarial review', () => {
   });
 
   it('INSERT ... ON CONFLICT DO UPDATE needs the update, not just the insert', async () => {
-    await h.direct.query('CREATE SCHEMA IF NOT EXISTS books; CREATE TABLE IF NOT EXISTS books.ledger (id int PRIMARY KEY, entry text)');
+    await h.direct.query(
+      'CREATE SCHEMA IF NOT EXISTS books; CREATE TABLE IF NOT EXISTS books.ledger (id int PRIMARY KEY, entry text)',
+    );
     await h.direct.query("INSERT INTO books.ledger VALUES (1, 'original') ON CONFLICT DO NOTHING");
     const c = await h.client();
     await c.query("INSERT INTO books.ledger VALUES (2, 'appended') ON CONFLICT DO NOTHING");
@@ -277,5 +283,34 @@ describe('postgres front: adversarial review', () => {
     s.write(startup);
     await closed;
     assert.match(got.toString('latin1'), /08P01/);
+  });
+
+  it('a client_encoding whose bytes Airlock would read differently (SJIS) is refused', async () => {
+    await h.direct.query('CREATE SEQUENCE IF NOT EXISTS public.sjis_seq');
+    const oid = (await h.direct.query("SELECT 'public.sjis_seq'::regclass::oid AS o")).rows[0].o;
+    const seq = 'SELECT last_value AS v FROM public.sjis_seq';
+    const before1 = (await h.direct.query(seq)).rows[0].v;
+    // 0x81 0x5C is one SJIS character: to a UTF-8 reader the 0x5C escapes the quote and the
+    // setval() is inside a string literal (then a -- comment); to PostgreSQL, converting
+    // from SJIS, it is a call. A Parse is forwarded byte for byte.
+    const text = Buffer.concat([
+      Buffer.from("SELECT E'"),
+      Buffer.from([0x81, 0x5c]),
+      Buffer.from(`' , setval(${oid}::regclass, 4242) , '--'`),
+    ]);
+    const parse = Buffer.concat([Buffer.from('P\0\0\0\0\0'), text, Buffer.from([0, 0, 0])]);
+    parse.writeInt32BE(parse.length - 1, 1);
+    const batch = [parse, serialize.bind({}), serialize.execute({}), serialize.sync()];
+    const c = await h.client();
+    const set = await c.query("SET client_encoding = 'SJIS'").then(
+      () => 'ran',
+      (e: PgErr) => e.code,
+    );
+    await raw(c, ...batch).catch(() => undefined);
+    assert.equal((await h.direct.query(seq)).rows[0].v, before1, 'setval ran unseen');
+    assert.equal(set, '0A000');
+    const c2 = await h.client();
+    await assert.rejects(c2.query("SET NAMES 'big5'"), (e: PgErr) => e.code === '0A000');
+    await assert.rejects(h.client({ options: '-c client_encoding=SJIS' }), (e: PgErr) => e.code === '0A000');
   });
 });

@@ -67,6 +67,7 @@ export type SessionEffect =
     }
   | { readonly kind: 'deallocate'; readonly name: string | undefined }
   | { readonly kind: 'application_name'; readonly value: string | 'default' }
+  | { readonly kind: 'client_encoding'; readonly value: string }
   | { readonly kind: 'transaction'; readonly op: TxOp };
 
 export type TxOp = 'begin' | 'commit' | 'rollback' | 'rollback_to' | 'savepoint' | 'release' | 'other';
@@ -429,6 +430,11 @@ function variableSet(c: Collector, body: Node): void {
     const next =
       value === 'default' ? c.ctx.defaultSearchPath : value.map((v) => (v === '$user' ? c.ctx.user : v));
     c.path = [...new Set([...c.path, ...next])];
+  }
+  if (name === 'client_encoding' && kind === 'VAR_SET_VALUE') {
+    const a = list(body.args)[0] as Node | undefined;
+    const v = str(((a?.A_Const as Node | undefined)?.sval as Node | undefined)?.sval);
+    c.effects.push({ kind: 'client_encoding', value: v ?? '' });
   }
   if (name === 'application_name') {
     const a = list(body.args)[0] as Node | undefined;

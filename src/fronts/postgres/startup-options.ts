@@ -68,6 +68,8 @@ export function readStartup(params: ReadonlyMap<string, string>): ClientStartup 
     else if (FORWARDED.has(name)) forward.set(name, value);
     else refuse(name);
   }
+  const encoding = forward.get('client_encoding');
+  if (encoding !== undefined && !isParsableEncoding(encoding)) throw unparsableEncoding(encoding, 'FATAL');
   const path = forward.get('search_path');
   if (path !== undefined) parseSearchPath(path); // throws on a value the upstream would reject
   return { user, database: params.get('database'), forward, reason, protocolExtensions };
@@ -180,5 +182,25 @@ export function parseSearchPath(v: string): string[] {
 function badPath(): PgError {
   return new PgError(SqlState.invalidParameterValue, 'invalid list syntax in parameter "search_path"', {
     severity: 'FATAL',
+  });
+}
+
+/**
+ * Client encodings whose bytes Airlock's parser reads exactly as the upstream does.
+ * PostgreSQL converts a query from the client encoding before lexing it; Airlock
+ * classifies the bytes as UTF-8. In SJIS, BIG5, GBK, UHC, GB18030 and JOHAB a second
+ * byte may be `\` (0x5C), so `E'<0x81 0x5C>' ; DELETE ... ; SELECT '--'` is one string
+ * literal to Airlock and a DELETE to PostgreSQL; in single-byte encodings names with
+ * non-ASCII letters would differ. SQL_ASCII sends the bytes unconverted.
+ */
+export function isParsableEncoding(value: string): boolean {
+  const n = value.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return n === 'utf8' || n === 'unicode' || n === 'sqlascii';
+}
+
+export function unparsableEncoding(value: string, severity: 'ERROR' | 'FATAL'): PgError {
+  return new PgError(SqlState.featureNotSupported, `client_encoding "${value}" is not supported by Airlock`, {
+    severity,
+    hint: 'use UTF8: Airlock classifies statements as UTF-8 text',
   });
 }

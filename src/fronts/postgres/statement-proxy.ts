@@ -33,8 +33,10 @@ import type { SessionDeps } from './session.js';
 import {
   applicationNameReason,
   type ClientStartup,
+  isParsableEncoding,
   parseSearchPath,
   statementReason,
+  unparsableEncoding,
 } from './startup-options.js';
 import { actionRecord, type GatedStatement, gateStatement, recordParams, refusal } from './statement-gate.js';
 
@@ -208,6 +210,8 @@ export class StatementProxy {
 
   private async onQuery(sql: string): Promise<void> {
     const c = this.classify(sql);
+    const enc = unparsable(c);
+    if (enc !== undefined) return this.refuse(enc, 'simple');
     if (c.statements === 0) {
       this.forward(encodeQuery(sql), { kind: 'simple', terminals: Terminals.query });
       return;
@@ -248,6 +252,8 @@ export class StatementProxy {
   private async onParse(f: Frame): Promise<void> {
     const p = decodeParse(f.payload);
     const c = this.classify(p.sql);
+    const enc = unparsable(c);
+    if (enc !== undefined) return this.refuse(enc, 'extended');
     const txOp = c.statements === 1 ? txOpOf(c) : undefined;
     if (this.failedBlock && txOp !== 'rollback' && txOp !== 'rollback_to' && txOp !== 'commit')
       return this.refuse(inFailedTx(), 'extended');
@@ -541,6 +547,14 @@ function unchecked(sql: string, c: Classification, kind: 'allow' | 'deny'): Gate
         ? { kind: 'allow', reasons, grantId: undefined, approvalId: undefined, held: false }
         : { kind: 'deny', deny: 'policy', reasons, message: inFailedTx().message, approvalId: undefined },
   };
+}
+
+/** A SET client_encoding Airlock could no longer parse after (startup-options.ts): refused outright. */
+function unparsable(c: Classification): PgError | undefined {
+  for (const e of c.effects)
+    if (e.kind === 'client_encoding' && !isParsableEncoding(e.value))
+      return unparsableEncoding(e.value, 'ERROR');
+  return undefined;
 }
 
 function txOpOf(c: Classification): TxOp | undefined {
