@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { serialize } from 'pg-protocol';
 import type { GateResult } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
-import type { Scope } from '../../core/types.js';
 import { databaseResource, postgresAction, type StatementClass } from './actions.js';
 import type { BackendFrame } from './backend-codec.js';
 import { errorResponse, readyForQuery } from './backend-codec.js';
