@@ -9,7 +9,8 @@
  * the classifier. Names as PostgreSQL folds them (lower case).
  * https://www.postgresql.org/docs/current/runtime-config-client.html
  */
-const EVERYDAY = new Set([
+/** Also the settings a StartupMessage may carry through Airlock (startup-options.ts). */
+export const STARTUP_SETTINGS: readonly string[] = [
   'application_name',
   'client_encoding',
   'datestyle',
@@ -20,6 +21,10 @@ const EVERYDAY = new Set([
   'statement_timeout',
   'lock_timeout',
   'idle_in_transaction_session_timeout',
+];
+
+const EVERYDAY = new Set([
+  ...STARTUP_SETTINGS,
   'idle_session_timeout',
   'transaction_timeout',
   'client_min_messages',

@@ -6,20 +6,10 @@
  * https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-STARTUPMESSAGE
  */
 import { PgError, SqlState } from './pg-error.js';
+import { STARTUP_SETTINGS } from './session-settings.js';
 
 /** Startup parameters forwarded to the upstream unchanged (lower-case GUC names). */
-const FORWARDED = new Set([
-  'application_name',
-  'client_encoding',
-  'datestyle',
-  'timezone',
-  'intervalstyle',
-  'extra_float_digits',
-  'search_path',
-  'statement_timeout',
-  'lock_timeout',
-  'idle_in_transaction_session_timeout',
-]);
+const FORWARDED = new Set(STARTUP_SETTINGS);
 
 /** Parameters that are part of the protocol itself, handled by Airlock. */
 const PROTOCOL = new Set(['user', 'database', 'options', 'replication']);
