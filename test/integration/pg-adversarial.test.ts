@@ -313,4 +313,29 @@ describe('postgres front: adversarial review', () => {
     await assert.rejects(c2.query("SET NAMES 'big5'"), (e: PgErr) => e.code === '0A000');
     await assert.rejects(h.client({ options: '-c client_encoding=SJIS' }), (e: PgErr) => e.code === '0A000');
   });
+
+  it('a statement forwarded before the agent disconnects is recorded even though no answer came', async () => {
+    const c = await h.client();
+    const marker = `gone-${Date.now()}`;
+    const s = (c as unknown as { connection: { stream: net.Socket } }).connection.stream;
+    s.write(serialize.query(`INSERT INTO scratch.notes (body) SELECT '${marker}' FROM pg_sleep(0.5)`));
+    await new Promise((r) => setTimeout(r, 150));
+    s.destroy();
+    // The upstream finishes the INSERT (autocommit) although the agent is gone.
+    let n = 0;
+    for (let i = 0; i < 100 && n === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      n = (await h.direct.query('SELECT count(*)::int AS n FROM scratch.notes WHERE body = $1', [marker]))
+        .rows[0].n;
+    }
+    assert.equal(n, 1);
+    let found: string | undefined;
+    for (let i = 0; i < 100 && found === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const entries = await h.airlock.store.ledger({ agent: h.agent.name });
+      found = entries.find((e) => e.kind === 'action' && e.body.includes(marker))?.body;
+    }
+    assert.ok(found, 'the INSERT that ran has an action record');
+    assert.match(found ?? '', /may have run/);
+  });
 });

@@ -88,6 +88,22 @@ export class ResponseQueue {
     if (this.entries.length === 1) this.toClient(this.drainSynthetic());
   }
 
+  /**
+   * The session ended with messages forwarded but not answered (agent or upstream
+   * gone): each may have run, so each is completed with `c` for the record.
+   */
+  abandon(c: Omit<Completion, 'tags'>): void {
+    const left = this.entries;
+    this.entries = [];
+    for (const e of left)
+      if (e.kind !== 'synthetic')
+        e.onDone?.({
+          ...e.completion,
+          sqlstate: e.completion.sqlstate ?? c.sqlstate,
+          error: e.completion.error ?? c.error,
+        });
+  }
+
   /** Resolves when every forwarded message has been answered. */
   idle(): Promise<void> {
     if (this.entries.length === 0) return Promise.resolve();

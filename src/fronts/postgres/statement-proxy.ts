@@ -121,6 +121,11 @@ export class StatementProxy {
 
   close(): void {
     this.hold?.abort();
+    // Statements already forwarded may have run (and committed): they are recorded anyway.
+    this.queue.abandon({
+      sqlstate: SqlState.connectionFailure,
+      error: 'the session ended before the upstream answered: the statement may have run',
+    });
   }
 
   private expand(path: readonly string[]): string[] {
