@@ -13,6 +13,11 @@ import { decide, type PgHarness, startPgHarness } from '../support/pg-harness.js
 
 /** Sends raw frontend messages on an authenticated pg client's socket; resolves at the next ReadyForQuery. */
 function raw(c: pg.Client, ...msgs: Buffer[]): Promise<string> {
+  return rawUntil(c, 1, ...msgs);
+}
+
+/** As `raw`, until `zs` ReadyForQuery messages have arrived. */
+function rawUntil(c: pg.Client, zs: number, ...msgs: Buffer[]): Promise<string> {
   const s = (c as unknown as { connection: { stream: net.Socket } }).connection.stream;
   s.removeAllListeners('data');
   return new Promise((resolve, reject) => {
@@ -26,7 +31,7 @@ function raw(c: pg.Client, ...msgs: Buffer[]): Promise<string> {
         types += String.fromCharCode(buf[pos] as number);
         pos += 1 + buf.readInt32BE(pos + 1);
       }
-      if (types.endsWith('Z')) {
+      if ((types.match(/Z/g) ?? []).length >= zs) {
         clearTimeout(timer);
         s.removeAllListeners('data');
         resolve(`${types} ${buf.toString('latin1')}`);
@@ -103,6 +108,24 @@ describe('postgres front: adversarial review', () => {
     assert.notEqual(await outcome(h, () => c.query('EXECUTE w1')), 'ran');
     await unchanged();
     await c.end();
+  });
+
+  it('a pipelined PREPARE right after a failed Parse of the same name cannot launder a write', async () => {
+    const c = await h.client();
+    const run = () =>
+      rawUntil(
+        c,
+        3,
+        serialize.parse({ name: 'w6', text: 'SELECT * FROM no_such_table', types: [] }),
+        serialize.sync(),
+        serialize.query("PREPARE w6 AS UPDATE orders SET status = 'pipelined'"),
+        serialize.query('EXECUTE w6'),
+      ).then((r) => {
+        if (/42501/.test(r)) throw Object.assign(new Error(r), { code: '42501' });
+      });
+    assert.notEqual(await outcome(h, run), 'ran');
+    await unchanged();
+    c.end().catch(() => undefined);
   });
 
   it('a DEALLOCATE or Close that never ran upstream does not free the name in Airlock', async () => {
