@@ -82,6 +82,28 @@ describe('statement classification', () => {
     ['SET ROLE admin', [`postgres:set_role ${DB}`]],
     ['SET SESSION AUTHORIZATION admin', [`postgres:set_role ${DB}`]],
     ['SET statement_timeout = 5', [`postgres:session ${DB}`]],
+    [
+      'SET session_replication_role = replica',
+      ['postgres:config arn:airlock:postgres:prod:setting/session_replication_role'],
+    ],
+    ["SET app.tenant_id = '7'", ['postgres:config arn:airlock:postgres:prod:setting/app.tenant_id']],
+    ['RESET session_replication_role', [`postgres:session ${DB}`]],
+    ['SET enable_seqscan = off', [`postgres:session ${DB}`]],
+    ['SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', [`postgres:session ${DB}`]],
+    ["NOTIFY jobs, 'x'", ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/pg_notify']],
+    ["COMMIT PREPARED 'x'", [`postgres:prepared_xact ${DB}`]],
+    ["PREPARE TRANSACTION 'x'", [`postgres:prepared_xact ${DB}`]],
+    [
+      'INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2',
+      [`postgres:insert ${t('public', 't')}`, `postgres:update ${t('public', 't')}`],
+    ],
+    ['INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING', [`postgres:insert ${t('public', 't')}`]],
+    ['CALL prod.app.purge()', ['postgres:call arn:airlock:postgres:prod:function/app/purge']],
+    [
+      "SELECT * FROM ts_stat('SELECT 1')",
+      ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/ts_stat'],
+    ],
+    ["SELECT nextval('s')", ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/nextval']],
     ['BEGIN', [`postgres:transaction ${DB}`]],
     ['LOAD $$x$$', [`postgres:unknown ${DB}`]],
     ['UPDATE t SET', [`postgres:unknown ${DB}`]],
@@ -114,9 +136,36 @@ describe('statement classification', () => {
     const p = classify('PREPARE p AS DELETE FROM t', ctx());
     const eff = p.effects[0];
     assert.equal(eff?.kind, 'prepare');
-    const prepared = new Map([['p', { scopes: eff?.kind === 'prepare' ? eff.scopes : [] }]]);
+    const prepared = new Map([
+      [
+        'p',
+        {
+          scopes: eff?.kind === 'prepare' ? eff.scopes : [],
+          sources: eff?.kind === 'prepare' ? [{ query: eff.query }] : [],
+        },
+      ],
+    ]);
     assert.deepEqual(scopes('EXECUTE p', ctx({ prepared })), [`postgres:delete ${t('public', 't')}`]);
     assert.deepEqual(scopes('EXECUTE q', ctx({ prepared })), [`postgres:unknown ${DB}`]);
+    // PostgreSQL re-plans a prepared statement for the current search_path: both count.
+    assert.deepEqual(scopes('EXECUTE p', ctx({ prepared, searchPath: ['scratch'] })).sort(), [
+      `postgres:delete ${t('public', 't')}`,
+      `postgres:delete ${t('scratch', 't')}`,
+    ]);
+  });
+
+  it('PREPARE after SET search_path in the same string resolves against the new path', () => {
+    const p = classify('SET search_path = b; PREPARE p AS DELETE FROM t', ctx({ searchPath: ['a'] }));
+    const eff = p.effects.find((e) => e.kind === 'prepare');
+    assert.deepEqual(eff?.kind === 'prepare' ? eff.scopes.map((s) => s.resource).sort() : [], [
+      t('a', 't'),
+      t('b', 't'),
+    ]);
+  });
+
+  it('a prepared statement that EXECUTEs itself is unknown, not an endless loop', () => {
+    const prepared = new Map([['p', { scopes: [], sources: [{ sql: 'EXECUTE p' }] }]]);
+    assert.ok(scopes('EXECUTE p', ctx({ prepared })).includes(`postgres:unknown ${DB}`));
   });
 
   it('counts statements; empty and comment-only queries have none', () => {

@@ -12,6 +12,7 @@ import {
   type Frame,
   Frontend,
   FrontendFramer,
+  MAX_AUTH_MESSAGE,
 } from '../../src/fronts/postgres/frontend-codec.js';
 import { PgError } from '../../src/fronts/postgres/pg-error.js';
 
@@ -111,6 +112,30 @@ describe('frontend codec', () => {
       () => h.nextStartup(),
       (e: PgError) => e.code === '08P01',
     );
+  });
+
+  it('refuses a SASL message past PG_MAX_AUTH_TOKEN_LENGTH from its header alone', () => {
+    const f = new FrontendFramer();
+    const hdr = Buffer.from([Frontend.password, 0, 0, 0, 0]);
+    hdr.writeInt32BE(MAX_AUTH_MESSAGE + 5, 1);
+    f.push(hdr);
+    assert.throws(
+      () => f.next(MAX_AUTH_MESSAGE),
+      (e: PgError) => e.code === '08P01',
+    );
+  });
+
+  it('assembles a large message from many chunks', () => {
+    const sql = 'x'.repeat(3_000_000);
+    const msg = serialize.query(sql);
+    const f = new FrontendFramer();
+    for (let i = 0; i < msg.length; i += 1000) {
+      f.push(msg.subarray(i, i + 1000));
+      if (i + 1000 < msg.length) assert.equal(f.next(), undefined);
+    }
+    const got = f.next();
+    assert.equal(got === undefined ? '' : decodeQuery(got.payload), sql);
+    assert.equal(f.buffered, 0);
   });
 });
 

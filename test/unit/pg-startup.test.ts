@@ -4,6 +4,8 @@ import { PgError } from '../../src/fronts/postgres/pg-error.js';
 import {
   applicationNameReason,
   commandLineOptions,
+  isParsableEncoding,
+  parseSearchPath,
   readStartup,
   statementReason,
 } from '../../src/fronts/postgres/startup-options.js';
@@ -55,6 +57,43 @@ describe('startup options and reasons', () => {
         (e: PgError) => e instanceof PgError && e.severity === 'FATAL',
       );
     assert.throws(() => readStartup(new Map()), /no user name/);
+  });
+
+  it('reads a search_path as PostgreSQL does: unquoted names fold, quoted ones are exact', () => {
+    assert.deepEqual(parseSearchPath('PUBLIC'), ['public']);
+    assert.deepEqual(parseSearchPath(' "$user" , Scratch,"My ""Schema"""'), [
+      '$user',
+      'scratch',
+      'My "Schema"',
+    ]);
+    assert.deepEqual(parseSearchPath('"a,b"'), ['a,b']);
+    assert.deepEqual(parseSearchPath(''), []);
+    for (const bad of ['a,,b', 'a b', '"open', 'a,']) assert.throws(() => parseSearchPath(bad), PgError, bad);
+    assert.throws(
+      () =>
+        readStartup(
+          new Map([
+            ['user', 'a'],
+            ['search_path', 'a b'],
+          ]),
+        ),
+      PgError,
+    );
+  });
+
+  it('accepts only client encodings Airlock reads byte for byte as PostgreSQL does', () => {
+    for (const ok of ['UTF8', 'utf-8', 'Unicode', 'SQL_ASCII']) assert.ok(isParsableEncoding(ok), ok);
+    for (const bad of ['SJIS', 'BIG5', 'GBK', 'LATIN1', 'win1252']) assert.ok(!isParsableEncoding(bad), bad);
+    assert.throws(
+      () =>
+        readStartup(
+          new Map([
+            ['user', 'a'],
+            ['options', '-c client_encoding=SJIS'],
+          ]),
+        ),
+      (e: PgError) => e.code === '0A000',
+    );
   });
 
   it('reads a leading /* airlock:reason=... */ comment and reason: application names', () => {

@@ -22,6 +22,8 @@ const GROUPS = {
   do: 'admin',
   call: 'admin',
   copy_program: 'admin',
+  config: 'admin',
+  prepared_xact: 'admin',
   unknown: 'admin',
   session: 'control',
   transaction: 'control',
@@ -46,6 +48,7 @@ export function postgresActionGroups(action: string): string[] {
  * Resource ids (documented in docs/POSTGRES.md):
  *   arn:airlock:postgres:<database-resource>:table/<schema>/<relation>
  *   arn:airlock:postgres:<database-resource>:function/<schema>/<function>
+ *   arn:airlock:postgres:<database-resource>:setting/<name>        (SET of a setting off the everyday list)
  *   arn:airlock:postgres:<database-resource>:database
  * `/` and `%` inside (quoted) identifiers are percent-encoded so the id stays unambiguous.
  */
@@ -55,6 +58,10 @@ export function relationResource(db: string, schema: string, name: string): stri
 
 export function functionResource(db: string, schema: string, name: string): string {
   return `arn:airlock:postgres:${db}:function/${enc(schema)}/${enc(name)}`;
+}
+
+export function settingResource(db: string, name: string): string {
+  return `arn:airlock:postgres:${db}:setting/${enc(name)}`;
 }
 
 export function databaseResource(db: string): string {

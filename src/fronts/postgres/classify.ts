@@ -16,8 +16,10 @@ import {
   postgresAction,
   relationResource,
   type StatementClass,
+  settingResource,
 } from './actions.js';
 import { collectCteNames, entry, isFalse, list, type Node, names, str } from './parse-tree.js';
+import { isEverydaySetting } from './session-settings.js';
 
 export async function loadParser(): Promise<void> {
   await loadModule();
@@ -33,15 +35,39 @@ export interface ClassifyContext {
   /** What RESET search_path goes back to (expanded). */
   readonly defaultSearchPath: readonly string[];
   readonly isSideEffect: (fn: string) => boolean;
-  /** Scopes of statements PREPAREd in this session (for EXECUTE). */
-  readonly prepared: ReadonlyMap<string, { readonly scopes: readonly Scope[] }>;
+  /** Statements prepared in this session (for EXECUTE). */
+  readonly prepared: ReadonlyMap<string, PreparedEntry>;
 }
+
+/**
+ * What a prepared name may stand for at the upstream. PostgreSQL analyses a prepared
+ * statement again when search_path has changed since it was planned (plancache.c,
+ * RevalidateCachedQuery), so EXECUTE resolves names against the path *then*: `sources`
+ * are kept to classify again, and `scopes` (from preparation time) are kept too.
+ * More than one source when Airlock cannot know which of them the upstream holds.
+ */
+export interface PreparedEntry {
+  readonly scopes: readonly Scope[];
+  readonly sources: readonly PreparedSource[];
+}
+
+/** SQL text (protocol Parse) or the query of a SQL PREPARE. */
+export type PreparedSource = { readonly sql: string } | { readonly query: Node };
+
+/** EXECUTE inside a prepared statement inside ...: past this depth it is `unknown`. */
+const MAX_EXECUTE_DEPTH = 4;
 
 export type SessionEffect =
   | { readonly kind: 'search_path'; readonly value: readonly string[] | 'default'; readonly local: boolean }
-  | { readonly kind: 'prepare'; readonly name: string; readonly scopes: readonly Scope[] }
+  | {
+      readonly kind: 'prepare';
+      readonly name: string;
+      readonly scopes: readonly Scope[];
+      readonly query: Node;
+    }
   | { readonly kind: 'deallocate'; readonly name: string | undefined }
   | { readonly kind: 'application_name'; readonly value: string | 'default' }
+  | { readonly kind: 'client_encoding'; readonly value: string }
   | { readonly kind: 'transaction'; readonly op: TxOp };
 
 export type TxOp = 'begin' | 'commit' | 'rollback' | 'rollback_to' | 'savepoint' | 'release' | 'other';
@@ -65,14 +91,24 @@ class Collector {
   /** The path for the next statement: a SET search_path earlier in the same query string widens it. */
   path: string[];
 
-  constructor(readonly ctx: ClassifyContext) {
-    this.path = [...ctx.searchPath];
+  constructor(
+    readonly ctx: ClassifyContext,
+    path: readonly string[] = ctx.searchPath,
+    /** How many EXECUTEs deep this collector is. */
+    readonly depth = 0,
+  ) {
+    this.path = [...path];
   }
 
   add(cls: StatementClass, resource: string): void {
     const action = postgresAction(cls);
     this.classes.add(cls);
     this.scopes.set(`${action} ${resource}`, { action, resource });
+  }
+
+  addScope(s: Scope): void {
+    this.scopes.set(`${s.action} ${s.resource}`, s);
+    this.classes.add(s.action.slice('postgres:'.length) as StatementClass);
   }
 
   addDb(cls: StatementClass): void {
@@ -100,6 +136,11 @@ class Collector {
     for (const s of this.schemasFor(schema, name, 'p')) this.add(cls, relationResource(this.ctx.db, s, name));
   }
 
+  /** Schemas an unqualified function or procedure name may resolve to. */
+  pathSchemas(): string[] {
+    return this.path.length === 0 ? ['public'] : [...this.path];
+  }
+
   private schemasFor(schema: string | undefined, name: string, persistence: string | undefined): string[] {
     if (schema !== undefined) return [schema];
     if (persistence === 't') return ['pg_temp'];
@@ -111,7 +152,38 @@ class Collector {
 }
 
 export function classify(sql: string, ctx: ClassifyContext): Classification {
-  const c = new Collector(ctx);
+  return classifyWith(new Collector(ctx), sql);
+}
+
+/**
+ * Every scope a prepared statement may need when it runs now, with `path` as the
+ * session's search_path: its scopes from preparation time and those of each source
+ * resolved again against `path` (fail closed: the union).
+ */
+export function preparedScopes(
+  entry: PreparedEntry,
+  ctx: ClassifyContext,
+  path: readonly string[] = ctx.searchPath,
+  depth = 1,
+): Scope[] {
+  const c = new Collector(ctx, path, depth);
+  for (const s of entry.scopes) c.addScope(s);
+  if (depth > MAX_EXECUTE_DEPTH) c.addDb('unknown');
+  else
+    for (const src of entry.sources) {
+      if ('sql' in src) {
+        for (const s of classifyWith(new Collector(ctx, path, depth), src.sql).scopes) c.addScope(s);
+        continue;
+      }
+      const inner = new Collector(ctx, path, depth);
+      collectCteNames(src.query, inner.cteNames);
+      statement(inner, src.query);
+      for (const s of inner.scopes.values()) c.addScope(s);
+    }
+  return [...c.scopes.values()];
+}
+
+function classifyWith(c: Collector, sql: string): Classification {
   let stmts: Array<{ stmt?: Node }>;
   try {
     stmts = (parseSync(sql) as { stmts?: Array<{ stmt?: Node }> }).stmts ?? [];
@@ -193,16 +265,22 @@ function statement(c: Collector, node: Node): void {
         c.addDb('call');
         return;
       }
-      c.add('call', functionResource(c.ctx.db, parts.length > 1 ? (parts[0] as string) : 'public', fn));
+      // `[catalog.]schema.proc`; unqualified, the procedure may be in any schema of the path.
+      const schema = parts[parts.length - 2];
+      for (const s of schema === undefined ? c.pathSchemas() : [schema])
+        c.add('call', functionResource(c.ctx.db, s, fn));
       walk(c, fc?.args, 'select');
       return;
     }
-    case 'TransactionStmt':
-      c.effects.push({ kind: 'transaction', op: txOp(str(body.kind)) });
-      {
-        c.addDb('transaction');
-        return;
-      }
+    case 'TransactionStmt': {
+      const kind = str(body.kind);
+      c.effects.push({ kind: 'transaction', op: txOp(kind) });
+      // Two-phase commit outlives the session: COMMIT/ROLLBACK PREPARED act on any
+      // session's prepared transaction (another application's included).
+      if (PREPARED_XACT.has(kind ?? '')) c.addDb('prepared_xact');
+      else c.addDb('transaction');
+      return;
+    }
     case 'VariableSetStmt': {
       variableSet(c, body);
       return;
@@ -215,10 +293,13 @@ function statement(c: Collector, node: Node): void {
       }
       c.addDb('session');
       return;
+    case 'NotifyStmt':
+      // The statement form of pg_notify(): it reaches other sessions (workers may act on it).
+      c.add('function', functionResource(c.ctx.db, 'pg_catalog', 'pg_notify'));
+      return;
     case 'VariableShowStmt':
     case 'ListenStmt':
     case 'UnlistenStmt':
-    case 'NotifyStmt':
     case 'ClosePortalStmt':
     case 'FetchStmt': {
       c.addDb('session');
@@ -231,18 +312,23 @@ function statement(c: Collector, node: Node): void {
         return;
       }
     case 'PrepareStmt': {
-      const inner = new Collector(c.ctx);
+      // Names resolve against the path in force at this point of the query string.
+      const inner = new Collector(c.ctx, c.path, c.depth);
       collectCteNames(body.query as Node, inner.cteNames);
       statement(inner, body.query as Node);
-      c.effects.push({ kind: 'prepare', name: str(body.name) ?? '', scopes: [...inner.scopes.values()] });
+      c.effects.push({
+        kind: 'prepare',
+        name: str(body.name) ?? '',
+        scopes: [...inner.scopes.values()],
+        query: body.query as Node,
+      });
       c.addDb('session');
       return;
     }
     case 'ExecuteStmt': {
-      const scopes = c.ctx.prepared.get(str(body.name) ?? '')?.scopes;
-      if (scopes === undefined) c.addDb('unknown');
-      else for (const s of scopes) c.scopes.set(`${s.action} ${s.resource}`, s);
-      for (const s of scopes ?? []) c.classes.add(s.action.slice('postgres:'.length) as StatementClass);
+      const entry = c.ctx.prepared.get(str(body.name) ?? '');
+      if (entry === undefined) c.addDb('unknown');
+      else for (const s of preparedScopes(entry, c.ctx, c.path, c.depth + 1)) c.addScope(s);
       walk(c, body.params, 'select');
       return;
     }
@@ -290,6 +376,12 @@ function statement(c: Collector, node: Node): void {
   }
 }
 
+const PREPARED_XACT = new Set([
+  'TRANS_STMT_PREPARE',
+  'TRANS_STMT_COMMIT_PREPARED',
+  'TRANS_STMT_ROLLBACK_PREPARED',
+]);
+
 const DDL =
   /^(Create|Alter|Drop|Rename|Comment|Index|Define|Reindex|Vacuum|Cluster|Refresh|Import|SecLabel|CompositeType|Constraints|View|Rule|CheckPoint)/;
 const TABLE_LIKE = new Set([
@@ -316,6 +408,12 @@ function variableSet(c: Collector, body: Node): void {
     c.addDb('set_role');
     return;
   }
+  // RESET (and SET ... TO DEFAULT) only go back to the configured value.
+  const sets = kind !== 'VAR_RESET' && kind !== 'VAR_SET_DEFAULT';
+  if (name !== undefined && sets && !isEverydaySetting(name)) {
+    c.add('config', settingResource(c.ctx.db, name));
+    return;
+  }
   if (name === 'search_path') {
     const value =
       kind === 'VAR_SET_VALUE'
@@ -332,6 +430,11 @@ function variableSet(c: Collector, body: Node): void {
     const next =
       value === 'default' ? c.ctx.defaultSearchPath : value.map((v) => (v === '$user' ? c.ctx.user : v));
     c.path = [...new Set([...c.path, ...next])];
+  }
+  if (name === 'client_encoding' && kind === 'VAR_SET_VALUE') {
+    const a = list(body.args)[0] as Node | undefined;
+    const v = str(((a?.A_Const as Node | undefined)?.sval as Node | undefined)?.sval);
+    c.effects.push({ kind: 'client_encoding', value: v ?? '' });
   }
   if (name === 'application_name') {
     const a = list(body.args)[0] as Node | undefined;
@@ -388,6 +491,12 @@ function walk(c: Collector, value: unknown, mode: StatementClass): void {
     if (dml !== undefined) {
       const n = child as Node;
       if (n.relation !== undefined) c.relation(executes ? dml : 'explain', n.relation as Node);
+      // INSERT ... ON CONFLICT DO UPDATE updates existing rows: an insert grant is not enough.
+      if (
+        n.relation !== undefined &&
+        str((n.onConflictClause as Node | undefined)?.action) === 'ONCONFLICT_UPDATE'
+      )
+        c.relation(executes ? 'update' : 'explain', n.relation as Node);
       for (const [k, v] of Object.entries(n)) if (k !== 'relation') walk(c, v, mode);
     } else if (key === 'RangeVar' || typeof (child as Node).relname === 'string') {
       // Fields typed RangeVar (CreateStmt.relation, ViewStmt.view, ...) come unwrapped.
@@ -403,10 +512,7 @@ function walk(c: Collector, value: unknown, mode: StatementClass): void {
       const parts = names((child as Node).funcname);
       const fn = parts[parts.length - 1];
       if (fn !== undefined && c.ctx.isSideEffect(fn))
-        c.add(
-          'function',
-          functionResource(c.ctx.db, parts.length > 1 ? (parts[0] as string) : 'pg_catalog', fn),
-        );
+        c.add('function', functionResource(c.ctx.db, parts[parts.length - 2] ?? 'pg_catalog', fn));
       walk(c, child, mode);
     } else {
       walk(c, child, mode);

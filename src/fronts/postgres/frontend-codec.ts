@@ -33,6 +33,11 @@ export const StartupCode = {
 
 /** Largest message we accept; PostgreSQL's own limit for most messages is 1 GB, ours is stricter. */
 export const MAX_MESSAGE = 64 * 1024 * 1024;
+/**
+ * Largest message before authentication (SASL responses): PostgreSQL's
+ * PG_MAX_AUTH_TOKEN_LENGTH. An unauthenticated peer must not make Airlock buffer 64 MB.
+ */
+export const MAX_AUTH_MESSAGE = 65_535;
 const MAX_STARTUP = 10_000; // PostgreSQL's MAX_STARTUP_PACKET_LENGTH
 
 export interface Frame {
@@ -46,18 +51,34 @@ export interface Frame {
 
 export class FrontendFramer {
   private buf: Buffer = Buffer.alloc(0);
+  /** Chunks received after `buf`, joined only once a whole message is there (no O(n²) copying of a large one). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.buf.length === 0 && this.pending.length === 0) this.buf = chunk;
+    else {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+    }
   }
 
   /** Bytes received but not yet returned as a frame. */
   get buffered(): number {
-    return this.buf.length;
+    return this.buf.length + this.pendingBytes;
+  }
+
+  /** Makes at least `n` bytes (or all there are) contiguous in `buf`. */
+  private need(n: number): void {
+    if (this.buf.length >= n || this.pending.length === 0) return;
+    this.buf = Buffer.concat([this.buf, ...this.pending]);
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   /** Next startup-phase packet (Int32 length, then body), or undefined if incomplete. */
   nextStartup(): Frame | undefined {
+    this.need(4);
     if (this.buf.length < 4) return undefined;
     const len = this.buf.readInt32BE(0);
     if (len < 8 || len > MAX_STARTUP)
@@ -68,17 +89,19 @@ export class FrontendFramer {
   }
 
   /** Next typed message (Byte1 type, Int32 length, body), or undefined if incomplete. */
-  next(): Frame | undefined {
+  next(max: number = MAX_MESSAGE): Frame | undefined {
+    this.need(5);
     if (this.buf.length < 5) return undefined;
     const type = this.buf[0] as number;
     const len = this.buf.readInt32BE(1);
-    if (len < 4 || len > MAX_MESSAGE)
+    if (len < 4 || len > max)
       throw new PgError(SqlState.protocolViolation, `invalid message length ${len}`, { severity: 'FATAL' });
     return this.take(type, 5, len + 1);
   }
 
   private take(type: number, bodyStart: number, total: number): Frame | undefined {
-    if (this.buf.length < total) return undefined;
+    if (this.buf.length + this.pendingBytes < total) return undefined;
+    this.need(total);
     const raw = this.buf.subarray(0, total);
     this.buf = this.buf.subarray(total);
     return { type, payload: raw.subarray(bodyStart), raw };

@@ -20,6 +20,7 @@ export const SqlState = {
   programLimitExceeded: '54000',
   queryCanceled: '57014',
   duplicatePreparedStatement: '42P05',
+  invalidParameterValue: '22023',
 } as const;
 
 export class PgError extends Error {

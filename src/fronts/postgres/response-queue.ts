@@ -88,6 +88,22 @@ export class ResponseQueue {
     if (this.entries.length === 1) this.toClient(this.drainSynthetic());
   }
 
+  /**
+   * The session ended with messages forwarded but not answered (agent or upstream
+   * gone): each may have run, so each is completed with `c` for the record.
+   */
+  abandon(c: Omit<Completion, 'tags'>): void {
+    const left = this.entries;
+    this.entries = [];
+    for (const e of left)
+      if (e.kind !== 'synthetic')
+        e.onDone?.({
+          ...e.completion,
+          sqlstate: e.completion.sqlstate ?? c.sqlstate,
+          error: e.completion.error ?? c.error,
+        });
+  }
+
   /** Resolves when every forwarded message has been answered. */
   idle(): Promise<void> {
     if (this.entries.length === 0) return Promise.resolve();
@@ -154,8 +170,10 @@ export class ResponseQueue {
       head.completion.sqlstate = fields.get('C');
       head.completion.error = fields.get('M');
       if (head.kind !== 'extended') return false;
-      // Extended protocol: PostgreSQL discards messages until Sync.
-      this.upstreamSkipping = true;
+      // Extended protocol: PostgreSQL discards messages until the next Sync *it reads*.
+      // When that Sync was already forwarded (an entry waits for its ReadyForQuery), what
+      // the client sends from now on is executed again: it must be checked, not relayed.
+      this.upstreamSkipping = !this.entries.some((e) => e.kind === 'sync');
       const replacement = head.replaceError;
       while (
         this.entries[0] !== undefined &&

@@ -21,7 +21,7 @@ import {
 } from './backend-codec.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { ClientAuth } from './client-auth.js';
-import { type Frame, FrontendFramer } from './frontend-codec.js';
+import { type Frame, FrontendFramer, MAX_AUTH_MESSAGE } from './frontend-codec.js';
 import { PgError, SqlState } from './pg-error.js';
 import type { ClientStartup } from './startup-options.js';
 import type { ParamRecording } from './statement-gate.js';
@@ -103,8 +103,10 @@ export class PgSession {
     try {
       while (this.step === 'auth' || this.step === 'ready') {
         const frame =
-          this.step === 'auth' && this.auth.step === 'startup'
-            ? this.framer.nextStartup()
+          this.step === 'auth'
+            ? this.auth.step === 'startup'
+              ? this.framer.nextStartup()
+              : this.framer.next(MAX_AUTH_MESSAGE)
             : this.framer.next();
         if (frame === undefined) break;
         const pending =

@@ -6,20 +6,10 @@
  * https://www.postgresql.org/docs/current/protocol-message-formats.html#PROTOCOL-MESSAGE-FORMATS-STARTUPMESSAGE
  */
 import { PgError, SqlState } from './pg-error.js';
+import { STARTUP_SETTINGS } from './session-settings.js';
 
 /** Startup parameters forwarded to the upstream unchanged (lower-case GUC names). */
-const FORWARDED = new Set([
-  'application_name',
-  'client_encoding',
-  'datestyle',
-  'timezone',
-  'intervalstyle',
-  'extra_float_digits',
-  'search_path',
-  'statement_timeout',
-  'lock_timeout',
-  'idle_in_transaction_session_timeout',
-]);
+const FORWARDED = new Set(STARTUP_SETTINGS);
 
 /** Parameters that are part of the protocol itself, handled by Airlock. */
 const PROTOCOL = new Set(['user', 'database', 'options', 'replication']);
@@ -68,6 +58,10 @@ export function readStartup(params: ReadonlyMap<string, string>): ClientStartup 
     else if (FORWARDED.has(name)) forward.set(name, value);
     else refuse(name);
   }
+  const encoding = forward.get('client_encoding');
+  if (encoding !== undefined && !isParsableEncoding(encoding)) throw unparsableEncoding(encoding, 'FATAL');
+  const path = forward.get('search_path');
+  if (path !== undefined) parseSearchPath(path); // throws on a value the upstream would reject
   return { user, database: params.get('database'), forward, reason, protocolExtensions };
 }
 
@@ -131,4 +125,72 @@ export function statementReason(sql: string): string | undefined {
 export function applicationNameReason(appName: string | undefined): string | undefined {
   const m = /^\s*reason:\s*(.+)$/i.exec(appName ?? '');
   return m?.[1]?.trim().slice(0, 1024) || undefined;
+}
+
+/**
+ * A search_path value as PostgreSQL reads it (SplitIdentifierString in varlena.c):
+ * comma-separated identifiers, unquoted ones folded to lower case and trimmed, quoted
+ * ones exact with `""` for a quote. `search_path=PUBLIC` is schema `public`, exactly
+ * as the upstream resolves it. A value PostgreSQL would reject throws.
+ */
+export function parseSearchPath(v: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const ws = () => {
+    while (i < v.length && /\s/.test(v[i] as string)) i++;
+  };
+  ws();
+  if (i === v.length) return out;
+  for (;;) {
+    let name = '';
+    if (v[i] === '"') {
+      i++;
+      for (;;) {
+        const q = v.indexOf('"', i);
+        if (q === -1) throw badPath();
+        name += v.slice(i, q);
+        i = q + 1;
+        if (v[i] !== '"') break;
+        name += '"';
+        i++;
+      }
+    } else {
+      const start = i;
+      while (i < v.length && v[i] !== ',' && !/\s/.test(v[i] as string)) i++;
+      if (i === start) throw badPath();
+      name = v.slice(start, i).toLowerCase();
+    }
+    out.push(name);
+    ws();
+    if (i === v.length) return out;
+    if (v[i] !== ',') throw badPath();
+    i++;
+    ws();
+  }
+}
+
+function badPath(): PgError {
+  return new PgError(SqlState.invalidParameterValue, 'invalid list syntax in parameter "search_path"', {
+    severity: 'FATAL',
+  });
+}
+
+/**
+ * Client encodings whose bytes Airlock's parser reads exactly as the upstream does.
+ * PostgreSQL converts a query from the client encoding before lexing it; Airlock
+ * classifies the bytes as UTF-8. In SJIS, BIG5, GBK, UHC, GB18030 and JOHAB a second
+ * byte may be `\` (0x5C), so `E'<0x81 0x5C>' ; DELETE ... ; SELECT '--'` is one string
+ * literal to Airlock and a DELETE to PostgreSQL; in single-byte encodings names with
+ * non-ASCII letters would differ. SQL_ASCII sends the bytes unconverted.
+ */
+export function isParsableEncoding(value: string): boolean {
+  const n = value.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return n === 'utf8' || n === 'unicode' || n === 'sqlascii';
+}
+
+export function unparsableEncoding(value: string, severity: 'ERROR' | 'FATAL'): PgError {
+  return new PgError(SqlState.featureNotSupported, `client_encoding "${value}" is not supported by Airlock`, {
+    severity,
+    hint: 'use UTF8: Airlock classifies statements as UTF-8 text',
+  });
 }

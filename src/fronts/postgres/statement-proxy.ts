@@ -11,11 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { serialize } from 'pg-protocol';
 import type { GateResult } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
-import type { Scope } from '../../core/types.js';
 import { databaseResource, postgresAction, type StatementClass } from './actions.js';
 import type { BackendFrame } from './backend-codec.js';
 import { errorResponse, readyForQuery } from './backend-codec.js';
-import { type Classification, classify, type TxOp } from './classify.js';
+import { type Classification, classify, preparedScopes, type TxOp } from './classify.js';
 import {
   decodeBind,
   decodeExecute,
@@ -27,19 +26,18 @@ import {
   Frontend,
 } from './frontend-codec.js';
 import { PgError, SqlState } from './pg-error.js';
+import { type Outcome, type Prepared, PreparedStatements } from './prepared-statements.js';
 import { ResponseQueue, Terminals } from './response-queue.js';
 import type { SessionDeps } from './session.js';
-import { applicationNameReason, type ClientStartup, statementReason } from './startup-options.js';
+import {
+  applicationNameReason,
+  type ClientStartup,
+  isParsableEncoding,
+  parseSearchPath,
+  statementReason,
+  unparsableEncoding,
+} from './startup-options.js';
 import { actionRecord, type GatedStatement, gateStatement, recordParams, refusal } from './statement-gate.js';
-
-interface Prepared {
-  readonly sql: string;
-  readonly scopes: readonly Scope[];
-  readonly classes: readonly StatementClass[];
-  readonly txOp: TxOp | undefined;
-  /** The gate result of the Parse, good for the first Bind only. */
-  parseGate: GatedStatement | undefined;
-}
 
 interface Portal {
   readonly stmt: Prepared;
@@ -74,7 +72,7 @@ export class StatementProxy {
   private drainAtSync = false;
   private searchPath: readonly string[];
   private appReason: string | undefined;
-  private readonly prepared = new Map<string, Prepared>();
+  private readonly prepared = new PreparedStatements();
   private readonly portals = new Map<string, Portal>();
   private readonly classifyCache = new Map<string, Classification>();
   private hold: AbortController | undefined;
@@ -88,7 +86,7 @@ export class StatementProxy {
     this.queue = new ResponseQueue((b) => io.toClient(b));
     const path = session.startup.forward.get('search_path');
     this.searchPath =
-      path === undefined ? this.expand(deps.db.defaultSearchPath) : this.expand(splitPath(path));
+      path === undefined ? this.expand(deps.db.defaultSearchPath) : this.expand(parseSearchPath(path));
     this.appReason = applicationNameReason(session.startup.forward.get('application_name'));
   }
 
@@ -123,6 +121,11 @@ export class StatementProxy {
 
   close(): void {
     this.hold?.abort();
+    // Statements already forwarded may have run (and committed): they are recorded anyway.
+    this.queue.abandon({
+      sqlstate: SqlState.connectionFailure,
+      error: 'the session ended before the upstream answered: the statement may have run',
+    });
   }
 
   private expand(path: readonly string[]): string[] {
@@ -163,9 +166,14 @@ export class StatementProxy {
         return undefined;
       case Frontend.close: {
         const t = decodeTarget(f.payload);
-        if (t.kind === 'S') this.prepared.delete(t.name);
+        let released: Outcome | undefined;
+        if (t.kind === 'S') released = this.prepared.release(t.name);
         else this.portals.delete(t.name);
-        this.forward(f.raw, { kind: 'extended', terminals: Terminals.close });
+        this.forward(f.raw, {
+          kind: 'extended',
+          terminals: Terminals.close,
+          ...(released === undefined ? {} : { onDone: (d) => released(d.sqlstate === undefined) }),
+        });
         return undefined;
       }
       case Frontend.sync:
@@ -206,6 +214,8 @@ export class StatementProxy {
 
   private async onQuery(sql: string): Promise<void> {
     const c = this.classify(sql);
+    const enc = unparsable(c);
+    if (enc !== undefined) return this.refuse(enc, 'simple');
     if (c.statements === 0) {
       this.forward(encodeQuery(sql), { kind: 'simple', terminals: Terminals.query });
       return;
@@ -236,7 +246,9 @@ export class StatementProxy {
         record(d);
         // Autocommitted without error: the upstream's search_path is now exactly the new one.
         if (d.sqlstate === undefined && d.status === 'I' && c.statements === 1) effects.confirm?.();
-        if (d.sqlstate !== undefined && c.statements === 1) effects.undo?.();
+        // Prepared names: every statement ran, or (one statement) none did. Otherwise
+        // some of them may have run: the names keep standing for every possibility.
+        if (d.sqlstate === undefined || c.statements === 1) effects.settle(d.sqlstate === undefined);
       },
     });
   }
@@ -244,10 +256,12 @@ export class StatementProxy {
   private async onParse(f: Frame): Promise<void> {
     const p = decodeParse(f.payload);
     const c = this.classify(p.sql);
+    const enc = unparsable(c);
+    if (enc !== undefined) return this.refuse(enc, 'extended');
     const txOp = c.statements === 1 ? txOpOf(c) : undefined;
     if (this.failedBlock && txOp !== 'rollback' && txOp !== 'rollback_to' && txOp !== 'commit')
       return this.refuse(inFailedTx(), 'extended');
-    if (p.name !== '' && this.prepared.has(p.name))
+    if (this.prepared.isTaken(p.name))
       return this.refuse(
         new PgError(SqlState.duplicatePreparedStatement, `prepared statement "${p.name}" already exists`),
         'extended',
@@ -256,28 +270,47 @@ export class StatementProxy {
     if (c.statements > 0 && !this.failedBlock) {
       g = await this.gate(p.sql, c);
       if (g.result.kind === 'deny') return this.deny(g, 'extended');
+      // Effects of a statement sent by Parse happen at its Execute, if ever: never confirmed.
       this.applyEffects(c);
     }
+    const parsePath = this.searchPath.join(',');
     // One namespace for protocol and SQL-prepared statements, as in PostgreSQL (a named
     // statement cannot be redefined: refused above with 42P05, as PostgreSQL would).
     if (this.failedBlock && txOp === 'commit') {
       // PostgreSQL answers COMMIT of a failed transaction by rolling back: so does Airlock
       // (the upstream's transaction is not failed, so it must not see a COMMIT).
-      this.prepared.set(p.name, {
+      const defined = this.prepared.define(p.name, {
         sql: 'ROLLBACK',
         scopes: c.scopes,
+        sources: [{ sql: 'ROLLBACK' }],
         classes: c.classes,
         txOp: 'rollback',
         parseGate: g,
+        parsePath,
+        settled: false,
       });
       this.forward(serialize.parse({ name: p.name, text: 'ROLLBACK', types: [...p.paramTypes] }), {
         kind: 'extended',
         terminals: Terminals.parse,
+        onDone: (d) => defined(d.sqlstate === undefined),
       });
       return undefined;
     }
-    this.prepared.set(p.name, { sql: p.sql, scopes: c.scopes, classes: c.classes, txOp, parseGate: g });
-    this.forward(f.raw, { kind: 'extended', terminals: Terminals.parse });
+    const defined = this.prepared.define(p.name, {
+      sql: p.sql,
+      scopes: c.scopes,
+      sources: [{ sql: p.sql }],
+      classes: c.classes,
+      txOp,
+      parseGate: g,
+      parsePath,
+      settled: false,
+    });
+    this.forward(f.raw, {
+      kind: 'extended',
+      terminals: Terminals.parse,
+      onDone: (d) => defined(d.sqlstate === undefined),
+    });
     return undefined;
   }
 
@@ -294,14 +327,17 @@ export class StatementProxy {
       this.forward(f.raw, { kind: 'extended', terminals: Terminals.bind });
       return undefined;
     }
-    let g = stmt.parseGate;
+    // The Parse's decision holds for the first Bind under the same search_path only.
+    let g = stmt.parsePath === this.searchPath.join(',') ? stmt.parseGate : undefined;
     stmt.parseGate = undefined;
     if (g === undefined) {
       // A statement used again (or prepared with SQL PREPARE): the grant or approval
-      // that let it through last time may be gone, so it is checked again.
+      // that let it through last time may be gone, so it is checked again, with names
+      // resolved against today's search_path too (PostgreSQL re-plans for it).
+      const scopes = preparedScopes(stmt, this.classifyContext());
       g = await this.gate(stmt.sql, {
-        scopes: stmt.scopes,
-        classes: stmt.classes,
+        scopes,
+        classes: [...new Set(scopes.map((sc) => sc.action.slice('postgres:'.length) as StatementClass))],
         effects: [],
         statements: 1,
         parseError: undefined,
@@ -321,18 +357,22 @@ export class StatementProxy {
       c.effects.some((e) => e.kind === 'prepare' || e.kind === 'deallocate') ||
       /\bexecute\b/i.test(sql)
     ) {
-      c = classify(sql, {
-        db: this.deps.db.name,
-        searchPath: this.searchPath,
-        user: this.deps.db.upstream.user,
-        defaultSearchPath: this.expand(this.deps.db.defaultSearchPath),
-        isSideEffect: this.deps.db.isSideEffect,
-        prepared: this.prepared,
-      });
+      c = classify(sql, this.classifyContext());
       if (this.classifyCache.size >= CLASSIFY_CACHE) this.classifyCache.clear();
       this.classifyCache.set(key, c);
     }
     return c;
+  }
+
+  private classifyContext() {
+    return {
+      db: this.deps.db.name,
+      searchPath: this.searchPath,
+      user: this.deps.db.upstream.user,
+      defaultSearchPath: this.expand(this.deps.db.defaultSearchPath),
+      isSideEffect: this.deps.db.isSideEffect,
+      prepared: this.prepared.entries,
+    };
   }
 
   private async gate(sql: string, c: Classification): Promise<GatedStatement> {
@@ -367,9 +407,9 @@ export class StatementProxy {
    * must not leave Airlock resolving names differently from PostgreSQL. Returns that
    * confirmation step, if any.
    */
-  private applyEffects(c: Classification): { confirm?: () => void; undo?: () => void } {
+  private applyEffects(c: Classification): { confirm?: () => void; settle: Outcome } {
     let confirm: (() => void) | undefined;
-    const added: string[] = [];
+    const pending: Outcome[] = [];
     for (const e of c.effects) {
       if (e.kind === 'search_path') {
         const next =
@@ -380,20 +420,22 @@ export class StatementProxy {
             this.searchPath = next;
           };
       } else if (e.kind === 'prepare') {
-        if (!this.prepared.has(e.name)) added.push(e.name);
-        if (!this.prepared.has(e.name))
-          this.prepared.set(e.name, {
+        pending.push(
+          this.prepared.define(e.name, {
             sql: `EXECUTE ${e.name} /* prepared with SQL PREPARE */`,
             scopes: e.scopes,
+            sources: [{ query: e.query }],
             classes: [
               ...new Set(e.scopes.map((sc) => sc.action.slice('postgres:'.length) as StatementClass)),
             ],
             txOp: undefined,
             parseGate: undefined,
-          });
+            parsePath: this.searchPath.join(','),
+            settled: false,
+          }),
+        );
       } else if (e.kind === 'deallocate') {
-        if (e.name === undefined) this.prepared.clear();
-        else this.prepared.delete(e.name);
+        pending.push(this.prepared.release(e.name));
       } else if (e.kind === 'application_name')
         this.appReason =
           e.value === 'default'
@@ -402,9 +444,8 @@ export class StatementProxy {
     }
     return {
       ...(confirm === undefined ? {} : { confirm }),
-      // A PREPARE the upstream refused did not create its name.
-      undo: () => {
-        for (const n of added) this.prepared.delete(n);
+      settle: (ok) => {
+        for (const p of pending) p(ok);
       },
     };
   }
@@ -512,6 +553,14 @@ function unchecked(sql: string, c: Classification, kind: 'allow' | 'deny'): Gate
   };
 }
 
+/** A SET client_encoding Airlock could no longer parse after (startup-options.ts): refused outright. */
+function unparsable(c: Classification): PgError | undefined {
+  for (const e of c.effects)
+    if (e.kind === 'client_encoding' && !isParsableEncoding(e.value))
+      return unparsableEncoding(e.value, 'ERROR');
+  return undefined;
+}
+
 function txOpOf(c: Classification): TxOp | undefined {
   for (const e of c.effects) if (e.kind === 'transaction') return e.op;
   return undefined;
@@ -523,11 +572,10 @@ function unknownStatement(name: string, db: string): Prepared {
     sql: `/* Bind of unknown prepared statement "${name}" */`,
     scopes: [{ action: postgresAction('unknown'), resource: databaseResource(db) }],
     classes: ['unknown'],
+    sources: [],
     txOp: undefined,
     parseGate: undefined,
+    parsePath: '',
+    settled: false,
   };
-}
-
-function splitPath(v: string): string[] {
-  return v.split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1'));
 }
