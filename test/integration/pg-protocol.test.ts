@@ -348,13 +348,18 @@ describe('postgres wire protocol', () => {
 
   it('when the upstream session dies, the agent gets an error, not a silent hang', async () => {
     const c = await h.client({ application_name: 'to-be-killed' });
+    // The upstream's FATAL may reach the client as a connection error before any query.
+    const connectionError = new Promise<Error>((resolve) => c.once('error', resolve));
     await h.direct.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'to-be-killed'",
+      // With a timeout, pg_terminate_backend waits until the backend is gone (PostgreSQL 14+).
+      "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = 'to-be-killed'",
     );
-    await assert.rejects(
-      c.query('SELECT 1'),
-      /terminating connection|lost its session|Connection terminated/,
+    const query = c.query('SELECT 1').then(
+      () => new Error('the query succeeded on a dead session'),
+      (e: Error) => e,
     );
+    const first = await Promise.race([connectionError, query]);
+    assert.match(first.message, /terminating connection|lost its session|Connection terminated/);
   });
 
   it('a startup setting that changes identity is refused, not passed to the upstream', async () => {
