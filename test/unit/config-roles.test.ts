@@ -1,20 +1,13 @@
 /** The scoped-session keys of a resources entry (role_arn and friends). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/load.js';
+import { configProblem } from '../support/config-problem.js';
 
 const base =
   'aws:\n  account_id: "123456789012"\npolicies:\n  - p.cedar\nresources:\n  - arn: "arn:aws:s3:::*"\n    endpoint: https://s3.us-east-1.amazonaws.com\n';
 
-function problem(text: string): string {
-  try {
-    parseConfig(text, '/etc/airlock.yaml');
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.message;
-  }
-  assert.fail('expected a ConfigError');
-}
+const problem = configProblem;
 
 describe('config: role_arn on a resource', () => {
   it('reads the role, with defaults for STS', () => {

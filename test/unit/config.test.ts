@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_GUARDS } from '../../src/approvals/guards.js';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/load.js';
+import { BASE_CONFIG, configProblem } from '../support/config-problem.js';
 
-const base = 'aws:\n  account_id: "123456789012"\npolicies:\n  - p.cedar\n';
+const base = BASE_CONFIG;
 
-function problem(text: string): string {
-  try {
-    parseConfig(text, '/etc/airlock.yaml');
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.message;
-  }
-  assert.fail('expected a ConfigError');
-}
+const problem = configProblem;
 
 describe('config', () => {
   it('applies defaults and resolves paths against the file', () => {
