@@ -14,7 +14,8 @@ import { newId } from '../../core/ids.js';
 import { databaseResource, postgresAction, type StatementClass } from './actions.js';
 import type { BackendFrame } from './backend-codec.js';
 import { errorResponse, readyForQuery } from './backend-codec.js';
-import { type Classification, classify, preparedScopes, type TxOp } from './classify.js';
+import type { Classification, TxOp } from './classification.js';
+import { classify, preparedScopes } from './classify.js';
 import {
   decodeBind,
   decodeExecute,
