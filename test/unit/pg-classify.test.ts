@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Scope } from '../../src/core/types.js';
-import { type ClassifyContext, classify, loadParser } from '../../src/fronts/postgres/classify.js';
+import type { ClassifyContext } from '../../src/fronts/postgres/classification.js';
+import { classify, loadParser } from '../../src/fronts/postgres/classify.js';
 import {
   DEFAULT_SIDE_EFFECT_FUNCTIONS,
   functionMatcher,

@@ -10,146 +10,19 @@
  */
 import { loadModule, parseSync } from 'libpg-query';
 import type { Scope } from '../../core/types.js';
-import {
-  databaseResource,
-  functionResource,
-  postgresAction,
-  relationResource,
-  type StatementClass,
-  settingResource,
-} from './actions.js';
+import { functionResource } from './actions.js';
+import type { Classification, ClassifyContext, PreparedEntry, TxOp } from './classification.js';
 import { collectCteNames, entry, isFalse, list, type Node, names, str } from './parse-tree.js';
-import { isEverydaySetting } from './session-settings.js';
+import { Collector } from './scope-collector.js';
+import { walk } from './tree-walk.js';
+import { variableSet } from './variable-set.js';
 
 export async function loadParser(): Promise<void> {
   await loadModule();
 }
 
-export interface ClassifyContext {
-  /** Database resource name from the config (`databases[].name`). */
-  readonly db: string;
-  /** Effective search_path, `$user` already replaced. */
-  readonly searchPath: readonly string[];
-  /** The upstream user name, for `$user` in a search_path set by the statement itself. */
-  readonly user: string;
-  /** What RESET search_path goes back to (expanded). */
-  readonly defaultSearchPath: readonly string[];
-  readonly isSideEffect: (fn: string) => boolean;
-  /** Statements prepared in this session (for EXECUTE). */
-  readonly prepared: ReadonlyMap<string, PreparedEntry>;
-}
-
-/**
- * What a prepared name may stand for at the upstream. PostgreSQL analyses a prepared
- * statement again when search_path has changed since it was planned (plancache.c,
- * RevalidateCachedQuery), so EXECUTE resolves names against the path *then*: `sources`
- * are kept to classify again, and `scopes` (from preparation time) are kept too.
- * More than one source when Airlock cannot know which of them the upstream holds.
- */
-export interface PreparedEntry {
-  readonly scopes: readonly Scope[];
-  readonly sources: readonly PreparedSource[];
-}
-
-/** SQL text (protocol Parse) or the query of a SQL PREPARE. */
-export type PreparedSource = { readonly sql: string } | { readonly query: Node };
-
 /** EXECUTE inside a prepared statement inside ...: past this depth it is `unknown`. */
 const MAX_EXECUTE_DEPTH = 4;
-
-export type SessionEffect =
-  | { readonly kind: 'search_path'; readonly value: readonly string[] | 'default'; readonly local: boolean }
-  | {
-      readonly kind: 'prepare';
-      readonly name: string;
-      readonly scopes: readonly Scope[];
-      readonly query: Node;
-    }
-  | { readonly kind: 'deallocate'; readonly name: string | undefined }
-  | { readonly kind: 'application_name'; readonly value: string | 'default' }
-  | { readonly kind: 'client_encoding'; readonly value: string }
-  | { readonly kind: 'transaction'; readonly op: TxOp };
-
-export type TxOp = 'begin' | 'commit' | 'rollback' | 'rollback_to' | 'savepoint' | 'release' | 'other';
-
-export interface Classification {
-  readonly scopes: readonly Scope[];
-  readonly classes: readonly StatementClass[];
-  readonly effects: readonly SessionEffect[];
-  /** Number of statements (0 for an empty query). */
-  readonly statements: number;
-  /** Parser error message, when the text did not parse. */
-  readonly parseError: string | undefined;
-}
-
-class Collector {
-  readonly scopes = new Map<string, Scope>();
-  readonly classes = new Set<StatementClass>();
-  readonly effects: SessionEffect[] = [];
-  /** CTE names of the current statement: unqualified reads of them are not relations. */
-  cteNames = new Set<string>();
-  /** The path for the next statement: a SET search_path earlier in the same query string widens it. */
-  path: string[];
-
-  constructor(
-    readonly ctx: ClassifyContext,
-    path: readonly string[] = ctx.searchPath,
-    /** How many EXECUTEs deep this collector is. */
-    readonly depth = 0,
-  ) {
-    this.path = [...path];
-  }
-
-  add(cls: StatementClass, resource: string): void {
-    const action = postgresAction(cls);
-    this.classes.add(cls);
-    this.scopes.set(`${action} ${resource}`, { action, resource });
-  }
-
-  addScope(s: Scope): void {
-    this.scopes.set(`${s.action} ${s.resource}`, s);
-    this.classes.add(s.action.slice('postgres:'.length) as StatementClass);
-  }
-
-  addDb(cls: StatementClass): void {
-    this.add(cls, databaseResource(this.ctx.db));
-  }
-
-  relation(cls: StatementClass, rv: Node): void {
-    const relname = str(rv.relname);
-    const schema = str(rv.schemaname);
-    if (relname === undefined) {
-      this.addDb('unknown');
-      return;
-    }
-    for (const s of this.schemasFor(schema, relname, str(rv.relpersistence)))
-      this.add(cls, relationResource(this.ctx.db, s, relname));
-  }
-
-  named(cls: StatementClass, parts: readonly string[]): void {
-    const name = parts[parts.length - 1];
-    if (name === undefined) {
-      this.addDb(cls);
-      return;
-    }
-    const schema = parts.length >= 2 ? parts[parts.length - 2] : undefined;
-    for (const s of this.schemasFor(schema, name, 'p')) this.add(cls, relationResource(this.ctx.db, s, name));
-  }
-
-  /** Schemas an unqualified function or procedure name may resolve to. */
-  pathSchemas(): string[] {
-    return this.path.length === 0 ? ['public'] : [...this.path];
-  }
-
-  private schemasFor(schema: string | undefined, name: string, persistence: string | undefined): string[] {
-    if (schema !== undefined) return [schema];
-    if (persistence === 't') return ['pg_temp'];
-    const path = [...this.path];
-    // pg_catalog is searched first when the path does not name it; its relations are all pg_*.
-    if (name.startsWith('pg_') && !path.includes('pg_catalog')) path.unshift('pg_catalog');
-    return path.length === 0 ? ['public'] : path;
-  }
-}
 
 export function classify(sql: string, ctx: ClassifyContext): Classification {
   return classifyWith(new Collector(ctx), sql);
@@ -392,61 +265,6 @@ const TABLE_LIKE = new Set([
   'OBJECT_FOREIGN_TABLE',
   'OBJECT_INDEX',
 ]);
-
-function variableSet(c: Collector, body: Node): void {
-  const name = str(body.name)?.toLowerCase();
-  const kind = str(body.kind);
-  const local = body.is_local === true;
-  if (kind === 'VAR_RESET_ALL') {
-    c.effects.push({ kind: 'search_path', value: 'default', local });
-    c.path = [...new Set([...c.path, ...c.ctx.defaultSearchPath])];
-    c.effects.push({ kind: 'application_name', value: 'default' });
-    c.addDb('session');
-    return;
-  }
-  if (name === 'role' || name === 'session_authorization') {
-    c.addDb('set_role');
-    return;
-  }
-  // RESET (and SET ... TO DEFAULT) only go back to the configured value.
-  const sets = kind !== 'VAR_RESET' && kind !== 'VAR_SET_DEFAULT';
-  if (name !== undefined && sets && !isEverydaySetting(name)) {
-    c.add('config', settingResource(c.ctx.db, name));
-    return;
-  }
-  if (name === 'search_path') {
-    const value =
-      kind === 'VAR_SET_VALUE'
-        ? list(body.args).map(
-            (a) =>
-              str(
-                ((a as Node).A_Const as Node | undefined)?.sval &&
-                  (((a as Node).A_Const as Node).sval as Node).sval,
-              ) ?? '',
-          )
-        : 'default';
-    c.effects.push({ kind: 'search_path', value, local });
-    // Later statements of this query string may resolve against either path.
-    const next =
-      value === 'default' ? c.ctx.defaultSearchPath : value.map((v) => (v === '$user' ? c.ctx.user : v));
-    c.path = [...new Set([...c.path, ...next])];
-  }
-  if (name === 'client_encoding' && kind === 'VAR_SET_VALUE') {
-    const a = list(body.args)[0] as Node | undefined;
-    const v = str(((a?.A_Const as Node | undefined)?.sval as Node | undefined)?.sval);
-    c.effects.push({ kind: 'client_encoding', value: v ?? '' });
-  }
-  if (name === 'application_name') {
-    const a = list(body.args)[0] as Node | undefined;
-    const v = str(((a?.A_Const as Node | undefined)?.sval as Node | undefined)?.sval);
-    c.effects.push({
-      kind: 'application_name',
-      value: kind === 'VAR_SET_VALUE' && v !== undefined ? v : 'default',
-    });
-  }
-  c.addDb('session');
-}
-
 function txOp(kind: string | undefined): TxOp {
   switch (kind) {
     case 'TRANS_STMT_BEGIN':
@@ -464,58 +282,5 @@ function txOp(kind: string | undefined): TxOp {
       return 'release';
     default:
       return 'other';
-  }
-}
-
-const DML: Record<string, StatementClass> = {
-  InsertStmt: 'insert',
-  UpdateStmt: 'update',
-  DeleteStmt: 'delete',
-  MergeStmt: 'merge',
-};
-
-/**
- * Walks any subtree. `mode` is what a plain relation reference means here
- * (`select` in queries, `ddl` inside DDL, `explain` under a non-ANALYZE EXPLAIN).
- */
-function walk(c: Collector, value: unknown, mode: StatementClass): void {
-  if (Array.isArray(value)) {
-    for (const v of value) walk(c, v, mode);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  for (const [key, child] of Object.entries(value as Node)) {
-    if (child === null || typeof child !== 'object') continue;
-    const dml = DML[key];
-    const executes = mode !== 'explain';
-    if (dml !== undefined) {
-      const n = child as Node;
-      if (n.relation !== undefined) c.relation(executes ? dml : 'explain', n.relation as Node);
-      // INSERT ... ON CONFLICT DO UPDATE updates existing rows: an insert grant is not enough.
-      if (
-        n.relation !== undefined &&
-        str((n.onConflictClause as Node | undefined)?.action) === 'ONCONFLICT_UPDATE'
-      )
-        c.relation(executes ? 'update' : 'explain', n.relation as Node);
-      for (const [k, v] of Object.entries(n)) if (k !== 'relation') walk(c, v, mode);
-    } else if (key === 'RangeVar' || typeof (child as Node).relname === 'string') {
-      // Fields typed RangeVar (CreateStmt.relation, ViewStmt.view, ...) come unwrapped.
-      const rv = child as Node;
-      if (rv.schemaname === undefined && c.cteNames.has(String(rv.relname))) continue;
-      c.relation(mode, rv);
-    } else if (key === 'SelectStmt' && executes) {
-      const s = child as Node;
-      if (s.intoClause !== undefined) c.relation('ddl', ((s.intoClause as Node).rel as Node) ?? {});
-      if (list(s.lockingClause).length > 0) walk(c, s.fromClause, 'lock');
-      for (const [k, v] of Object.entries(s)) if (k !== 'intoClause') walk(c, v, mode);
-    } else if (key === 'FuncCall' && executes) {
-      const parts = names((child as Node).funcname);
-      const fn = parts[parts.length - 1];
-      if (fn !== undefined && c.ctx.isSideEffect(fn))
-        c.add('function', functionResource(c.ctx.db, parts[parts.length - 2] ?? 'pg_catalog', fn));
-      walk(c, child, mode);
-    } else {
-      walk(c, child, mode);
-    }
   }
 }

@@ -11,7 +11,7 @@
  */
 import type { Scope } from '../../core/types.js';
 import type { StatementClass } from './actions.js';
-import type { PreparedEntry, PreparedSource, TxOp } from './classify.js';
+import type { PreparedEntry, PreparedSource, TxOp } from './classification.js';
 import type { GatedStatement } from './statement-gate.js';
 
 export interface Prepared extends PreparedEntry {

@@ -9,7 +9,7 @@
  *
  * Methods are async only so a PostgreSQL backend fits the same interface.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ActionRecord, Approval, ApprovalStatus, DecisionRecord, Grant } from '../../core/types.js';
 import { GroupCommit } from '../group-commit.js';
@@ -23,21 +23,12 @@ import {
   type StoredApprover,
   type VerifyResult,
 } from '../store.js';
-import {
-  type AgentRow,
-  type ApprovalRow,
-  type ApproverRow,
-  type DecisionRow,
-  type GrantRow,
-  toAgent,
-  toApproval,
-  toApprover,
-  toDecision,
-  toGrant,
-  toJson,
-} from './rows.js';
+import * as approvals from './approval-tables.js';
+import * as grants from './grant-tables.js';
+import * as identities from './identity-tables.js';
 import { applyPragmas, migrate } from './schema.js';
 import { type LedgerFilter, SqliteLedger } from './sqlite-ledger.js';
+import { type Sql, statementCache } from './statement-cache.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -51,13 +42,10 @@ export interface SqliteStoreOptions {
 /** A batch this large is written at once rather than waiting for the timer. */
 const MAX_ACTION_BATCH = 256;
 
-/** A grant that may still be used at `?` (bound once). */
-const GRANT_ACTIVE = 'revoked_at IS NULL AND expires_at > ? AND (max_uses IS NULL OR uses < max_uses)';
-
 export class SqliteStore implements Store {
   private readonly ledgerTable: SqliteLedger;
   private readonly actions: GroupCommit<ActionRecord>;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly sql: Sql;
   private closed = false;
 
   private constructor(
@@ -65,6 +53,7 @@ export class SqliteStore implements Store {
     ledgerKey: Buffer,
     groupCommitMs: number,
   ) {
+    this.sql = statementCache(db);
     this.ledgerTable = new SqliteLedger(db, ledgerKey);
     this.actions = new GroupCommit(
       (batch) => this.tx(() => this.ledgerTable.append(batch.map(entry.actionTaken))),
@@ -89,80 +78,45 @@ export class SqliteStore implements Store {
   // Agents
 
   async createAgent(a: StoredAgent): Promise<void> {
-    this.write(() => {
-      this.sql('INSERT INTO agents (name, access_key_id, sealed_secret, created_at) VALUES (?, ?, ?, ?)').run(
-        a.name,
-        a.accessKeyId,
-        a.sealedSecret,
-        a.createdAt.getTime(),
-      );
-      return [entry.agentCreated(a)];
-    });
+    this.write(() => identities.insertAgent(this.sql, a));
   }
 
   async agentByAccessKey(accessKeyId: string): Promise<StoredAgent | undefined> {
-    const row = this.sql<[string], AgentRow>('SELECT * FROM agents WHERE access_key_id = ?').get(accessKeyId);
-    return row === undefined ? undefined : toAgent(row);
+    return identities.agentByAccessKey(this.sql, accessKeyId);
   }
 
   async agentByName(name: string): Promise<StoredAgent | undefined> {
-    const row = this.sql<[string], AgentRow>('SELECT * FROM agents WHERE name = ?').get(name);
-    return row === undefined ? undefined : toAgent(row);
+    return identities.agentByName(this.sql, name);
   }
 
   async listAgents(): Promise<StoredAgent[]> {
-    return this.sql<[], AgentRow>('SELECT * FROM agents ORDER BY name').all().map(toAgent);
+    return identities.listAgents(this.sql);
   }
 
   async revokeAgent(name: string, at: Date): Promise<boolean> {
-    return this.writeWith(() => {
-      const r = this.sql('UPDATE agents SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL').run(
-        at.getTime(),
-        name,
-      );
-      if (r.changes !== 1) return { result: false, entries: [] };
-      return { result: true, entries: [entry.agentRevoked(name, at)] };
-    });
+    return this.writeWith(() => identities.revokeAgent(this.sql, name, at));
   }
 
   // Approvers
 
   async createApprover(a: StoredApprover): Promise<void> {
-    this.write(() => {
-      this.sql('INSERT INTO approvers (name, groups, token_hash, created_at) VALUES (?, ?, ?, ?)').run(
-        a.name,
-        JSON.stringify(a.groups),
-        a.tokenHash,
-        a.createdAt.getTime(),
-      );
-      return [entry.approverCreated(a)];
-    });
+    this.write(() => identities.insertApprover(this.sql, a));
   }
 
   async approverByTokenHash(tokenHash: string): Promise<StoredApprover | undefined> {
-    const row = this.sql<[string], ApproverRow>('SELECT * FROM approvers WHERE token_hash = ?').get(
-      tokenHash,
-    );
-    return row === undefined ? undefined : toApprover(row);
+    return identities.approverByTokenHash(this.sql, tokenHash);
   }
 
   async listApprovers(): Promise<StoredApprover[]> {
-    return this.sql<[], ApproverRow>('SELECT * FROM approvers ORDER BY name').all().map(toApprover);
+    return identities.listApprovers(this.sql);
   }
 
   async approverByName(name: string): Promise<StoredApprover | undefined> {
-    const row = this.sql<[string], ApproverRow>('SELECT * FROM approvers WHERE name = ?').get(name);
-    return row === undefined ? undefined : toApprover(row);
+    return identities.approverByName(this.sql, name);
   }
 
   async setApproverPassword(name: string, passwordHash: string, at: Date): Promise<boolean> {
-    return this.writeWith(() => {
-      const r = this.sql(
-        "UPDATE approvers SET password_hash = ? WHERE name = ? AND revoked_at IS NULL AND source = 'local'",
-      ).run(passwordHash, name);
-      if (r.changes !== 1) return { result: false, entries: [] };
-      return { result: true, entries: [entry.approverUpdated(name, { change: 'password-set' }, at)] };
-    });
+    return this.writeWith(() => identities.setApproverPassword(this.sql, name, passwordHash, at));
   }
 
   async upsertSsoApprover(
@@ -175,185 +129,54 @@ export class SqliteStore implements Store {
     // (j.doe@, j-doe@); the provider's stable subject cannot. Bind the name to the
     // first subject that claims it and refuse any other.
     const bound = `oidc:${createHash('sha256').update(subject).digest('hex')}`;
-    return this.writeWith(() => {
-      const row = this.sql<[string], ApproverRow>('SELECT * FROM approvers WHERE name = ?').get(name);
-      const entries: NewEntry[] = [];
-      if (row === undefined) {
-        // SSO approvers have no bearer token: a random hash no token can match.
-        const tokenHash = `sso:${randomBytes(32).toString('hex')}`;
-        this.sql(
-          'INSERT INTO approvers (name, groups, token_hash, created_at, source) VALUES (?, ?, ?, ?, ?)',
-        ).run(name, JSON.stringify(groups), tokenHash, at.getTime(), bound);
-        entries.push(entry.approverCreated({ name, groups, createdAt: at, revokedAt: undefined }));
-      } else {
-        if (row.source === null || row.source === undefined || !row.source.startsWith('oidc')) {
-          throw new StoreConflict(`${name} is a local approver, not an SSO one`);
-        }
-        if (row.source === 'oidc') {
-          // Provisioned before subjects were bound: the next sign-in binds it.
-          this.sql('UPDATE approvers SET source = ? WHERE name = ?').run(bound, name);
-        } else if (row.source !== bound) {
-          throw new StoreConflict(`${name} is already the approver name of another SSO identity`);
-        }
-        if (row.groups !== JSON.stringify(groups)) {
-          this.sql('UPDATE approvers SET groups = ? WHERE name = ?').run(JSON.stringify(groups), name);
-          entries.push(entry.approverUpdated(name, { change: 'groups', groups }, at));
-        }
-      }
-      const fresh = this.sql<[string], ApproverRow>('SELECT * FROM approvers WHERE name = ?').get(name);
-      if (fresh === undefined) throw new Error(`approver ${name} vanished`);
-      return { result: toApprover(fresh), entries };
-    });
+    return this.writeWith(() => identities.upsertSsoApprover(this.sql, name, groups, at, bound));
   }
 
   // Approvals
 
   async createApproval(a: Approval): Promise<void> {
-    this.write(() => {
-      this.sql(
-        `INSERT INTO approvals (id, request_id, agent, status, created_at, expires_at, decided_at, grant_id, json)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        a.id,
-        a.requestId,
-        a.agent,
-        a.status,
-        a.createdAt.getTime(),
-        a.expiresAt.getTime(),
-        a.decidedAt?.getTime() ?? null,
-        a.grantId ?? null,
-        toJson(a),
-      );
-      return [entry.approvalRequested(a)];
-    });
+    this.write(() => approvals.insertApproval(this.sql, a));
   }
 
   async getApproval(id: string): Promise<Approval | undefined> {
-    const row = this.approvalRow(id);
-    return row === undefined ? undefined : toApproval(row);
+    return approvals.getApproval(this.sql, id);
   }
 
   async listApprovals(filter: { status?: ApprovalStatus }): Promise<Approval[]> {
-    const rows =
-      filter.status === undefined
-        ? this.sql<[], ApprovalRow>('SELECT * FROM approvals ORDER BY created_at, id').all()
-        : this.sql<[string], ApprovalRow>(
-            'SELECT * FROM approvals WHERE status = ? ORDER BY created_at, id',
-          ).all(filter.status);
-    return rows.map(toApproval);
+    return approvals.listApprovals(this.sql, filter);
   }
 
   async markShown(approvalId: string, approver: string, at: Date): Promise<Date> {
-    return this.writeWith(() => {
-      const agent = this.approvalRow(approvalId)?.agent;
-      if (agent === undefined) throw new Error(`approval ${approvalId} not found`);
-      const r = this.sql(
-        'INSERT OR IGNORE INTO approval_views (approval_id, approver, first_shown_at) VALUES (?, ?, ?)',
-      ).run(approvalId, approver, at.getTime());
-      const first = this.firstShown(approvalId, approver) ?? at;
-      return {
-        result: first,
-        entries: r.changes === 1 ? [entry.approvalShown(approvalId, agent, approver, at)] : [],
-      };
-    });
+    return this.writeWith(() => approvals.markShown(this.sql, approvalId, approver, at));
   }
 
   async shownAt(approvalId: string, approver: string): Promise<Date | undefined> {
-    return this.firstShown(approvalId, approver);
+    return approvals.firstShown(this.sql, approvalId, approver);
   }
 
   async decisions(approvalId: string): Promise<DecisionRecord[]> {
-    return this.sql<[string], DecisionRow>(
-      'SELECT * FROM decisions WHERE approval_id = ? ORDER BY decided_at, approver',
-    )
-      .all(approvalId)
-      .map(toDecision);
+    return approvals.decisions(this.sql, approvalId);
   }
 
   async recordDecision(
     d: DecisionRecord,
     resolve?: { status: 'approved' | 'denied'; grant?: Grant },
   ): Promise<void> {
-    this.write(() => {
-      const approval = this.approvalRow(d.approvalId);
-      if (approval === undefined) throw new StoreConflict(`approval ${d.approvalId} not found`);
-      if (approval.status !== 'pending') {
-        throw new StoreConflict(`approval ${d.approvalId} is ${approval.status}`);
-      }
-      const r = this.sql(
-        `INSERT OR IGNORE INTO decisions (approval_id, approver, verdict, comment, channel, shown_at, decided_at, detail)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        d.approvalId,
-        d.approver,
-        d.verdict,
-        d.comment,
-        d.channel,
-        d.shownAt?.getTime() ?? null,
-        d.decidedAt.getTime(),
-        d.viewedDetail === undefined
-          ? null
-          : toJson({ reviewSeconds: d.reviewSeconds, viewedDetail: d.viewedDetail, guards: d.guards }),
-      );
-      if (r.changes !== 1) throw new StoreConflict(`${d.approver} already decided approval ${d.approvalId}`);
-      const agent = approval.agent;
-      const entries = [entry.approvalDecided(d, agent)];
-      if (resolve === undefined) return entries;
-      const grant = resolve.status === 'approved' ? resolve.grant : undefined;
-      if (grant !== undefined && grant.approvalId !== d.approvalId) {
-        throw new Error(`grant ${grant.id} is for approval ${grant.approvalId}, not ${d.approvalId}`);
-      }
-      this.sql('UPDATE approvals SET status = ?, decided_at = ?, grant_id = ? WHERE id = ?').run(
-        resolve.status,
-        d.decidedAt.getTime(),
-        grant?.id ?? null,
-        d.approvalId,
-      );
-      entries.push(entry.approvalResolved(d.approvalId, agent, resolve.status, d.decidedAt, grant?.id));
-      if (grant !== undefined) {
-        this.insertGrant(grant);
-        entries.push(entry.grantIssued(grant));
-      }
-      return entries;
-    });
+    this.write(() => approvals.recordDecision(this.sql, d, resolve));
   }
 
   async expireApprovals(now: Date): Promise<string[]> {
-    return this.writeWith(() => {
-      const due = this.sql<[number], { id: string; agent: string }>(
-        "SELECT id, agent FROM approvals WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, id",
-      ).all(now.getTime());
-      const update = this.sql(
-        "UPDATE approvals SET status = 'expired', decided_at = ? WHERE id = ? AND status = 'pending'",
-      );
-      for (const { id } of due) update.run(now.getTime(), id);
-      const entries = due.map(({ id, agent }) => entry.approvalResolved(id, agent, 'expired', now));
-      return { result: due.map((a) => a.id), entries };
-    });
+    return this.writeWith(() => approvals.expireApprovals(this.sql, now));
   }
 
   // Grants
 
   async getGrant(id: string): Promise<Grant | undefined> {
-    const row = this.sql<[string], GrantRow>('SELECT * FROM grants WHERE id = ?').get(id);
-    return row === undefined ? undefined : toGrant(row);
+    return grants.getGrant(this.sql, id);
   }
 
   async listGrants(filter: { agent?: string; activeAt?: Date }): Promise<Grant[]> {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.agent !== undefined) {
-      where.push('agent = ?');
-      args.push(filter.agent);
-    }
-    if (filter.activeAt !== undefined) {
-      where.push(GRANT_ACTIVE);
-      args.push(filter.activeAt.getTime());
-    }
-    const sql = `SELECT * FROM grants${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY issued_at, id`;
-    return this.sql<(string | number)[], GrantRow>(sql)
-      .all(...args)
-      .map(toGrant);
+    return grants.listGrants(this.sql, filter);
   }
 
   async activeGrants(agent: string, now: Date): Promise<Grant[]> {
@@ -361,25 +184,11 @@ export class SqliteStore implements Store {
   }
 
   async useGrant(id: string, now: Date): Promise<boolean> {
-    // One conditional UPDATE: two concurrent uses of the last allowed use cannot both win.
-    const r = this.sql(`UPDATE grants SET uses = uses + 1 WHERE id = ? AND ${GRANT_ACTIVE}`).run(
-      id,
-      now.getTime(),
-    );
-    return r.changes === 1;
+    return grants.useGrant(this.sql, id, now);
   }
 
   async revokeGrant(id: string, by: string, at: Date): Promise<boolean> {
-    return this.writeWith(() => {
-      const r = this.sql(
-        'UPDATE grants SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL',
-      ).run(at.getTime(), by, id);
-      if (r.changes !== 1) return { result: false, entries: [] };
-      const g = this.sql<[string], { agent: string; approval_id: string }>(
-        'SELECT agent, approval_id FROM grants WHERE id = ?',
-      ).get(id);
-      return { result: true, entries: [entry.grantRevoked(id, g?.agent, g?.approval_id, by, at)] };
-    });
+    return this.writeWith(() => grants.revokeGrant(this.sql, id, by, at));
   }
 
   // Ledger
@@ -425,51 +234,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Prepared statements are cached: preparing costs more than running most of these. */
-  private sql<P extends unknown[] = unknown[], R = unknown>(text: string): Database.Statement<P, R> {
-    let s = this.statements.get(text);
-    if (s === undefined) {
-      s = this.db.prepare(text);
-      this.statements.set(text, s);
-    }
-    return s as Database.Statement<P, R>;
-  }
-
   private tx<R>(fn: () => R): R {
     try {
       return this.db.transaction(fn).immediate();
     } catch (err) {
       throw conflictOf(err);
     }
-  }
-
-  private approvalRow(id: string): ApprovalRow | undefined {
-    return this.sql<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?').get(id);
-  }
-
-  private firstShown(approvalId: string, approver: string): Date | undefined {
-    const row = this.sql<[string, string], { first_shown_at: number }>(
-      'SELECT first_shown_at FROM approval_views WHERE approval_id = ? AND approver = ?',
-    ).get(approvalId, approver);
-    return row === undefined ? undefined : new Date(row.first_shown_at);
-  }
-
-  private insertGrant(g: Grant): void {
-    this.sql(
-      `INSERT INTO grants (id, approval_id, agent, issued_at, expires_at, max_uses, uses, revoked_at, revoked_by, json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      g.id,
-      g.approvalId,
-      g.agent,
-      g.issuedAt.getTime(),
-      g.expiresAt.getTime(),
-      g.maxUses ?? null,
-      g.uses,
-      g.revokedAt?.getTime() ?? null,
-      g.revokedBy ?? null,
-      toJson({ scopes: g.scopes }),
-    );
   }
 }
 

@@ -1,0 +1,47 @@
+/**
+ * Refusals decided without policy: a statement inside a transaction block that failed
+ * (25P02, as PostgreSQL answers), and a SET client_encoding Airlock could not parse after.
+ */
+import { newId } from '../../core/ids.js';
+import type { Classification } from './classification.js';
+import { PgError, SqlState } from './pg-error.js';
+import { isParsableEncoding, unparsableEncoding } from './startup-options.js';
+import type { GatedStatement } from './statement-gate.js';
+
+export function inFailedTx(): PgError {
+  return new PgError(
+    SqlState.inFailedTransaction,
+    'current transaction is aborted, commands ignored until end of transaction block',
+    {
+      detail: 'Airlock refused an earlier statement of this transaction',
+    },
+  );
+}
+
+/**
+ * The record of a statement decided by transaction state alone, not by policy: ending a
+ * failed block (allowed) or a statement inside one (refused with 25P02).
+ */
+export function unchecked(sql: string, c: Classification, kind: 'allow' | 'deny'): GatedStatement {
+  const reasons = ['in-failed-transaction'];
+  return {
+    requestId: newId('req'),
+    receivedAt: new Date(),
+    started: performance.now(),
+    sql,
+    scopes: c.scopes,
+    classes: c.classes,
+    result:
+      kind === 'allow'
+        ? { kind: 'allow', reasons, grantId: undefined, approvalId: undefined, held: false }
+        : { kind: 'deny', deny: 'policy', reasons, message: inFailedTx().message, approvalId: undefined },
+  };
+}
+
+/** A SET client_encoding Airlock could no longer parse after (startup-options.ts): refused outright. */
+export function unparsable(c: Classification): PgError | undefined {
+  for (const e of c.effects)
+    if (e.kind === 'client_encoding' && !isParsableEncoding(e.value))
+      return unparsableEncoding(e.value, 'ERROR');
+  return undefined;
+}
