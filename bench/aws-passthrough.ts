@@ -1,19 +1,11 @@
-/**
- * Figure: allowed DynamoDB GetItem through Airlock vs direct to the same upstream.
- * The upstream (SigV4-verifying front + dynalite) and Airlock each run in their own
- * child process; this process only generates load with the real SDK v3, so the
- * two runs differ only by the hop through Airlock.
- * Usage: npm run bench:aws [-- --requests 4000 --concurrency 32]  (BENCH_PROF=DIR writes a CPU profile of the Airlock process)
- * Prints req/s and p50/p99 for both, and the ratios. Target: +≤0.3 ms p50, ≥85 % throughput.
- */
-import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { runAirlockChild, startChild, writeBenchConfig } from './support/children.js';
 
 const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
 const ACCOUNT = '123456789012';
@@ -57,43 +49,11 @@ async function child(role: 'upstream' | 'airlock' | 'proxy'): Promise<void> {
     process.send?.({ url: up.url });
     return;
   }
-  const { startAirlock, openMasterKey } = await import('../src/app.js');
-  const { loadConfig } = await import('../src/config/load.js');
-  const { createAgent } = await import('../src/admin.js');
-  const { staticCredentials } = await import('../src/upstream/aws-credentials.js');
-  const config = loadConfig(process.env.BENCH_CONFIG ?? '');
-  const airlock = await startAirlock(config, {
-    credentials: staticCredentials(UPSTREAM),
-    log: () => undefined,
-  });
-  const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
-  // Exit normally on kill, so a --cpu-prof (BENCH_PROF=dir) profile gets written.
-  process.once('SIGTERM', () => {
-    airlock.close().finally(() => process.exit(0));
-  });
-  process.send?.({ url: airlock.awsUrl, agent });
+  return runAirlockChild(UPSTREAM);
 }
 
-function start(
-  role: string,
-  env: Record<string, string> = {},
-): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
-  const proc = fork(resolve('bench/aws-passthrough.ts'), ['--role', role], {
-    execArgv: [
-      '--import',
-      'tsx',
-      ...(role === 'airlock' && process.env.BENCH_PROF
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]
-        : []),
-    ],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((res, rej) => {
-    proc.once('message', (msg) => res({ proc, msg: msg as Record<string, unknown> }));
-    proc.once('exit', (code) => rej(new Error(`${role} exited ${code}`)));
-  });
-}
+const start = (role: string, env: Record<string, string> = {}) =>
+  startChild('bench/aws-passthrough.ts', role, env);
 
 async function load(
   client: DynamoDBClient,
@@ -133,15 +93,10 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
   const up = await start('upstream');
-  const policy = join(dir, 'bench.cedar');
-  writeFileSync(
-    policy,
+  const cfg = writeBenchConfig(
+    dir,
     '@id("reads")\npermit (principal, action in Airlock::Action::"dynamodb:read", resource);\n',
-  );
-  const cfg = join(dir, 'airlock.yaml');
-  writeFileSync(
-    cfg,
-    `data_dir: ${dir}/data\nlisten:\n  aws: 127.0.0.1:0\n  api: 127.0.0.1:0\naws:\n  account_id: "${ACCOUNT}"\npolicies:\n  - ${policy}\nresources:\n  - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"\n    endpoint: ${String(up.msg.url)}\n`,
+    `resources:\n  - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"\n    endpoint: ${String(up.msg.url)}\n`,
   );
   const al = await start('airlock', { BENCH_CONFIG: cfg });
   const px = await start('proxy', { BENCH_UPSTREAM: String(up.msg.url) });

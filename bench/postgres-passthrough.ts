@@ -9,27 +9,18 @@
  * Usage: npm run bench:pg [-- --queries 4000 --concurrency 8]
  * Target (issue 3): Airlock >= 1.0x pgbouncer throughput; classification <= 30 us p50.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { type EmbeddedPg, freePort, startEmbeddedPg } from '../test/support/embedded-pg.js';
+import { runAirlockChild, startChild, writeBenchConfig } from './support/children.js';
 
 const PASSWORD = 'bench-upstream-secret';
 const ROWS = 1000;
-
-async function airlockChild(): Promise<void> {
-  const { startAirlock, openMasterKey } = await import('../src/app.js');
-  const { loadConfig } = await import('../src/config/load.js');
-  const { createAgent } = await import('../src/admin.js');
-  const config = loadConfig(process.env.BENCH_CONFIG ?? '');
-  const airlock = await startAirlock(config, { log: () => undefined });
-  const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
-  process.send?.({ port: airlock.databases.bench?.port, agent });
-}
 
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -122,7 +113,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '8' },
     },
   });
-  if (values.role === 'airlock') return airlockChild();
+  if (values.role === 'airlock') return runAirlockChild();
   const queries = Number(values.queries);
   const concurrency = Number(values.concurrency);
   const dir = mkdtempSync(join(tmpdir(), 'airlock-pgbench-'));
@@ -163,38 +154,23 @@ async function main(): Promise<void> {
     procs.push(bouncer);
     await waitForPort(bouncerPort);
 
-    const policy = join(dir, 'bench.cedar');
-    writeFileSync(
-      policy,
-      '@id("reads")\npermit (principal, action in Airlock::Action::"postgres:read", resource);\n',
-    );
-    const cfg = join(dir, 'airlock.yaml');
     process.env.BENCH_PG_PASSWORD = PASSWORD;
-    writeFileSync(
-      cfg,
-      `data_dir: ${dir}/airlock\nlisten:\n  aws: 127.0.0.1:0\n  api: 127.0.0.1:0\naws:\n  account_id: "123456789012"\npolicies:\n  - ${policy}\ndatabases:\n  - name: bench\n    listen: 127.0.0.1:0\n    upstream: { host: 127.0.0.1, port: ${pgPort}, database: bench, user: postgres }\n    auth: { password_env: BENCH_PG_PASSWORD }\n    tls: { mode: disable }\n    search_path: [public]\n`,
+    const cfg = writeBenchConfig(
+      dir,
+      '@id("reads")\npermit (principal, action in Airlock::Action::"postgres:read", resource);\n',
+      `databases:\n  - name: bench\n    listen: 127.0.0.1:0\n    upstream: { host: 127.0.0.1, port: ${pgPort}, database: bench, user: postgres }\n    auth: { password_env: BENCH_PG_PASSWORD }\n    tls: { mode: disable }\n    search_path: [public]\n`,
     );
-    const child = fork(resolve('bench/postgres-passthrough.ts'), ['--role', 'airlock'], {
-      execArgv: [
-        '--import',
-        'tsx',
-        ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
-      ],
-      env: { ...process.env, BENCH_CONFIG: cfg },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    const { proc: child, msg } = await startChild('bench/postgres-passthrough.ts', 'airlock', {
+      BENCH_CONFIG: cfg,
     });
     procs.push(child);
-    const msg = await new Promise<Record<string, unknown>>((res, rej) => {
-      child.once('message', (m) => res(m as Record<string, unknown>));
-      child.once('exit', (code) => rej(new Error(`airlock exited ${code}`)));
-    });
     const agent = msg.agent as { name: string; secretAccessKey: string };
     const targets: Record<string, pg.ClientConfig> = {
       direct,
       pgbouncer: { ...direct, port: bouncerPort },
       airlock: {
         host: '127.0.0.1',
-        port: Number(msg.port),
+        port: Number((msg.databases as Record<string, { port: number }>).bench?.port),
         user: agent.name,
         password: agent.secretAccessKey,
         database: 'bench',

@@ -8,16 +8,17 @@
  * Prints MiB/s both ways for both paths, the ratios (target ≥ 0.90) and the peak RSS
  * of the Airlock process after warm-up and over the large runs (flat memory: it must not grow with the object).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { runAirlockChild, startChild, writeBenchConfig } from './support/children.js';
 
 const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
 const MIB = 1024 * 1024;
@@ -36,33 +37,11 @@ async function child(role: 'upstream' | 'airlock'): Promise<void> {
     process.send?.({ url: up.url });
     return;
   }
-  const { startAirlock, openMasterKey } = await import('../src/app.js');
-  const { loadConfig } = await import('../src/config/load.js');
-  const { createAgent } = await import('../src/admin.js');
-  const { staticCredentials } = await import('../src/upstream/aws-credentials.js');
-  const config = loadConfig(process.env.BENCH_CONFIG ?? '');
-  const airlock = await startAirlock(config, {
-    credentials: staticCredentials(UPSTREAM),
-    log: () => undefined,
-  });
-  const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
-  process.send?.({ url: airlock.awsUrl, agent });
+  return runAirlockChild(UPSTREAM);
 }
 
-function start(
-  role: string,
-  env: Record<string, string> = {},
-): Promise<{ proc: ChildProcess; msg: Record<string, unknown> }> {
-  const proc = fork(resolve('bench/s3-throughput.ts'), ['--role', role], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((res, rej) => {
-    proc.once('message', (msg) => res({ proc, msg: msg as Record<string, unknown> }));
-    proc.once('exit', (code) => rej(new Error(`${role} exited ${code}`)));
-  });
-}
+const start = (role: string, env: Record<string, string> = {}) =>
+  startChild('bench/s3-throughput.ts', role, env);
 
 function rssOf(proc: ChildProcess): Promise<{ rssMiB: number; maxRssMiB: number }> {
   return new Promise((res) => {
@@ -117,15 +96,10 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-s3-'));
   const up = await start('upstream');
-  const policy = join(dir, 'bench.cedar');
-  writeFileSync(
-    policy,
+  const cfg = writeBenchConfig(
+    dir,
     '@id("bench")\npermit (principal, action, resource) when { resource.arn like "arn:aws:s3:::bench/*" };\n',
-  );
-  const cfg = join(dir, 'airlock.yaml');
-  writeFileSync(
-    cfg,
-    `data_dir: ${dir}/data\nlisten:\n  aws: 127.0.0.1:0\n  api: 127.0.0.1:0\naws:\n  account_id: "123456789012"\npolicies:\n  - ${policy}\nresources:\n  - arn: "arn:aws:s3:::*"\n    endpoint: ${String(up.msg.url)}\n`,
+    `resources:\n  - arn: "arn:aws:s3:::*"\n    endpoint: ${String(up.msg.url)}\n`,
   );
   const al = await start('airlock', { BENCH_CONFIG: cfg });
   const agent = al.msg.agent as { accessKeyId: string; secretAccessKey: string };

@@ -1,0 +1,72 @@
+/**
+ * The process layout every bench shares: this process only generates load; the
+ * upstream and Airlock each run in a child process forked from the same script
+ * (`--role NAME`), so the compared runs differ only by the hop through Airlock.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface Child {
+  readonly proc: ChildProcess;
+  /** The first message the child sent (its URL, port, agent, ...). */
+  readonly msg: Record<string, unknown>;
+}
+
+/**
+ * Forks `script --role role` under tsx and waits for its first message.
+ * With BENCH_PROF=DIR, the `airlock` child writes a CPU profile there.
+ */
+export function startChild(script: string, role: string, env: Record<string, string> = {}): Promise<Child> {
+  const profile =
+    role === 'airlock' && process.env.BENCH_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]
+      : [];
+  const proc = fork(resolve(script), ['--role', role], {
+    execArgv: ['--import', 'tsx', ...profile],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((res, rej) => {
+    proc.once('message', (msg) => res({ proc, msg: msg as Record<string, unknown> }));
+    proc.once('exit', (code) => rej(new Error(`${role} exited ${code}`)));
+  });
+}
+
+/**
+ * The `airlock` role: starts Airlock from the config in BENCH_CONFIG (with static
+ * upstream credentials when given), creates the bench agent and reports
+ * `{url, databases, agent}` to the parent.
+ */
+export async function runAirlockChild(upstream?: {
+  accessKeyId: string;
+  secretAccessKey: string;
+}): Promise<void> {
+  const { startAirlock, openMasterKey } = await import('../../src/app.js');
+  const { loadConfig } = await import('../../src/config/load.js');
+  const { createAgent } = await import('../../src/admin.js');
+  const { staticCredentials } = await import('../../src/upstream/aws-credentials.js');
+  const config = loadConfig(process.env.BENCH_CONFIG ?? '');
+  const airlock = await startAirlock(config, {
+    ...(upstream === undefined ? {} : { credentials: staticCredentials(upstream) }),
+    log: () => undefined,
+  });
+  const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
+  // Exit normally on kill, so a --cpu-prof (BENCH_PROF=DIR) profile gets written.
+  process.once('SIGTERM', () => {
+    airlock.close().finally(() => process.exit(0));
+  });
+  process.send?.({ url: airlock.awsUrl, databases: airlock.databases, agent });
+}
+
+/** Writes a one-policy Airlock config for a bench into `dir`; `rest` is appended YAML. */
+export function writeBenchConfig(dir: string, policyText: string, rest: string): string {
+  const policy = join(dir, 'bench.cedar');
+  writeFileSync(policy, policyText);
+  const cfg = join(dir, 'airlock.yaml');
+  writeFileSync(
+    cfg,
+    `data_dir: ${dir}/airlock-data\nlisten:\n  aws: 127.0.0.1:0\n  api: 127.0.0.1:0\naws:\n  account_id: "123456789012"\npolicies:\n  - ${policy}\n${rest}`,
+  );
+  return cfg;
+}
