@@ -146,14 +146,7 @@ ${roleYaml}${opts.extraYaml ?? ''}`;
       clients.push(c);
       return c;
     },
-    async api(method, path, token, body) {
-      const res = await fetch(`${airlock.apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    },
+    api: (method, path, token, body) => callApi(airlock.apiUrl, method, path, token, body),
     async close() {
       for (const c of clients) c.destroy();
       await airlock.close();
@@ -161,6 +154,22 @@ ${roleYaml}${opts.extraYaml ?? ''}`;
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** One approver API call with a bearer token, as the CLI makes it. */
+export async function callApi(
+  apiUrl: string,
+  method: 'GET' | 'POST',
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** Polls the API until a pending approval for `operation` shows up. */

@@ -13,6 +13,7 @@ import { openMasterKey, type RunningAirlock, startAirlock } from '../../src/app.
 import type { AirlockConfig } from '../../src/config/config.js';
 import { parseConfig } from '../../src/config/load.js';
 import { freePort, startEmbeddedPg } from './embedded-pg.js';
+import { callApi } from './harness.js';
 
 export const UPSTREAM_PASSWORD = 'upstream-secret-for-tests-only';
 const PASSWORD_ENV = 'AIRLOCK_TEST_PG_PASSWORD';
@@ -119,14 +120,7 @@ databases:
       await c.connect();
       return c;
     },
-    async api(method, path, token, body) {
-      const res = await fetch(`${airlock.apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    },
+    api: (method, path, token, body) => callApi(airlock.apiUrl, method, path, token, body),
     async close() {
       await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
       await airlock.close();
