@@ -40,7 +40,7 @@ export interface GateOptions {
 
 export class Gate {
   /** Identical requests from one agent share one pending approval (SDK retries, agent re-tries). */
-  private readonly pendingByFingerprint = new Map<string, string>();
+  private readonly pendingByFingerprint = new Map<string, { id: string; expiresAt: Date }>();
   private readonly now: () => Date;
 
   constructor(
@@ -212,9 +212,9 @@ export class Gate {
       .update('\n')
       .update(material)
       .digest('hex');
-    const existingId = this.pendingByFingerprint.get(fp);
-    if (existingId !== undefined) {
-      const existing = await this.store.getApproval(existingId);
+    const known = this.pendingByFingerprint.get(fp);
+    if (known !== undefined) {
+      const existing = await this.store.getApproval(known.id);
       if (existing?.status === 'pending' && existing.expiresAt > now) return existing;
       this.pendingByFingerprint.delete(fp);
     }
@@ -236,9 +236,13 @@ export class Gate {
       grantId: undefined,
     };
     await this.store.createApproval(approval);
-    // Forget fingerprints of approvals that can no longer be pending, so the map stays bounded.
-    if (this.pendingByFingerprint.size >= 1024) this.pendingByFingerprint.clear();
-    this.pendingByFingerprint.set(fp, approval.id);
+    // Forget fingerprints of approvals past their TTL (they can no longer be pending), so the
+    // map holds at most the approvals still decidable, and live ones keep their dedupe.
+    if (this.pendingByFingerprint.size >= 1024) {
+      for (const [k, v] of this.pendingByFingerprint)
+        if (v.expiresAt <= now) this.pendingByFingerprint.delete(k);
+    }
+    this.pendingByFingerprint.set(fp, { id: approval.id, expiresAt: approval.expiresAt });
     return approval;
   }
 }
