@@ -17,6 +17,7 @@
 import { isIP } from 'node:net';
 import { basename } from 'node:path';
 import {
+  type DetailedError,
   type EntityJson,
   preparsePolicySet,
   statefulIsAuthorized,
@@ -24,7 +25,13 @@ import {
 } from '@cedar-policy/cedar-wasm/nodejs';
 import type { ApprovalRequirement, HoldTerms, PolicyDecision, PolicyInput, Scope } from '../core/types.js';
 import { RISK_TIERS } from './annotations.js';
-import { describeError, type LoadedPolicy, PolicyLoadError, readPolicyFiles } from './policy-files.js';
+import {
+  describeError,
+  type LoadedPolicy,
+  PolicyLoadError,
+  readPolicyFiles,
+  type SourceMap,
+} from './policy-files.js';
 import { NAMESPACE, schemaText } from './schema.js';
 
 export { PolicyLoadError };
@@ -279,7 +286,7 @@ function normalizeIp(raw: string): string {
 /** Strict validation against the generated schema; errors refuse the load, warnings are returned. */
 function validatePolicies(
   policies: readonly LoadedPolicy[],
-  maps: ReadonlyMap<string, import('./policy-files.js').SourceMap>,
+  maps: ReadonlyMap<string, SourceMap>,
   opts: PolicyOptions,
 ): string[] {
   const services = new Set(opts.knownActions.map((a) => a.split(':')[0]));
@@ -294,7 +301,7 @@ function validatePolicies(
   const r = validate({ schema, policies: { staticPolicies }, validationSettings: { mode: 'strict' } });
   if (r.type === 'failure')
     throw new PolicyLoadError(`internal schema error: ${r.errors.map((e) => e.message).join('; ')}`);
-  const render = (policyId: string, e: import('@cedar-policy/cedar-wasm/nodejs').DetailedError): string => {
+  const render = (policyId: string, e: DetailedError): string => {
     const p = policies.find((x) => x.id === policyId);
     const map = p === undefined ? undefined : maps.get(p.file);
     return p === undefined || map === undefined
