@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { runAirlockChild, startChild, writeBenchConfig } from './support/children.js';
+import {
+  answerCpuQueries,
+  type Child,
+  cpuMicros,
+  pin,
+  runAirlockChild,
+  startChild,
+  writeBenchConfig,
+} from './support/children.js';
 
 const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
 const ACCOUNT = '123456789012';
@@ -38,6 +46,7 @@ async function child(role: 'upstream' | 'airlock' | 'proxy'): Promise<void> {
       req.pipe(out);
     });
     server.listen(0, '127.0.0.1', () => {
+      answerCpuQueries();
       const { port } = server.address() as { port: number };
       process.send?.({ url: `http://127.0.0.1:${port}` });
     });
@@ -55,11 +64,15 @@ async function child(role: 'upstream' | 'airlock' | 'proxy'): Promise<void> {
 const start = (role: string, env: Record<string, string> = {}) =>
   startChild('bench/aws-passthrough.ts', role, env);
 
-async function load(
-  client: DynamoDBClient,
-  requests: number,
-  concurrency: number,
-): Promise<{ rps: number; p50: number; p99: number }> {
+interface Sample {
+  /** Latencies, ms. */
+  readonly lat: number[];
+  readonly secs: number;
+  /** The hop's CPU time, µs. */
+  readonly cpu: number;
+}
+
+async function load(client: DynamoDBClient, requests: number, concurrency: number): Promise<Sample> {
   const lat: number[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -73,10 +86,79 @@ async function load(
       }
     }),
   );
-  const secs = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
-  return { rps: requests / secs, p50: q(0.5), p99: q(0.99) };
+  return { lat, secs: (performance.now() - t0) / 1000, cpu: 0 };
+}
+
+interface Arm {
+  readonly name: string;
+  readonly client: DynamoDBClient;
+  /** The process between client and upstream, if any. */
+  readonly hop?: Child;
+}
+
+interface Run {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** The hop's CPU time per request, µs. */
+  readonly cpu: number;
+}
+
+async function sample(arm: Arm, requests: number, concurrency: number): Promise<Sample> {
+  const before = arm.hop === undefined ? 0 : await cpuMicros(arm.hop);
+  const r = await load(arm.client, requests, concurrency);
+  const after = arm.hop === undefined ? 0 : await cpuMicros(arm.hop);
+  return { ...r, cpu: after - before };
+}
+
+/**
+ * Runs every arm `rounds` times in turn (direct, proxy, airlock, direct, ...), so a slow
+ * patch of this shared machine lands on all arms alike, and merges each arm's rounds.
+ */
+async function interleaved(
+  arms: Arm[],
+  requests: number,
+  concurrency: number,
+  rounds: number,
+): Promise<Run[]> {
+  const merged = arms.map(() => ({ lat: [] as number[], secs: 0, cpu: 0 }));
+  const per = Math.ceil(requests / rounds);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, arm] of arms.entries()) {
+      const s = await sample(arm, per, concurrency);
+      const m = merged[i] as { lat: number[]; secs: number; cpu: number };
+      m.lat.push(...s.lat);
+      m.secs += s.secs;
+      m.cpu += s.cpu;
+    }
+  }
+  return merged.map((m) => {
+    m.lat.sort((a, b) => a - b);
+    const q = (p: number) => m.lat[Math.min(m.lat.length - 1, Math.floor(p * m.lat.length))] ?? Number.NaN;
+    return { rps: m.lat.length / m.secs, p50: q(0.5), p99: q(0.99), cpu: m.cpu / m.lat.length };
+  });
+}
+
+async function suite(layout: string, arms: Arm[], requests: number, concurrency: number): Promise<string[]> {
+  // Warm every path (JIT, keep-alive sockets, signing-key caches) before measuring.
+  for (const arm of arms) await load(arm.client, 500, concurrency);
+  const loaded = await interleaved(arms, requests, concurrency, 4);
+  // One request at a time: the added p50 is the hop's own cost per request, not queueing.
+  const single = await interleaved(arms, Math.min(1000, requests), 1, 5);
+  const fmt = (arm: Arm, r: Run) =>
+    `    ${arm.name.padEnd(8)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
+    (arm.hop === undefined ? '' : `  hop CPU ${r.cpu.toFixed(0)} us/req`);
+  const [d, p, a] = loaded as [Run, Run, Run];
+  const [d1, p1, a1] = single as [Run, Run, Run];
+  return [
+    `  layout: ${layout}`,
+    `   concurrency ${concurrency}`,
+    ...arms.map((arm, i) => fmt(arm, loaded[i] as Run)),
+    `    throughput ratio airlock/direct: ${(a.rps / d.rps).toFixed(3)}  (target >= 0.85)   bare proxy/direct: ${(p.rps / d.rps).toFixed(3)}`,
+    '   one at a time',
+    ...arms.map((arm, i) => fmt(arm, single[i] as Run)),
+    `    added p50: ${(a1.p50 - d1.p50).toFixed(3)} ms  (target <= 0.3 ms)   added p99: ${(a1.p99 - d1.p99).toFixed(3)} ms   bare proxy adds p50 ${(p1.p50 - d1.p50).toFixed(3)} ms`,
+  ];
 }
 
 async function main(): Promise<void> {
@@ -131,37 +213,25 @@ async function main(): Promise<void> {
   );
   for (let i = 0; i < 100; i++)
     await direct.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: `k-${i}` } } }));
-  // Warm both paths (JIT, keep-alive sockets, signing-key caches), then measure alternately.
-  await load(direct, 500, concurrency);
-  await load(via, 500, concurrency);
-  await load(plain, 500, concurrency);
-  const d = await load(direct, requests, concurrency);
-  const p = await load(plain, requests, concurrency);
-  const a = await load(via, requests, concurrency);
-  // Unloaded: one request at a time, so the added p50 is Airlock's own cost per request,
-  // not queueing on this machine's two cores (client, Airlock and upstream share them).
-  const serial = Math.min(1000, requests);
-  const d1 = await load(direct, serial, 1);
-  const p1 = await load(plain, serial, 1);
-  const a1 = await load(via, serial, 1);
-  const fmt = (r: { rps: number; p50: number; p99: number }) =>
-    `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms`;
-  process.stdout.write(
-    [
-      `aws-passthrough: GetItem, ${requests} requests, concurrency ${concurrency}`,
-      `  direct   ${fmt(d)}`,
-      `  proxy    ${fmt(p)}   (bare Node reverse proxy: the cost of one extra hop)`,
-      `  airlock  ${fmt(a)}`,
-      `  throughput ratio airlock/direct: ${(a.rps / d.rps).toFixed(3)}  (target >= 0.85)   bare proxy/direct: ${(p.rps / d.rps).toFixed(3)}`,
-      `  added p50: ${(a.p50 - d.p50).toFixed(3)} ms  (target <= 0.3 ms)   added p99: ${(a.p99 - d.p99).toFixed(3)} ms`,
-      `GetItem, ${serial} requests one at a time`,
-      `  direct   ${fmt(d1)}`,
-      `  proxy    ${fmt(p1)}`,
-      `  airlock  ${fmt(a1)}`,
-      `  added p50: ${(a1.p50 - d1.p50).toFixed(3)} ms  (target <= 0.3 ms)   added p99: ${(a1.p99 - d1.p99).toFixed(3)} ms   bare proxy adds p50 ${(p1.p50 - d1.p50).toFixed(3)} ms`,
-      '',
-    ].join('\n'),
-  );
+  const arms: Arm[] = [
+    { name: 'direct', client: direct },
+    { name: 'proxy', client: plain, hop: px },
+    { name: 'airlock', client: via, hop: al },
+  ];
+  const out = [
+    `aws-passthrough: GetItem, ${requests} requests at concurrency ${concurrency}, then one at a time`,
+  ];
+  // Two layouts of the same processes. "shared": every process on both cores, so each CPU
+  // cycle the hop uses is taken from the load generator and the upstream. "own core": load
+  // generator and upstream on CPU 0 in every arm, the hop alone on CPU 1, as a gateway on
+  // its own host. The hop's CPU time per request is printed for both.
+  for (const layout of ['shared', 'own core'] as const) {
+    const own = layout === 'own core';
+    for (const pid of [process.pid, up.proc.pid]) pin(pid as number, own ? '0' : '0,1');
+    for (const c of [al, px]) pin(c.proc.pid as number, own ? '1' : '0,1');
+    out.push(...(await suite(layout, arms, requests, concurrency)));
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
   direct.destroy();
   via.destroy();
   plain.destroy();

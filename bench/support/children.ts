@@ -3,7 +3,7 @@
  * upstream and Airlock each run in a child process forked from the same script
  * (`--role NAME`), so the compared runs differ only by the hop through Airlock.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -33,6 +33,42 @@ export function startChild(script: string, role: string, env: Record<string, str
   });
 }
 
+/** In a child: answer the parent's CPU-time queries (see `cpuMicros`). */
+export function answerCpuQueries(): void {
+  process.on('message', (m: unknown) => {
+    if ((m as { cpu?: number }).cpu !== undefined) {
+      const u = process.cpuUsage();
+      process.send?.({ cpuReply: (m as { cpu: number }).cpu, micros: u.user + u.system });
+    }
+  });
+}
+
+let cpuQuery = 0;
+
+/** CPU time (user + system, µs) a child has used so far; the child runs `answerCpuQueries`. */
+export function cpuMicros(child: Child): Promise<number> {
+  const id = ++cpuQuery;
+  return new Promise((res) => {
+    const on = (m: unknown) => {
+      const r = m as { cpuReply?: number; micros?: number };
+      if (r.cpuReply !== id) return;
+      child.proc.off('message', on);
+      res(r.micros ?? Number.NaN);
+    };
+    child.proc.on('message', on);
+    child.proc.send({ cpu: id });
+  });
+}
+
+/**
+ * Which CPUs a process and all its threads may run on (Linux `taskset`). The benches
+ * use it for an "own core" layout: load generator and upstream on CPU 0, the hop under
+ * test on CPU 1, as a gateway runs on a host of its own in a deployment.
+ */
+export function pin(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
 /**
  * The `airlock` role: starts Airlock from the config in BENCH_CONFIG (with static
  * upstream credentials when given), creates the bench agent and reports
@@ -52,6 +88,7 @@ export async function runAirlockChild(upstream?: {
     log: () => undefined,
   });
   const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
+  answerCpuQueries();
   // Exit normally on kill, so a --cpu-prof (BENCH_PROF=DIR) profile gets written.
   process.once('SIGTERM', () => {
     airlock.close().finally(() => process.exit(0));

@@ -10,8 +10,21 @@ import { dirname } from 'node:path';
 
 const SEAL_VERSION = 'v1';
 
+/** Opened secrets kept in memory; past this many the memo starts over. */
+const MAX_OPENED = 4096;
+
 export class MasterKey {
-  private constructor(private readonly key: Buffer) {}
+  private readonly sealKey: Buffer;
+  /**
+   * Every request of an agent opens the same sealed secret: opening is pure, so its
+   * result is kept, keyed by the exact ciphertext and owner. The plaintext is in this
+   * process's memory either way (SigV4 verification needs it); it never leaves it.
+   */
+  private readonly opened = new Map<string, string>();
+
+  private constructor(private readonly key: Buffer) {
+    this.sealKey = this.derive('seal');
+  }
 
   /**
    * AIRLOCK_MASTER_KEY (base64 of 32 bytes) wins; otherwise the key file, created
@@ -55,7 +68,7 @@ export class MasterKey {
 
   seal(plaintext: string, aad: string): string {
     const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.derive('seal'), iv);
+    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
     cipher.setAAD(Buffer.from(aad));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [
@@ -68,11 +81,21 @@ export class MasterKey {
 
   /** `aad` binds the ciphertext to its owner (e.g. the access key id): a swapped row fails to open. */
   unseal(sealed: string, aad: string): string {
+    const memoKey = `${aad}\0${sealed}`;
+    const known = this.opened.get(memoKey);
+    if (known !== undefined) return known;
+    const plain = this.open(sealed, aad);
+    if (this.opened.size >= MAX_OPENED) this.opened.clear();
+    this.opened.set(memoKey, plain);
+    return plain;
+  }
+
+  private open(sealed: string, aad: string): string {
     const [version, iv, ct, tag] = sealed.split('.');
     if (version !== SEAL_VERSION || iv === undefined || ct === undefined || tag === undefined) {
       throw new Error('sealed secret has an unknown format');
     }
-    const decipher = createDecipheriv('aes-256-gcm', this.derive('seal'), Buffer.from(iv, 'base64'));
+    const decipher = createDecipheriv('aes-256-gcm', this.sealKey, Buffer.from(iv, 'base64'));
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64')), decipher.final()]).toString('utf8');

@@ -308,6 +308,82 @@ describe('SqliteStore state', () => {
   });
 });
 
+describe('SqliteStore read cache', () => {
+  /** The cache trusts one data_version read per event-loop turn: start a new turn. */
+  const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
+  it('sees an agent revoked by another connection (another process) on the next turn', async () => {
+    const path = nextPath();
+    const s = await populated(path, 0);
+    assert.equal((await s.agentByAccessKey('AKIDBOT'))?.revokedAt, undefined);
+    assert.equal((await s.agentByName('bot'))?.revokedAt, undefined);
+    const other = open(path);
+    assert.equal(await other.revokeAgent('bot', at(30)), true);
+    await other.close();
+    await nextTurn();
+    assert.deepEqual((await s.agentByAccessKey('AKIDBOT'))?.revokedAt, at(30));
+    assert.deepEqual((await s.agentByName('bot'))?.revokedAt, at(30));
+    await s.close();
+  });
+
+  it('sees a grant revoked by another connection on the next turn', async () => {
+    const path = nextPath();
+    const s = await populated(path, 0);
+    assert.deepEqual(
+      (await s.activeGrants('bot', at(20))).map((g) => g.id),
+      ['g1'],
+    );
+    const other = open(path);
+    assert.equal(await other.revokeGrant('g1', 'alice', at(21)), true);
+    await other.close();
+    await nextTurn();
+    assert.deepEqual(await s.activeGrants('bot', at(22)), []);
+    await s.close();
+  });
+
+  it('reflects its own writes at once: uses spent, revocation, expiry, an earlier clock', async () => {
+    const s = open(nextPath());
+    await s.createApproval(approval('ap2'));
+    await s.recordDecision(decision('ap2', 'alice'), { status: 'approved', grant: grant('g2', 'ap2', 2) });
+    assert.equal((await s.activeGrants('bot', at(20)))[0]?.uses, 0);
+    assert.equal(await s.useGrant('g2', at(20)), true);
+    assert.equal((await s.activeGrants('bot', at(20)))[0]?.uses, 1);
+    assert.equal(await s.useGrant('g2', at(20)), true);
+    // max_uses reached: no longer active, though cached a moment ago.
+    assert.deepEqual(await s.activeGrants('bot', at(20)), []);
+
+    await s.createApproval(approval('ap3'));
+    await s.recordDecision(decision('ap3', 'alice'), { status: 'approved', grant: grant('g3', 'ap3') });
+    assert.deepEqual(
+      (await s.activeGrants('bot', at(30))).map((g) => g.id),
+      ['g3'],
+    );
+    // Time alone ends a cached grant (expires at 600 s)...
+    assert.deepEqual(await s.activeGrants('bot', at(600)), []);
+    // ...and a clock earlier than the cached moment is answered from the database.
+    assert.deepEqual(
+      (await s.activeGrants('bot', at(15))).map((g) => g.id),
+      ['g3'],
+    );
+    assert.equal(await s.revokeGrant('g3', 'alice', at(31)), true);
+    assert.deepEqual(await s.activeGrants('bot', at(32)), []);
+    await s.close();
+  });
+
+  it('hands out rows no caller can change', async () => {
+    const s = await populated(nextPath(), 0);
+    const a = await s.agentByAccessKey('AKIDBOT');
+    assert.throws(() => {
+      (a as { revokedAt: Date | undefined }).revokedAt = at(1);
+    }, TypeError);
+    const [g] = await s.activeGrants('bot', at(20));
+    assert.throws(() => {
+      (g as { uses: number }).uses = 99;
+    }, TypeError);
+    await s.close();
+  });
+});
+
 describe('SqliteStore ledger', () => {
   it('finds the actions under an approval’s grant by approvalId', async () => {
     const s = await populated(nextPath(), 3);

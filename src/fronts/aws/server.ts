@@ -112,7 +112,10 @@ export class AwsFront {
         receivedAt,
       };
       const abort = new AbortController();
-      res.on('close', () => abort.abort());
+      // 'close' also follows every finished response; only an early close means the client left.
+      res.on('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
       gate = await this.deps.gate.authorize(access, prepared.fingerprint, abort.signal);
       if (gate.kind === 'deny') {
         outcome = gate.deny === 'lapsed' || gate.deny === 'aborted' ? 'lapsed' : 'denied';
