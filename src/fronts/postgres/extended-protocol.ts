@@ -105,7 +105,12 @@ export class ExtendedProtocol {
     return undefined;
   }
 
-  async onBind(f: Frame): Promise<void> {
+  /**
+   * Returns a promise only when the Bind must be gated again: the common Bind right
+   * after its Parse is relayed synchronously, so it leaves in the same write as the
+   * Describe/Execute/Sync that follow it (one upstream write per round trip).
+   */
+  onBind(f: Frame): Promise<void> | undefined {
     const b = decodeBind(f.payload);
     const stmt = this.state.prepared.get(b.statement) ?? unknownStatement(b.statement, this.db.name);
     const params = recordParams(b.params, this.db.params, b.paramFormats);
@@ -119,25 +124,45 @@ export class ExtendedProtocol {
       return undefined;
     }
     // The Parse's decision holds for the first Bind under the same search_path only.
-    let g = stmt.parsePath === this.state.searchPath.join(',') ? stmt.parseGate : undefined;
+    const g = stmt.parsePath === this.state.searchPath.join(',') ? stmt.parseGate : undefined;
     stmt.parseGate = undefined;
-    if (g === undefined) {
-      // A statement used again (or prepared with SQL PREPARE): the grant or approval
-      // that let it through last time may be gone, so it is checked again, with names
-      // resolved against today's search_path too (PostgreSQL re-plans for it).
-      const scopes = preparedScopes(stmt, this.state.classifyContext());
-      g = await this.checks.gate(stmt.sql, {
-        scopes,
-        classes: [...new Set(scopes.map((sc) => sc.action.slice('postgres:'.length) as StatementClass))],
-        effects: [],
-        statements: 1,
-        parseError: undefined,
-      });
-      if (g.result.kind === 'deny') return this.checks.deny(g, 'extended', params);
-    }
-    this.portals.set(b.portal, { stmt, gated: g, params });
-    this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.bind });
+    if (g === undefined) return this.bindAgain(f, b.portal, stmt, params);
+    this.bound(f, b.portal, stmt, g, params);
     return undefined;
+  }
+
+  /**
+   * A statement used again (or prepared with SQL PREPARE): the grant or approval that
+   * let it through last time may be gone, so it is checked again, with names resolved
+   * against today's search_path too (PostgreSQL re-plans for it).
+   */
+  private async bindAgain(
+    f: Frame,
+    portal: string,
+    stmt: Prepared,
+    params: string[] | undefined,
+  ): Promise<void> {
+    const scopes = preparedScopes(stmt, this.state.classifyContext());
+    const g = await this.checks.gate(stmt.sql, {
+      scopes,
+      classes: [...new Set(scopes.map((sc) => sc.action.slice('postgres:'.length) as StatementClass))],
+      effects: [],
+      statements: 1,
+      parseError: undefined,
+    });
+    if (g.result.kind === 'deny') return this.checks.deny(g, 'extended', params);
+    this.bound(f, portal, stmt, g, params);
+  }
+
+  private bound(
+    f: Frame,
+    portal: string,
+    stmt: Prepared,
+    g: GatedStatement,
+    params: string[] | undefined,
+  ): void {
+    this.portals.set(portal, { stmt, gated: g, params });
+    this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.bind });
   }
 
   onExecute(f: Frame): void {

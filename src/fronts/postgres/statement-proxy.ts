@@ -38,7 +38,9 @@ export class StatementProxy {
   private readonly out: ProxyExchange;
   private readonly state: UpstreamSessionState;
   private readonly extended: ExtendedProtocol;
-  private hold: AbortController | undefined;
+  /** Ends the statement being gated (CancelRequest, session end). Reused until it fires. */
+  private hold = new AbortController();
+  private gating = false;
   private agentCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -74,9 +76,14 @@ export class StatementProxy {
 
   /** Ends a held statement (CancelRequest); false when nothing is held. */
   cancelHold(): boolean {
-    if (this.hold === undefined) return false;
-    this.hold.abort();
+    if (!this.gating) return false;
+    this.endHold();
     return true;
+  }
+
+  private endHold(): void {
+    this.hold.abort();
+    this.hold = new AbortController();
   }
 
   /** Upstream messages → bytes for the client, in order with Airlock's own answers. */
@@ -85,7 +92,7 @@ export class StatementProxy {
   }
 
   close(): void {
-    this.hold?.abort();
+    if (this.gating) this.endHold();
     // Statements already forwarded may have run (and committed): they are recorded anyway.
     this.out.queue.abandon({
       sqlstate: SqlState.connectionFailure,
@@ -213,7 +220,7 @@ export class StatementProxy {
       this.agentCheckedAt = now;
     }
     const reason = statementReason(sql) ?? this.startup?.reason ?? this.state.appReason;
-    this.hold = new AbortController();
+    this.gating = true;
     try {
       return await gateStatement(
         this.deps.gate,
@@ -222,7 +229,7 @@ export class StatementProxy {
         this.hold.signal,
       );
     } finally {
-      this.hold = undefined;
+      this.gating = false;
     }
   }
 
