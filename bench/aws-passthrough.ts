@@ -6,11 +6,11 @@ import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
-  answerCpuQueries,
   type Child,
   cpuMicros,
   pin,
   runAirlockChild,
+  runBareProxy,
   startChild,
   writeBenchConfig,
 } from './support/children.js';
@@ -19,39 +19,7 @@ const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-
 const ACCOUNT = '123456789012';
 
 async function child(role: 'upstream' | 'airlock' | 'proxy'): Promise<void> {
-  if (role === 'proxy') {
-    // A bare Node reverse proxy: no auth, no policy, no ledger. It shows what one extra
-    // Node HTTP hop costs on this machine, so Airlock's own share can be told apart.
-    const target = new URL(process.env.BENCH_UPSTREAM ?? '');
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-    const server = http.createServer((req, res) => {
-      const out = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-          agent,
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      out.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      req.pipe(out);
-    });
-    server.listen(0, '127.0.0.1', () => {
-      answerCpuQueries();
-      const { port } = server.address() as { port: number };
-      process.send?.({ url: `http://127.0.0.1:${port}` });
-    });
-    return;
-  }
+  if (role === 'proxy') return runBareProxy(process.env.BENCH_UPSTREAM ?? '');
   if (role === 'upstream') {
     const { startVerifyingDynamo } = await import('../src/demo/verifying-upstream.js');
     const up = await startVerifyingDynamo(UPSTREAM);

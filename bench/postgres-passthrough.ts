@@ -257,15 +257,20 @@ async function main(): Promise<void> {
     ];
     // BENCH_ONLY=airlock: load only Airlock (for profiling it with BENCH_PROF=dir).
     if (process.env.BENCH_ONLY !== undefined) arms = arms.filter((a) => a.name === process.env.BENCH_ONLY);
-    const layouts =
-      process.env.BENCH_ONLY !== undefined ? (['shared'] as const) : (['shared', 'own core'] as const);
+    // BENCH_LAYOUT=shared|own core and BENCH_MODE=simple|extended narrow a profiling run.
+    const layouts = (['shared', 'own core'] as const).filter(
+      (l) => process.env.BENCH_LAYOUT === undefined || l === process.env.BENCH_LAYOUT,
+    );
     const lines = [`postgres-passthrough: point queries, ${queries} per run, ${concurrency} connections`];
     for (const layout of layouts) {
       const own = layout === 'own core';
       for (const pid of [process.pid, ...postgresPids(join(dir, 'pgdata'))]) pin(pid, own ? '0' : '0,1');
       for (const arm of arms) if (arm.pid !== undefined) pin(arm.pid, own ? '1' : '0,1');
       lines.push(`  layout: ${layout}`);
-      for (const mode of ['simple', 'extended'] as const) {
+      const modes = (['simple', 'extended'] as const).filter(
+        (m) => process.env.BENCH_MODE === undefined || m === process.env.BENCH_MODE,
+      );
+      for (const mode of modes) {
         // Connections are opened before measuring: the figures are per query, not per connect.
         const conns = new Map<string, pg.Client[]>();
         for (const arm of arms) conns.set(arm.name, await connectAll(arm.cfg, concurrency));

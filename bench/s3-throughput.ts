@@ -18,12 +18,20 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { runAirlockChild, startChild, writeBenchConfig } from './support/children.js';
+import {
+  cpuMicros,
+  pin,
+  runAirlockChild,
+  runBareProxy,
+  startChild,
+  writeBenchConfig,
+} from './support/children.js';
 
 const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
 const MIB = 1024 * 1024;
 
-async function child(role: 'upstream' | 'airlock'): Promise<void> {
+async function child(role: 'upstream' | 'airlock' | 'proxy'): Promise<void> {
+  if (role === 'proxy') return runBareProxy(process.env.BENCH_UPSTREAM ?? '');
   process.on('message', (m) => {
     if (m === 'rss')
       process.send?.({
@@ -91,7 +99,8 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '2' },
     },
   });
-  if (values.role === 'upstream' || values.role === 'airlock') return child(values.role);
+  if (values.role === 'upstream' || values.role === 'airlock' || values.role === 'proxy')
+    return child(values.role);
   const mib = Number(values.mib);
   const rounds = Number(values.rounds);
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-s3-'));
@@ -102,6 +111,7 @@ async function main(): Promise<void> {
     `resources:\n  - arn: "arn:aws:s3:::*"\n    endpoint: ${String(up.msg.url)}\n`,
   );
   const al = await start('airlock', { BENCH_CONFIG: cfg });
+  const px = await start('proxy', { BENCH_UPSTREAM: String(up.msg.url) });
   const agent = al.msg.agent as { accessKeyId: string; secretAccessKey: string };
   const mk = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
     new S3Client({
@@ -113,34 +123,58 @@ async function main(): Promise<void> {
     });
   const direct = mk(String(up.msg.url), UPSTREAM);
   const via = mk(String(al.msg.url), agent);
+  const plain = mk(String(px.msg.url), UPSTREAM);
   const block = randomBytes(MIB);
   // Warm both paths, then alternate and keep each path's best round.
   await roundTrip(direct, 'warm', block, 8);
   await roundTrip(via, 'warm', block, 8);
   const airlockBefore = await rssOf(al.proc);
-  const best = { d: { up: 0, down: 0 }, a: { up: 0, down: 0 } };
-  for (let i = 0; i < rounds; i++) {
-    const d = await roundTrip(direct, `direct-${i}`, block, mib);
-    const a = await roundTrip(via, `airlock-${i}`, block, mib);
-    best.d = { up: Math.max(best.d.up, d.up), down: Math.max(best.d.down, d.down) };
-    best.a = { up: Math.max(best.a.up, a.up), down: Math.max(best.a.down, a.down) };
+  const f = (n: number) => `${n.toFixed(0).padStart(5)} MiB/s`;
+  const out = [
+    `s3-throughput: ${mib} MiB object, best of ${rounds} rounds (PutObject aws-chunked + CRC32 trailer, GetObject streamed)`,
+  ];
+  // Two layouts, as in bench:aws: "shared" (every process on both cores) and "own core"
+  // (this load generator and the upstream on CPU 0, Airlock alone on CPU 1).
+  for (const layout of ['shared', 'own core'] as const) {
+    const own = layout === 'own core';
+    for (const pid of [process.pid, up.proc.pid]) pin(pid as number, own ? '0' : '0,1');
+    for (const hop of [al, px]) pin(hop.proc.pid as number, own ? '1' : '0,1');
+    const best = { d: { up: 0, down: 0 }, a: { up: 0, down: 0 }, p: { up: 0, down: 0 } };
+    const cpu = { a: 0, p: 0 };
+    const max = (x: { up: number; down: number }, y: { up: number; down: number }) => ({
+      up: Math.max(x.up, y.up),
+      down: Math.max(x.down, y.down),
+    });
+    for (let i = 0; i < rounds; i++) {
+      best.d = max(best.d, await roundTrip(direct, `direct-${i}`, block, mib));
+      let before = await cpuMicros(px);
+      best.p = max(best.p, await roundTrip(plain, `proxy-${i}`, block, mib));
+      cpu.p += (await cpuMicros(px)) - before;
+      before = await cpuMicros(al);
+      best.a = max(best.a, await roundTrip(via, `airlock-${i}`, block, mib));
+      cpu.a += (await cpuMicros(al)) - before;
+    }
+    const perMiB = (us: number) => `${(us / 1000 / (rounds * 2 * mib)).toFixed(2)} ms CPU per MiB moved`;
+    out.push(
+      `  layout: ${layout}`,
+      `    direct   upload ${f(best.d.up)}   download ${f(best.d.down)}`,
+      `    proxy    upload ${f(best.p.up)}   download ${f(best.p.down)}   ${perMiB(cpu.p)}  (bare Node reverse proxy)`,
+      `    airlock  upload ${f(best.a.up)}   download ${f(best.a.down)}   ${perMiB(cpu.a)}`,
+      `    ratio airlock/direct: upload ${(best.a.up / best.d.up).toFixed(3)}  download ${(best.a.down / best.d.down).toFixed(3)}  (target >= 0.90)   bare proxy/direct: upload ${(best.p.up / best.d.up).toFixed(3)}  download ${(best.p.down / best.d.down).toFixed(3)}`,
+    );
   }
   const airlockRss = await rssOf(al.proc);
   const upstreamRss = await rssOf(up.proc);
-  const f = (n: number) => `${n.toFixed(0).padStart(5)} MiB/s`;
-  process.stdout.write(
-    [
-      `s3-throughput: ${mib} MiB object, best of ${rounds} rounds (PutObject aws-chunked + CRC32 trailer, GetObject streamed)`,
-      `  direct   upload ${f(best.d.up)}   download ${f(best.d.down)}`,
-      `  airlock  upload ${f(best.a.up)}   download ${f(best.a.down)}`,
-      `  ratio airlock/direct: upload ${(best.a.up / best.d.up).toFixed(3)}  download ${(best.a.down / best.d.down).toFixed(3)}  (target >= 0.90)`,
-      `  airlock RSS: ${airlockBefore.rssMiB.toFixed(0)} MiB after warm-up (8 MiB objects), peak ${airlockRss.maxRssMiB.toFixed(0)} MiB over the ${mib} MiB runs (flat: the peak does not grow with the object)`,
-      `  upstream stand-in peak RSS: ${upstreamRss.maxRssMiB.toFixed(0)} MiB`,
-      '',
-    ].join('\n'),
+  out.push(
+    `  airlock RSS: ${airlockBefore.rssMiB.toFixed(0)} MiB after warm-up (8 MiB objects), peak ${airlockRss.maxRssMiB.toFixed(0)} MiB over the ${mib} MiB runs (flat: the peak does not grow with the object)`,
+    `  upstream stand-in peak RSS: ${upstreamRss.maxRssMiB.toFixed(0)} MiB`,
+    '',
   );
+  process.stdout.write(out.join('\n'));
   direct.destroy();
   via.destroy();
+  plain.destroy();
+  px.proc.kill();
   up.proc.kill();
   al.proc.kill();
   rmSync(dir, { recursive: true, force: true });

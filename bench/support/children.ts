@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { join, resolve } from 'node:path';
 
 export interface Child {
@@ -22,6 +23,9 @@ export function startChild(script: string, role: string, env: Record<string, str
     role === 'airlock' && process.env.BENCH_PROF
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]
       : [];
+  // BENCH_AIRLOCK_FLAGS="--trace-gc ...": extra Node flags for the Airlock child only.
+  if (role === 'airlock' && process.env.BENCH_AIRLOCK_FLAGS)
+    profile.push(...process.env.BENCH_AIRLOCK_FLAGS.split(' ').filter((f) => f !== ''));
   const proc = fork(resolve(script), ['--role', role], {
     execArgv: ['--import', 'tsx', ...profile],
     env: { ...process.env, ...env },
@@ -106,4 +110,39 @@ export function writeBenchConfig(dir: string, policyText: string, rest: string):
     `data_dir: ${dir}/airlock-data\nlisten:\n  aws: 127.0.0.1:0\n  api: 127.0.0.1:0\naws:\n  account_id: "123456789012"\npolicies:\n  - ${policy}\n${rest}`,
   );
   return cfg;
+}
+
+/**
+ * The `proxy` role: a bare Node reverse proxy (no auth, no policy, no ledger). It shows
+ * what one extra Node HTTP hop costs on this machine, so Airlock's own share can be told apart.
+ */
+export function runBareProxy(upstreamUrl: string): void {
+  const target = new URL(upstreamUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const server = http.createServer((req, res) => {
+    const out = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    out.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(out);
+  });
+  server.listen(0, '127.0.0.1', () => {
+    answerCpuQueries();
+    const { port } = server.address() as { port: number };
+    process.send?.({ url: `http://127.0.0.1:${port}` });
+  });
 }

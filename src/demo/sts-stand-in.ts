@@ -44,7 +44,12 @@ export interface IssuedSession {
 }
 
 interface PolicyDocument {
-  readonly Statement: readonly { Effect: string; Action: string | string[]; Resource: string | string[] }[];
+  readonly Statement: readonly {
+    Effect: string;
+    Action: string | string[];
+    Resource: string | string[];
+    Condition?: Record<string, Record<string, string | string[]>>;
+  }[];
 }
 
 export interface StsStandIn {
@@ -217,10 +222,34 @@ export async function startStsStandIn(opts: {
 }
 
 /** IAM's evaluation of an identity-free session policy: some Allow statement must match (glob `*`). */
+/**
+ * What IAM does with a session policy for one action on one resource. A KMS key named
+ * by alias is evaluated as AWS KMS does: on a key of the alias's account and region,
+ * with the alias in the kms:RequestAlias condition key (the stand-in does not know
+ * which key an alias points to, so it uses a key id no policy could name).
+ * Conditions: StringEquals only; any other operator or key is refused (fail closed).
+ */
 export function sessionPolicyAllows(policy: PolicyDocument, action: string, resource: string): boolean {
+  let target = resource;
+  const context: Record<string, string> = {};
+  const alias = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}):(alias\/.+)$/.exec(resource);
+  if (alias !== null && !/^kms:(Create|Delete|Update)Alias$/i.test(action)) {
+    target = `${alias[1]}:key/00000000-0000-0000-0000-alias-target`;
+    context['kms:requestalias'] = alias[2] as string;
+  }
+  const conditionsHold = (st: PolicyDocument['Statement'][number]) =>
+    Object.entries(st.Condition ?? {}).every(
+      ([op, keys]) =>
+        op === 'StringEquals' &&
+        Object.entries(keys).every(([k, want]) => {
+          const have = context[k.toLowerCase()];
+          return have !== undefined && list(want).includes(have);
+        }),
+    );
   const matches = (st: PolicyDocument['Statement'][number]) =>
     list(st.Action).some((a) => glob(a, action, true)) &&
-    list(st.Resource).some((r) => glob(r, resource, false));
+    list(st.Resource).some((r) => glob(r, target, false)) &&
+    conditionsHold(st);
   if (policy.Statement.some((st) => st.Effect === 'Deny' && matches(st))) return false;
   return policy.Statement.some((st) => st.Effect === 'Allow' && matches(st));
 }

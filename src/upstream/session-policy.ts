@@ -14,39 +14,70 @@ export const MAX_SESSION_SECONDS = 43200;
 /** RoleSessionName and SourceIdentity: `[\w+=,.@-]{2,64}`. */
 const STS_NAME = /^[\w+=,.@-]{2,64}$/;
 
+export interface SessionPolicyStatement {
+  readonly Effect: 'Allow';
+  readonly Action: string;
+  readonly Resource: string | readonly string[];
+  readonly Condition?: { readonly StringEquals: Readonly<Record<string, readonly string[]>> };
+}
+
 export interface SessionPolicy {
   readonly Version: '2012-10-17';
-  readonly Statement: readonly {
-    readonly Effect: 'Allow';
-    readonly Action: string;
-    readonly Resource: string | readonly string[];
-  }[];
+  readonly Statement: readonly SessionPolicyStatement[];
 }
+
+/** A KMS alias ARN: account/region head and `alias/NAME`. */
+const KMS_ALIAS = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}):(alias\/.+)$/;
+/** KMS actions whose resource is the alias itself; every other KMS action is authorized on a key. */
+const KMS_ALIAS_ACTIONS = new Set(['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias']);
 
 /**
  * One Allow statement per action listing exactly that action's resources. A single
  * statement with all actions × all resources would allow pairs the grant never named.
+ *
+ * A KMS key named by alias (Encrypt with KeyId alias/orders) is authorized by IAM on
+ * the key, never on the alias ARN: an alias in Resource applies to the alias resource
+ * only. So such a scope becomes "this action on any key of that account and region,
+ * only when the request names it by this alias" (condition key kms:RequestAlias).
+ * https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html
  */
 export function sessionPolicy(scopes: readonly Scope[]): SessionPolicy {
   const byAction = new Map<string, string[]>();
+  const byAliasedKey = new Map<string, { action: string; keys: string; aliases: string[] }>();
   for (const s of scopes) {
+    const alias = KMS_ALIAS.exec(s.resource);
+    if (alias !== null && s.action.startsWith('kms:') && !KMS_ALIAS_ACTIONS.has(s.action)) {
+      const keys = `${alias[1]}:key/*`;
+      const entry = byAliasedKey.get(`${s.action} ${keys}`) ?? { action: s.action, keys, aliases: [] };
+      // The request may name the alias by name or by ARN: both are listed.
+      for (const a of [alias[2] as string, s.resource]) if (!entry.aliases.includes(a)) entry.aliases.push(a);
+      byAliasedKey.set(`${s.action} ${keys}`, entry);
+      continue;
+    }
     const list = byAction.get(s.action) ?? [];
     const resource = literalResource(s.resource);
     if (!list.includes(resource)) list.push(resource);
     byAction.set(s.action, list);
   }
   const actions = [...byAction.keys()].sort();
-  return {
-    Version: '2012-10-17',
-    Statement: actions.map((action) => {
-      const resources = (byAction.get(action) ?? []).sort();
-      return {
-        Effect: 'Allow' as const,
-        Action: action,
-        Resource: resources.length === 1 ? (resources[0] as string) : resources,
-      };
-    }),
-  };
+  const plain: SessionPolicyStatement[] = actions.map((action) => {
+    const resources = (byAction.get(action) ?? []).sort();
+    return {
+      Effect: 'Allow' as const,
+      Action: action,
+      Resource: resources.length === 1 ? (resources[0] as string) : resources,
+    };
+  });
+  const aliased: SessionPolicyStatement[] = [...byAliasedKey.keys()].sort().map((k) => {
+    const e = byAliasedKey.get(k) as { action: string; keys: string; aliases: string[] };
+    return {
+      Effect: 'Allow' as const,
+      Action: e.action,
+      Resource: e.keys,
+      Condition: { StringEquals: { 'kms:RequestAlias': e.aliases.sort() } },
+    };
+  });
+  return { Version: '2012-10-17', Statement: [...plain, ...aliased] };
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * AWS KMS (awsJson1_1 `TrentService.<Op>`). A key named by alias is scoped as the
- * alias ARN (Airlock does not resolve aliases); Decrypt without KeyId is `*`.
+ * alias ARN (Airlock does not resolve aliases: policies and approvers see the name
+ * the agent used; a scoped STS session turns it into a kms:RequestAlias condition,
+ * upstream/session-policy.ts); Decrypt without KeyId is `*`.
  * ReEncrypt needs ReEncryptFrom on the source key and ReEncryptTo on the destination.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html
  */
