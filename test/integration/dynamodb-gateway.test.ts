@@ -135,6 +135,38 @@ describe('DynamoDB through Airlock', () => {
     assert.equal(await itemIn(h, 'orders', 'o-3'), undefined);
   });
 
+  it('stops waiting as soon as a held client goes away, and records the request as lapsed', async () => {
+    const abort = new AbortController();
+    const put = h
+      .client({ reason: 'gives up early' })
+      .send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'gone-1' } } }), {
+        abortSignal: abort.signal,
+      });
+    put.catch(() => undefined);
+    const pending = await waitForPending(h, h.approvers.alice ?? '', 'PutItem');
+    const started = Date.now();
+    abort.abort();
+    await assert.rejects(put);
+    // The hold window is 20 s: the record must appear long before it would lapse on its own.
+    let action: Record<string, unknown> | undefined;
+    while (action === undefined && Date.now() - started < 5000) {
+      await new Promise((r) => setTimeout(r, 50));
+      const entries = await h.airlock.store.ledger({ approvalId: String(pending.id) });
+      const body = entries.find((e) => e.kind === 'action')?.body;
+      action = body === undefined ? undefined : (JSON.parse(body) as Record<string, unknown>);
+    }
+    assert.ok(action, 'no action recorded within 5 s of the client leaving');
+    assert.equal(action.outcome, 'lapsed');
+    assert.match(String(action.error), /went away/);
+    assert.equal(await itemIn(h, 'orders', 'gone-1'), undefined);
+    // The approval itself stays open for the approvers (a retry would wait on it): close it.
+    await h.api('GET', `/v1/approvals/${String(pending.id)}`, h.approvers.alice ?? '');
+    const denied = await h.api('POST', `/v1/approvals/${String(pending.id)}/deny`, h.approvers.alice ?? '', {
+      comment: 'agent gave up',
+    });
+    assert.equal(denied.status, 200, JSON.stringify(denied.body));
+  });
+
   it('refuses approvals from outside the group, from the requester, and from agent credentials', async () => {
     const held = h
       .client({ reason: 'rotate order 9' })
