@@ -117,15 +117,21 @@ export class ResponseQueue {
    */
   relay(buf: Buffer, frames: readonly BackendFrame[], completeEnd: number): Buffer[] {
     const out: Buffer[] = [];
+    // Upstream bytes pass as one slice; it is cut only where Airlock replaces a message or
+    // inserts its own answers (the common chunk goes to the client as it came, uncopied).
     let segStart = 0;
     for (const f of frames) {
       const r = this.onMessage(buf, f);
       if (r === false) continue;
-      if (r === true) out.push(buf.subarray(segStart, f.end));
-      else out.push(buf.subarray(segStart, f.start), r);
-      segStart = f.end;
-      const s = this.drainSynthetic();
-      if (s.length > 0) out.push(s);
+      if (r !== true) {
+        out.push(buf.subarray(segStart, f.start), r);
+        segStart = f.end;
+      }
+      if (this.entries[0]?.kind === 'synthetic') {
+        if (segStart < f.end) out.push(buf.subarray(segStart, f.end));
+        segStart = f.end;
+        out.push(this.drainSynthetic());
+      }
     }
     if (segStart < completeEnd) out.push(buf.subarray(segStart, completeEnd));
     if (this.entries.length === 0 && this.idleWaiters.length > 0) {
