@@ -1,18 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
+  applyLayout,
   type Child,
   cpuMicros,
-  pin,
   runAirlockChild,
   runBareProxy,
-  startChild,
-  writeBenchConfig,
+  startHttpHops,
 } from './support/children.js';
 
 const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
@@ -28,9 +25,6 @@ async function child(role: 'upstream' | 'airlock' | 'proxy'): Promise<void> {
   }
   return runAirlockChild(UPSTREAM);
 }
-
-const start = (role: string, env: Record<string, string> = {}) =>
-  startChild('bench/aws-passthrough.ts', role, env);
 
 interface Sample {
   /** Latencies, ms. */
@@ -141,16 +135,12 @@ async function main(): Promise<void> {
     return child(values.role);
   const requests = Number(values.requests);
   const concurrency = Number(values.concurrency);
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-'));
-  const up = await start('upstream');
-  const cfg = writeBenchConfig(
-    dir,
+  const { dir, up, al, px, agent } = await startHttpHops(
+    'bench/aws-passthrough.ts',
+    'airlock-bench-',
     '@id("reads")\npermit (principal, action in Airlock::Action::"dynamodb:read", resource);\n',
-    `resources:\n  - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"\n    endpoint: ${String(up.msg.url)}\n`,
+    (url) => `resources:\n  - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"\n    endpoint: ${url}\n`,
   );
-  const al = await start('airlock', { BENCH_CONFIG: cfg });
-  const px = await start('proxy', { BENCH_UPSTREAM: String(up.msg.url) });
-  const agent = al.msg.agent as { accessKeyId: string; secretAccessKey: string };
   const handler = () =>
     new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: concurrency }) });
   const direct = new DynamoDBClient({
@@ -194,9 +184,7 @@ async function main(): Promise<void> {
   // generator and upstream on CPU 0 in every arm, the hop alone on CPU 1, as a gateway on
   // its own host. The hop's CPU time per request is printed for both.
   for (const layout of ['shared', 'own core'] as const) {
-    const own = layout === 'own core';
-    for (const pid of [process.pid, up.proc.pid]) pin(pid as number, own ? '0' : '0,1');
-    for (const c of [al, px]) pin(c.proc.pid as number, own ? '1' : '0,1');
+    applyLayout(layout, [process.pid, up.proc.pid as number], [al.proc.pid as number, px.proc.pid as number]);
     out.push(...(await suite(layout, arms, requests, concurrency)));
   }
   process.stdout.write(`${out.join('\n')}\n`);

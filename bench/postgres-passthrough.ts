@@ -22,9 +22,9 @@ import pg from 'pg';
 import { type EmbeddedPg, freePort, startEmbeddedPg } from '../test/support/embedded-pg.js';
 import {
   answerCpuQueries,
+  applyLayout,
   type Child,
   cpuMicros,
-  pin,
   runAirlockChild,
   startChild,
   writeBenchConfig,
@@ -265,9 +265,11 @@ async function main(): Promise<void> {
     );
     const lines = [`postgres-passthrough: point queries, ${queries} per run, ${concurrency} connections`];
     for (const layout of layouts) {
-      const own = layout === 'own core';
-      for (const pid of [process.pid, ...postgresPids(join(dir, 'pgdata'))]) pin(pid, own ? '0' : '0,1');
-      for (const arm of arms) if (arm.pid !== undefined) pin(arm.pid, own ? '1' : '0,1');
+      applyLayout(
+        layout,
+        [process.pid, ...postgresPids(join(dir, 'pgdata'))],
+        arms.flatMap((a) => (a.pid === undefined ? [] : [a.pid])),
+      );
       lines.push(`  layout: ${layout}`);
       const modes = (['simple', 'extended'] as const).filter(
         (m) => process.env.BENCH_MODE === undefined || m === process.env.BENCH_MODE,

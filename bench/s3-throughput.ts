@@ -10,22 +10,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import {
-  cpuMicros,
-  pin,
-  runAirlockChild,
-  runBareProxy,
-  startChild,
-  writeBenchConfig,
-} from './support/children.js';
+import { applyLayout, cpuMicros, runAirlockChild, runBareProxy, startHttpHops } from './support/children.js';
 
 const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
 const MIB = 1024 * 1024;
@@ -47,9 +38,6 @@ async function child(role: 'upstream' | 'airlock' | 'proxy'): Promise<void> {
   }
   return runAirlockChild(UPSTREAM);
 }
-
-const start = (role: string, env: Record<string, string> = {}) =>
-  startChild('bench/s3-throughput.ts', role, env);
 
 function rssOf(proc: ChildProcess): Promise<{ rssMiB: number; maxRssMiB: number }> {
   return new Promise((res) => {
@@ -103,16 +91,12 @@ async function main(): Promise<void> {
     return child(values.role);
   const mib = Number(values.mib);
   const rounds = Number(values.rounds);
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-s3-'));
-  const up = await start('upstream');
-  const cfg = writeBenchConfig(
-    dir,
+  const { dir, up, al, px, agent } = await startHttpHops(
+    'bench/s3-throughput.ts',
+    'airlock-bench-s3-',
     '@id("bench")\npermit (principal, action, resource) when { resource.arn like "arn:aws:s3:::bench/*" };\n',
-    `resources:\n  - arn: "arn:aws:s3:::*"\n    endpoint: ${String(up.msg.url)}\n`,
+    (url) => `resources:\n  - arn: "arn:aws:s3:::*"\n    endpoint: ${url}\n`,
   );
-  const al = await start('airlock', { BENCH_CONFIG: cfg });
-  const px = await start('proxy', { BENCH_UPSTREAM: String(up.msg.url) });
-  const agent = al.msg.agent as { accessKeyId: string; secretAccessKey: string };
   const mk = (endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }) =>
     new S3Client({
       endpoint,
@@ -136,9 +120,7 @@ async function main(): Promise<void> {
   // Two layouts, as in bench:aws: "shared" (every process on both cores) and "own core"
   // (this load generator and the upstream on CPU 0, Airlock alone on CPU 1).
   for (const layout of ['shared', 'own core'] as const) {
-    const own = layout === 'own core';
-    for (const pid of [process.pid, up.proc.pid]) pin(pid as number, own ? '0' : '0,1');
-    for (const hop of [al, px]) pin(hop.proc.pid as number, own ? '1' : '0,1');
+    applyLayout(layout, [process.pid, up.proc.pid as number], [al.proc.pid as number, px.proc.pid as number]);
     const best = { d: { up: 0, down: 0 }, a: { up: 0, down: 0 }, p: { up: 0, down: 0 } };
     const cpu = { a: 0, p: 0 };
     const max = (x: { up: number; down: number }, y: { up: number; down: number }) => ({

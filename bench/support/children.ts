@@ -4,8 +4,9 @@
  * (`--role NAME`), so the compared runs differ only by the hop through Airlock.
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export interface Child {
@@ -64,13 +65,46 @@ export function cpuMicros(child: Child): Promise<number> {
   });
 }
 
+export type Layout = 'shared' | 'own core';
+
 /**
- * Which CPUs a process and all its threads may run on (Linux `taskset`). The benches
- * use it for an "own core" layout: load generator and upstream on CPU 0, the hop under
- * test on CPU 1, as a gateway runs on a host of its own in a deployment.
+ * Puts the processes in a layout (Linux `taskset`, every thread). "shared": all may run
+ * on both CPUs. "own core": the load generator and the upstream (`base`) on CPU 0, the
+ * hops under test on CPU 1, as a gateway runs on a host of its own in a deployment.
  */
-export function pin(pid: number, cpus: string): void {
+export function applyLayout(layout: Layout, base: readonly number[], hops: readonly number[]): void {
+  const own = layout === 'own core';
+  for (const pid of base) pin(pid, own ? '0' : '0,1');
+  for (const pid of hops) pin(pid, own ? '1' : '0,1');
+}
+
+function pin(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/**
+ * The AWS-shaped benches' processes: the upstream (`--role upstream`), Airlock routed to
+ * it with `policyText` and the `resources` YAML for its URL, and the bare proxy in front of it.
+ */
+export async function startHttpHops(
+  script: string,
+  dirPrefix: string,
+  policyText: string,
+  resources: (upstreamUrl: string) => string,
+): Promise<{
+  dir: string;
+  up: Child;
+  al: Child;
+  px: Child;
+  agent: { accessKeyId: string; secretAccessKey: string };
+}> {
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  const up = await startChild(script, 'upstream');
+  const cfg = writeBenchConfig(dir, policyText, resources(String(up.msg.url)));
+  const al = await startChild(script, 'airlock', { BENCH_CONFIG: cfg });
+  const px = await startChild(script, 'proxy', { BENCH_UPSTREAM: String(up.msg.url) });
+  const agent = al.msg.agent as { accessKeyId: string; secretAccessKey: string };
+  return { dir, up, al, px, agent };
 }
 
 /**
