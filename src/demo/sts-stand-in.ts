@@ -221,13 +221,15 @@ export async function startStsStandIn(opts: {
   };
 }
 
-/** IAM's evaluation of an identity-free session policy: some Allow statement must match (glob `*`). */
 /**
- * What IAM does with a session policy for one action on one resource. A KMS key named
- * by alias is evaluated as AWS KMS does: on a key of the alias's account and region,
- * with the alias in the kms:RequestAlias condition key (the stand-in does not know
- * which key an alias points to, so it uses a key id no policy could name).
- * Conditions: StringEquals only; any other operator or key is refused (fail closed).
+ * What IAM does with a session policy for one action on one resource: no Deny matches
+ * and some Allow does (glob `*`). A KMS key named by alias is evaluated as AWS KMS does:
+ * on a key of the alias's account and region, with the alias in the kms:RequestAlias
+ * condition key (the stand-in does not know which key an alias points to, so it uses a
+ * key id no policy could name). Conditions: StringEquals only; any other operator or key
+ * is refused (fail closed). The alias rules are written here again on purpose, not
+ * imported from upstream/session-policy.ts: this stands in for AWS, and must not agree
+ * with Airlock by sharing its code.
  */
 export function sessionPolicyAllows(policy: PolicyDocument, action: string, resource: string): boolean {
   let target = resource;
