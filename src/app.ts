@@ -2,6 +2,7 @@
  * Assembles one Airlock process: store, policy, gate, the AWS front and the API.
  */
 import { join } from 'node:path';
+import { Recorder } from './access/recorder.js';
 import { ApiServer } from './api/server.js';
 import { Decider } from './approvals/decide.js';
 import { type Evaluator, Gate } from './approvals/gate.js';
@@ -32,7 +33,14 @@ export interface RunningAirlock {
   readonly store: Store;
   /** Postgres front listeners by database name. */
   readonly databases: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+  /** Immediate stop (tests, CLI errors): in-flight requests are cut; their outcomes are recorded as such. */
   close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): stop accepting, end held requests with their retry error
+   * (approvals stay pending), let forwarded requests finish for up to `graceMs`, record
+   * their outcomes, flush the store, and close.
+   */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 export function openMasterKey(config: AirlockConfig): MasterKey {
@@ -68,16 +76,26 @@ export async function startAirlock(
   const policy: Evaluator = memoizeEvaluator(engine);
   const key = openMasterKey(config);
   const store = openStore(config, key);
+  try {
+    await store.checkWritable();
+  } catch (err) {
+    await store.close();
+    throw new Error(
+      `the store in ${config.dataDir} cannot write (${(err as Error).message}); Airlock will not serve requests it cannot record: fix the disk or permissions, or point data_dir at a writable directory`,
+    );
+  }
   const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
   const gate = new Gate(store, () => policy, waiter, {
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
   });
+  const recorder = new Recorder(store, log);
   const credentials = opts.credentials ?? defaultCredentialChain();
   const forwarder = new Forwarder(credentials);
   const sessions = new ScopedSessions(credentials);
   const aws = new AwsFront({
     store,
+    recorder,
     masterKey: key,
     gate,
     forwarder,
@@ -100,6 +118,7 @@ export async function startAirlock(
     (db) =>
       new PostgresFront({
         store,
+        recorder,
         masterKey: key,
         gate,
         db: postgresDatabase(config, db, credentials),
@@ -136,6 +155,21 @@ export async function startAirlock(
     async close() {
       clearInterval(expiry);
       await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close())]);
+      forwarder.close();
+      sessions.close();
+      await store.close();
+    },
+    async shutdown(graceMs: number) {
+      clearInterval(expiry);
+      const started = performance.now();
+      await Promise.all([aws.shutdown(graceMs), ...pgFronts.map((f) => f.stopAccepting())]);
+      // Statements already sent on open Postgres sessions get the rest of the grace period.
+      const left = Math.max(0, graceMs - (performance.now() - started));
+      if (!(await recorder.drain(left)))
+        log(
+          `shutdown: ${recorder.pending} forwarded request(s) unfinished after ${graceMs} ms; recorded as cut off`,
+        );
+      await Promise.all([api.close(), ...pgFronts.map((f) => f.close())]);
       forwarder.close();
       sessions.close();
       await store.close();

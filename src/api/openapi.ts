@@ -7,6 +7,7 @@
 /** Every route the API server answers, as `METHOD /path/{param}`. */
 export const API_ROUTES = [
   'GET /healthz',
+  'GET /readyz',
   'GET /v1/openapi.json',
   'GET /v1/auth/methods',
   'GET /v1/auth/oidc/login',
@@ -70,6 +71,12 @@ export const OPENAPI = {
   },
   paths: {
     '/healthz': { get: { summary: 'Liveness', responses: { 200: ok('ok') } } },
+    '/readyz': {
+      get: {
+        summary: 'Readiness: the store can make records durable',
+        responses: { 200: ok('ready'), 503: ok('the store is failing; requests are refused') },
+      },
+    },
     '/v1/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI 3.1') } } },
     '/v1/auth/methods': {
       get: { summary: 'Sign-in methods the console offers', responses: { 200: ok('{password, oidc}') } },

@@ -5,6 +5,7 @@
  * The record itself comes from the hash-chained ledger (ledger/audit.ts).
  */
 import type { Approval, Grant } from '../core/types.js';
+import { joinActionOutcomes } from '../ledger/action-outcomes.js';
 import { type AuditRecord, auditRecord } from '../ledger/audit.js';
 import type { Store } from '../ledger/store.js';
 
@@ -78,7 +79,7 @@ export async function fullRecord(store: Store, approvalId: string): Promise<Full
   const end = Math.min(grant.expiresAt.getTime(), grant.revokedAt?.getTime() ?? Number.POSITIVE_INFINITY);
   const resources = new Set(grant.scopes.map((s) => s.resource));
   const outOfGrant: Record<string, unknown>[] = [];
-  for (const e of await store.ledger({ agent: grant.agent })) {
+  for (const e of joinActionOutcomes(await store.ledger({ agent: grant.agent }))) {
     if (e.kind !== 'action' || e.grantId === grant.id) continue;
     const t = e.at.getTime();
     if (t < grant.issuedAt.getTime() || t > end) continue;

@@ -9,7 +9,8 @@
  *   GET  /v1/grants?agent=NAME             list
  *   POST /v1/grants/{id}/revoke
  *   GET  /v1/audit/{approvalId}            the linked record
- *   GET  /healthz
+ *   GET  /healthz                           the process answers
+ *   GET  /readyz                            the store can write (503 with the problem when not)
  * and the console's routes (console-routes.ts); all of them are in openapi.ts.
  * Console sessions (cookie) are accepted too, with a CSRF token on every call.
  */
@@ -114,6 +115,13 @@ export class ApiServer {
     const parts = url.pathname.split('/').filter((p) => p !== '');
     const method = req.method ?? 'GET';
     if (method === 'GET' && url.pathname === '/healthz') return json(res, 200, { ok: true });
+    if (method === 'GET' && url.pathname === '/readyz') {
+      // Unauthenticated like /healthz (load balancers probe it): it names the fault, no data.
+      const h = this.deps.store.health();
+      return h.ok
+        ? json(res, 200, { ok: true })
+        : json(res, 503, { ok: false, store: h.problem, since: h.since.toISOString() });
+    }
     if (await this.web.public(req, res, url)) return;
     const { approver, channel, session } = await this.caller(req, url);
     if (await this.web.authed(req, res, url, approver, session)) return;

@@ -38,9 +38,8 @@ export interface GateOptions {
   readonly now?: () => Date;
 }
 
+/** Identical requests from one agent share one pending approval (SDK retries, agent re-tries). */
 export class Gate {
-  /** Identical requests from one agent share one pending approval (SDK retries, agent re-tries). */
-  private readonly pendingByFingerprint = new Map<string, { id: string; expiresAt: Date }>();
   private readonly now: () => Date;
 
   constructor(
@@ -212,12 +211,6 @@ export class Gate {
       .update('\n')
       .update(material)
       .digest('hex');
-    const known = this.pendingByFingerprint.get(fp);
-    if (known !== undefined) {
-      const existing = await this.store.getApproval(known.id);
-      if (existing?.status === 'pending' && existing.expiresAt > now) return existing;
-      this.pendingByFingerprint.delete(fp);
-    }
     const approval: Approval = {
       id: newId('apr'),
       requestId: req.id,
@@ -235,15 +228,9 @@ export class Gate {
       decidedAt: undefined,
       grantId: undefined,
     };
-    await this.store.createApproval(approval);
-    // Forget fingerprints of approvals past their TTL (they can no longer be pending), so the
-    // map holds at most the approvals still decidable, and live ones keep their dedupe.
-    if (this.pendingByFingerprint.size >= 1024) {
-      for (const [k, v] of this.pendingByFingerprint)
-        if (v.expiresAt <= now) this.pendingByFingerprint.delete(k);
-    }
-    this.pendingByFingerprint.set(fp, { id: approval.id, expiresAt: approval.expiresAt });
-    return approval;
+    // The store keeps the fingerprints, so a retry after a restart (or one that reaches
+    // another process on the same store) waits on the approval already open.
+    return this.store.openApproval(approval, fp);
   }
 }
 

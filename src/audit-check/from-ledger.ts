@@ -5,6 +5,7 @@
  * used when present and ignored otherwise.
  */
 import type { Scope } from '../core/types.js';
+import { joinActionOutcomes } from '../ledger/action-outcomes.js';
 import type { LedgerEntry } from '../ledger/store.js';
 import type { ApprovalRecord, OrphanAction, RecordAction, RecordDecision, RecordGrant } from './record.js';
 
@@ -40,10 +41,12 @@ interface Building {
   actions: RecordAction[];
 }
 
-export function recordsFromLedger(entries: readonly LedgerEntry[]): {
+export function recordsFromLedger(raw: readonly LedgerEntry[]): {
   records: ApprovalRecord[];
   orphans: OrphanAction[];
 } {
+  // One action per forwarded request: its intent joined with its outcome (or outcome unknown).
+  const entries = joinActionOutcomes(raw);
   const agents = new Map<string, { revokedAt: Date | undefined }>();
   const approvers = new Set<string>();
   const approvals = new Map<string, Building>();

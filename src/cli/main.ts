@@ -17,6 +17,9 @@ import { api } from './http-client.js';
 import { readPassword } from './password-input.js';
 import { printApproval, printAudit, table } from './print.js';
 
+/** How long a SIGTERM waits for forwarded requests to finish (shorter than the usual 30 s kill timeout). */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 const USAGE = `usage: airlock <command> [options]   (global: --config FILE, default $AIRLOCK_CONFIG or ./airlock.yaml)
   serve                                   run the gateway (AWS front + approver API)
   policy check                            load config and policies; report file:line problems
@@ -90,11 +93,15 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
       for (const [name, a] of Object.entries(running.databases))
         process.stderr.write(`airlock: Postgres front for ${name} on ${a.host}:${a.port}\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+      const signal = await new Promise<string>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
       });
-      await running.close();
+      process.stderr.write(
+        `airlock: ${signal}: finishing in-flight requests (up to ${SHUTDOWN_GRACE_MS / 1000} s)\n`,
+      );
+      await running.shutdown(SHUTDOWN_GRACE_MS);
+      process.stderr.write('airlock: stopped\n');
       return 0;
     }
     case 'policy check': {

@@ -1,5 +1,6 @@
 /** Human-readable renderings for the CLI. --json prints the raw objects instead. */
 import { DECEPTIVE_CHARS } from '../core/display-text.js';
+import { OUTCOME_UNKNOWN } from '../ledger/action-outcomes.js';
 import type { AuditRecord } from '../ledger/audit.js';
 
 /**
@@ -81,7 +82,7 @@ export function printAudit(r: AuditRecord): string {
     ...cloudTrailHints(r),
     `6 actions    ${r.actions.length}`,
     ...r.actions.flatMap((a) => [
-      `               ${String(a.at)} ${safe(a.operation)} ${String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
+      `               ${String(a.at)} ${safe(a.operation)} ${a.outcome === OUTCOME_UNKNOWN ? 'OUTCOME UNKNOWN (forwarded; no outcome recorded)' : String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
       ...postgresLines(a),
     ]),
   ];

@@ -175,8 +175,37 @@ export interface ActionRecord {
   readonly error: string | undefined;
   /** The scoped STS session the request was signed with, when its resource names a role. */
   readonly awsSession?: AwsSessionRef | undefined;
+  /** AWS front: sha256 (hex) of what identifies the request (the body; for S3 the signed request line). */
+  readonly requestHash?: string | undefined;
   /** Postgres front only: the statement as executed (see docs/POSTGRES.md, "Recording"). */
   readonly postgres?: PostgresStatementDetail;
+  /**
+   * 'intent': written durably before the request was forwarded; what happened upstream
+   * follows in its own `action.outcome` entry (ActionResult). Absent: the row is complete
+   * (a refusal, which never reaches a resource).
+   */
+  readonly phase?: 'intent';
+}
+
+/**
+ * What happened to a forwarded request whose intent is already in the ledger: the
+ * upstream's answer, appended after it came (docs/ARCHITECTURE.md, "Store").
+ */
+export interface ActionResult {
+  readonly requestId: string;
+  /** When the outcome was known. */
+  readonly at: Date;
+  readonly agent: string;
+  readonly grantId: string | undefined;
+  readonly approvalId: string | undefined;
+  /** Set when the request failed after it was forwarded ('error'); otherwise the intent's. */
+  readonly outcome: ActionOutcome | undefined;
+  readonly upstreamStatus: number | undefined;
+  /** From receipt to the end of the upstream's answer. */
+  readonly latencyMs: number;
+  readonly error: string | undefined;
+  /** Postgres front only: what the statement did. */
+  readonly postgres?: Pick<PostgresStatementDetail, 'commandTags' | 'rows' | 'sqlstate'>;
 }
 
 export interface PostgresStatementDetail {

@@ -3,6 +3,8 @@
  * so what `audit show` prints is what `audit verify` proves intact.
  * Keys are the six items: requester, request, reason, decisions, grant, actions.
  */
+
+import { joinActionOutcomes } from './action-outcomes.js';
 import type { Store } from './store.js';
 
 export interface AuditRecord {
@@ -27,7 +29,7 @@ export interface AuditRecord {
 }
 
 export async function auditRecord(store: Store, approvalId: string): Promise<AuditRecord | undefined> {
-  const entries = await store.ledger({ approvalId });
+  const entries = joinActionOutcomes(await store.ledger({ approvalId }));
   const requested = entries.find((e) => e.kind === 'approval.requested');
   if (requested === undefined) return undefined;
   const approval = JSON.parse(requested.body) as Record<string, unknown>;

@@ -6,6 +6,7 @@
  */
 import type {
   ActionRecord,
+  ActionResult,
   Agent,
   Approval,
   ApprovalStatus,
@@ -116,4 +117,13 @@ export const actionTaken = (a: ActionRecord): NewEntry => ({
   approvalId: a.approvalId,
   grantId: a.grantId,
   body: a,
+});
+
+export const actionOutcome = (r: ActionResult): NewEntry => ({
+  at: r.at,
+  kind: 'action.outcome',
+  agent: r.agent,
+  approvalId: r.approvalId,
+  grantId: r.grantId,
+  body: r,
 });

@@ -12,6 +12,7 @@
  */
 import type {
   ActionRecord,
+  ActionResult,
   Agent,
   Approval,
   ApprovalStatus,
@@ -32,7 +33,8 @@ export type LedgerKind =
   | 'approval.resolved'
   | 'grant.issued'
   | 'grant.revoked'
-  | 'action';
+  | 'action'
+  | 'action.outcome';
 
 export interface LedgerEntry {
   readonly seq: number;
@@ -102,6 +104,11 @@ export interface Store {
 
   // Approvals
   createApproval(approval: Approval): Promise<void>;
+  /**
+   * Retry dedupe: returns the pending, unexpired approval opened with the same
+   * `fingerprint`, or creates `approval` (checked and written in one transaction).
+   */
+  openApproval(approval: Approval, fingerprint: string): Promise<Approval>;
   getApproval(id: string): Promise<Approval | undefined>;
   listApprovals(filter: { status?: ApprovalStatus }): Promise<Approval[]>;
   /** Records the first time `approver` was shown the detail; returns that first time. */
@@ -130,11 +137,38 @@ export interface Store {
   revokeGrant(id: string, by: string, at: Date): Promise<boolean>;
 
   // Ledger
-  /** Appends an action row. May be group-committed: resolves once durable. */
+  /**
+   * Appends a complete action row (a refusal: nothing was forwarded). Group-committed:
+   * resolves once durable.
+   */
   recordAction(action: ActionRecord): Promise<void>;
+  /**
+   * Appends the intent of a request about to be forwarded (`phase: 'intent'`). Resolves
+   * only once durable, on the next commit (not the group-commit timer); rejects with
+   * StoreFault when it cannot be made durable, and then the request must not be sent.
+   */
+  recordIntent(action: ActionRecord): Promise<void>;
+  /** Appends what happened to a forwarded request (group-committed). */
+  recordOutcome(result: ActionResult): Promise<void>;
+  /** The store's own view of whether it can write (for /readyz and fail-closed checks). */
+  health(): StoreHealth;
+  /** Proves the store can write now (a startup check); rejects with StoreFault saying why not. */
+  checkWritable(): Promise<void>;
   ledger(filter: { approvalId?: string; grantId?: string; agent?: string }): Promise<LedgerEntry[]>;
   verify(): Promise<VerifyResult>;
   close(): Promise<void>;
+}
+
+export type StoreHealth =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly problem: string; readonly since: Date };
+
+/**
+ * A write the store could not make durable (full disk, read-only or deleted file, a
+ * lock held past the wait, an I/O error). Callers fail closed on it.
+ */
+export class StoreFault extends Error {
+  override readonly name = 'StoreFault';
 }
 
 /** Thrown when a write loses a race (already decided, duplicate name, ...). */

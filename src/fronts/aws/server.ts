@@ -2,16 +2,19 @@
  * The AWS front: an HTTP listener speaking to unmodified AWS SDKs and the CLI.
  * Per request: the service's codec verifies SigV4 (agent identity) and extracts
  * scopes (typed AccessRequest) → gate (policy / grant / hold) → scoped session
- * credentials when the resource names a role → re-sign and forward (bodies stream
- * where the codec streams them) → stream the response back → record the action.
+ * credentials when the resource names a role → record the intent durably (or refuse:
+ * nothing unrecorded is forwarded) → re-sign and forward (bodies stream where the codec
+ * streams them) → stream the response back → record the outcome.
  */
+import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Recorder, RecordUnavailable } from '../../access/recorder.js';
 import type { Gate, GateResult } from '../../approvals/gate.js';
 import { hasDeceptiveChars } from '../../core/display-text.js';
 import { newId } from '../../core/ids.js';
 import type { MasterKey } from '../../core/secrets.js';
-import type { AccessRequest, ActionOutcome, AwsSessionRef, Scope } from '../../core/types.js';
+import type { AccessRequest, ActionOutcome, ActionRecord, AwsSessionRef, Scope } from '../../core/types.js';
 import type { Store } from '../../ledger/store.js';
 import type { ScopedSession, ScopedSessions } from '../../upstream/scoped-sessions.js';
 import { AwsError, type ErrorProtocol } from './aws-error.js';
@@ -27,6 +30,7 @@ const MAX_REASON = 1024;
 
 export interface AwsFrontDeps {
   readonly store: Store;
+  readonly recorder: Recorder;
   readonly masterKey: MasterKey;
   readonly gate: Gate;
   readonly forwarder: Forwarder;
@@ -42,6 +46,9 @@ export interface AwsFrontDeps {
 
 export class AwsFront {
   private readonly server: http.Server;
+  /** Requests waiting at the gate (held), ended with a retry error on shutdown. */
+  private readonly gating = new Set<AbortController>();
+  private stopping = false;
 
   constructor(private readonly deps: AwsFrontDeps) {
     // 1 MiB stream buffers: S3 bodies stream through in large steps (bench/s3-throughput.ts).
@@ -72,6 +79,24 @@ export class AwsFront {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /**
+   * Graceful stop (SIGTERM): accept no new connections, end held requests with their
+   * retry error (their approvals stay pending), let forwarded requests finish for up to
+   * `graceMs` so their outcomes are recorded, then close what is left.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    for (const c of this.gating) c.abort();
+    const idle = await Promise.race([
+      closed.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref()),
+    ]);
+    if (!idle) this.server.closeAllConnections();
+    await closed;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newId('req');
     const started = performance.now();
@@ -84,6 +109,26 @@ export class AwsFront {
     let outcome: ActionOutcome = 'error';
     let error: string | undefined;
     let awsSession: AwsSessionRef | undefined;
+    let forwarded = false;
+    let requestHash: string | undefined;
+    const row = (): ActionRecord => ({
+      requestId,
+      at: receivedAt,
+      agent,
+      front: 'aws',
+      service: access?.service ?? 'unknown',
+      operation: access?.operation ?? 'unknown',
+      scopes: access?.scopes ?? ([] as Scope[]),
+      outcome,
+      policyReasons: gate?.reasons ?? [],
+      upstreamStatus: undefined,
+      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+      grantId: gate?.kind === 'allow' ? gate.grantId : undefined,
+      approvalId: gate?.approvalId,
+      error,
+      awsSession,
+      requestHash,
+    });
     const headers = headerMap(req.rawHeaders);
     const service = peekService(headers, req.url ?? '/');
     const codec = this.deps.codecFor(service);
@@ -98,6 +143,7 @@ export class AwsFront {
           if (/100-continue/i.test(headers.get('expect') ?? '') && !res.headersSent) res.writeContinue();
         },
       });
+      requestHash = createHash('sha256').update(prepared.fingerprint).digest('hex');
       access = {
         id: requestId,
         agent,
@@ -116,7 +162,13 @@ export class AwsFront {
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
       });
-      gate = await this.deps.gate.authorize(access, prepared.fingerprint, abort.signal);
+      if (this.stopping) throw new AwsError('ServiceUnavailable', 'Airlock is shutting down; retry', 503);
+      this.gating.add(abort);
+      try {
+        gate = await this.deps.gate.authorize(access, prepared.fingerprint, abort.signal);
+      } finally {
+        this.gating.delete(abort);
+      }
       if (gate.kind === 'deny') {
         outcome = gate.deny === 'lapsed' || gate.deny === 'aborted' ? 'lapsed' : 'denied';
         throw denyError(gate);
@@ -129,6 +181,15 @@ export class AwsFront {
         credentials = session.credentials;
         awsSession = session.ref;
       }
+      // The durability rule: nothing reaches the resource before its row is durable.
+      try {
+        await this.deps.recorder.intent(row());
+      } catch (err) {
+        if (!(err instanceof RecordUnavailable)) throw err;
+        outcome = 'error';
+        throw new AwsError('ServiceUnavailable', err.message, 503);
+      }
+      forwarded = true;
       const upstream = await this.deps.forwarder.send({
         ...prepared.forward,
         endpoint: route.endpoint,
@@ -150,28 +211,21 @@ export class AwsFront {
       const protocol = codec.protocolFor?.(headers) ?? codec.protocol;
       if (!res.headersSent && !res.destroyed) send(res, awsErr, requestId, protocol);
     } finally {
-      if (agent !== '') {
-        this.deps.store
-          .recordAction({
-            requestId,
-            at: receivedAt,
-            agent,
-            front: 'aws',
-            service: access?.service ?? 'unknown',
-            operation: access?.operation ?? 'unknown',
-            scopes: access?.scopes ?? ([] as Scope[]),
-            outcome,
-            policyReasons: gate?.reasons ?? [],
-            upstreamStatus,
-            latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-            grantId: gate?.kind === 'allow' ? gate.grantId : undefined,
-            approvalId: gate?.approvalId,
-            error,
-            awsSession,
-          })
-          .catch((e) =>
-            this.deps.log(`ledger: could not record action ${requestId}: ${(e as Error).message}`),
-          );
+      const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+      if (forwarded) {
+        this.deps.recorder.outcome({
+          requestId,
+          at: new Date(),
+          agent,
+          grantId: gate?.kind === 'allow' ? gate.grantId : undefined,
+          approvalId: gate?.approvalId,
+          outcome: error === undefined ? undefined : 'error',
+          upstreamStatus,
+          latencyMs,
+          error,
+        });
+      } else if (agent !== '') {
+        this.deps.recorder.refused({ ...row(), latencyMs, error });
       }
     }
   }

@@ -13,7 +13,7 @@ import type { Outcome, Prepared } from './prepared-statements.js';
 import type { ProxyExchange } from './proxy-exchange.js';
 import { Terminals } from './response-queue.js';
 import type { PgDatabase } from './session.js';
-import { type GatedStatement, recordParams } from './statement-gate.js';
+import { type GatedStatement, recordParams, type StatementDone } from './statement-gate.js';
 import { inFailedTx, unparsable } from './statement-refusals.js';
 import { txOpOf, type UpstreamSessionState } from './upstream-session-state.js';
 
@@ -28,10 +28,8 @@ interface Portal {
 export interface StatementChecks {
   gate(sql: string, c: Classification): Promise<GatedStatement>;
   deny(g: GatedStatement, mode: 'simple' | 'extended', params?: string[]): Promise<void>;
-  recorder(
-    g: GatedStatement,
-    params: string[] | undefined,
-  ): (done: { tags: readonly string[]; sqlstate: string | undefined; error: string | undefined }) => void;
+  /** Records the intent before the statement runs: its outcome recorder, or the refusal to answer. */
+  run(g: GatedStatement, params: string[] | undefined): Promise<((done: StatementDone) => void) | PgError>;
 }
 
 export class ExtendedProtocol {
@@ -165,15 +163,22 @@ export class ExtendedProtocol {
     this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.bind });
   }
 
-  onExecute(f: Frame): void {
+  /** Returns a promise when the Execute runs a gated statement: its intent is recorded first. */
+  onExecute(f: Frame): Promise<void> | undefined {
     const portal = this.portals.get(decodeExecute(f.payload).portal);
     // ROLLBACK TO SAVEPOINT recovers a failed block; the next Sync's ReadyForQuery tells.
     if (this.out.failedBlock && portal?.stmt.txOp === 'rollback_to') this.out.clearOnSync = true;
-    this.out.forward(f.raw, {
-      kind: 'extended',
-      terminals: Terminals.execute,
-      onDone: portal?.gated && this.checks.recorder(portal.gated, portal.params),
-    });
+    if (portal?.gated === undefined) {
+      this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.execute });
+      return undefined;
+    }
+    return this.executeRecorded(f, portal.gated, portal.params);
+  }
+
+  private async executeRecorded(f: Frame, g: GatedStatement, params: string[] | undefined): Promise<void> {
+    const onDone = await this.checks.run(g, params);
+    if (onDone instanceof PgError) return this.out.refuse(onDone, 'extended');
+    this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.execute, onDone });
   }
 
   onClose(f: Frame): void {

@@ -17,6 +17,8 @@ export const SqlState = {
   cannotConnectNow: '57P03',
   syntaxError: '42601',
   internalError: 'XX000',
+  /** Class 58, errors external to PostgreSQL: Airlock's own store could not record. */
+  systemError: '58000',
   programLimitExceeded: '54000',
   queryCanceled: '57014',
   duplicatePreparedStatement: '42P05',

@@ -4,16 +4,17 @@
  * the listener, since a CancelRequest arrives on a connection of its own.
  */
 import net, { type AddressInfo } from 'node:net';
+import type { Recorder } from '../../access/recorder.js';
 import type { Gate } from '../../approvals/gate.js';
 import type { MasterKey } from '../../core/secrets.js';
 import type { Store } from '../../ledger/store.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { loadParser } from './classify.js';
 import { type PgDatabase, PgSession } from './session.js';
-import { StatementRecorder } from './statement-recorder.js';
 
 export interface PostgresFrontDeps {
   readonly store: Store;
+  readonly recorder: Recorder;
   readonly masterKey: MasterKey;
   readonly gate: Gate;
   readonly db: PgDatabase;
@@ -24,12 +25,10 @@ export class PostgresFront {
   private readonly server: net.Server;
   private readonly sessions = new Set<PgSession>();
   private readonly cancels = new CancelRegistry();
-  private readonly recorder: StatementRecorder;
 
   constructor(private readonly deps: PostgresFrontDeps) {
-    this.recorder = new StatementRecorder(deps.store, deps.log);
     this.server = net.createServer((socket) => {
-      const s = new PgSession(socket, { ...deps, cancels: this.cancels, recorder: this.recorder });
+      const s = new PgSession(socket, { ...deps, cancels: this.cancels });
       this.sessions.add(s);
       socket.once('close', () => this.sessions.delete(s));
     });
@@ -47,10 +46,15 @@ export class PostgresFront {
     return this.server.address() as AddressInfo;
   }
 
+  /** Stops accepting connections; open sessions go on until close(). */
+  stopAccepting(): Promise<void> {
+    this.server.close();
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     for (const s of this.sessions) s.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.recorder.flush();
   }
 
   get name(): string {

@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
+import type { Recorder } from '../../access/recorder.js';
 import type { Gate } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
 import type { MasterKey } from '../../core/secrets.js';
@@ -26,7 +27,6 @@ import { PgError, SqlState } from './pg-error.js';
 import type { ClientStartup } from './startup-options.js';
 import type { ParamRecording } from './statement-gate.js';
 import { StatementProxy } from './statement-proxy.js';
-import type { StatementRecorder } from './statement-recorder.js';
 import {
   cancelUpstream,
   connectUpstream,
@@ -52,7 +52,7 @@ export interface SessionDeps {
   readonly db: PgDatabase;
   readonly log: (line: string) => void;
   readonly cancels: CancelRegistry;
-  readonly recorder: StatementRecorder;
+  readonly recorder: Recorder;
 }
 
 type Step = 'auth' | 'connecting' | 'ready' | 'closed';

@@ -5,7 +5,7 @@
  */
 import type { Gate, GateResult } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
-import type { AccessRequest, ActionOutcome, ActionRecord, Scope } from '../../core/types.js';
+import type { AccessRequest, ActionOutcome, ActionRecord, ActionResult, Scope } from '../../core/types.js';
 import type { StatementClass } from './actions.js';
 import { PgError, SqlState } from './pg-error.js';
 
@@ -119,6 +119,46 @@ export function recordParams(
   });
 }
 
+/** What a forwarded statement's upstream answer says. */
+export interface StatementDone {
+  readonly tags: readonly string[];
+  readonly sqlstate: string | undefined;
+  readonly error: string | undefined;
+}
+
+function rowCount(tags: readonly string[]): number {
+  return tags
+    .map((t) => /\s(\d+)$/.exec(t)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .reduce((a, n) => a + Number(n), 0);
+}
+
+/** The outcome row of a statement whose intent (actionRecord, requestId) was recorded first. */
+export function actionResult(
+  g: GatedStatement,
+  ctx: StatementContext,
+  requestId: string,
+  done: StatementDone,
+): ActionResult {
+  return {
+    requestId,
+    at: new Date(),
+    agent: ctx.agent,
+    grantId: g.result.kind === 'allow' ? g.result.grantId : undefined,
+    approvalId: g.result.approvalId,
+    outcome: done.sqlstate !== undefined ? 'error' : undefined,
+    upstreamStatus: undefined,
+    latencyMs: Math.round((performance.now() - g.started) * 1000) / 1000,
+    error:
+      done.error === undefined
+        ? undefined
+        : done.sqlstate === undefined
+          ? done.error
+          : `${done.sqlstate}: ${done.error}`,
+    postgres: { commandTags: [...done.tags], rows: rowCount(done.tags), sqlstate: done.sqlstate },
+  };
+}
+
 export function actionRecord(
   g: GatedStatement,
   ctx: StatementContext,
@@ -128,15 +168,14 @@ export function actionRecord(
     tags?: readonly string[];
     sqlstate?: string | undefined;
     error?: string | undefined;
+    /** Another execution of the same gated statement (a portal run again). */
+    requestId?: string;
   },
 ): ActionRecord {
-  const rows = (done.tags ?? [])
-    .map((t) => /\s(\d+)$/.exec(t)?.[1])
-    .filter((n): n is string => n !== undefined)
-    .reduce((a, n) => a + Number(n), 0);
+  const rows = rowCount(done.tags ?? []);
   const error = done.error ?? (g.result.kind === 'deny' ? g.result.message : undefined);
   return {
-    requestId: g.requestId,
+    requestId: done.requestId ?? g.requestId,
     at: g.receivedAt,
     agent: ctx.agent,
     front: 'postgres',

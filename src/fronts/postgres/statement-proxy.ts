@@ -10,7 +10,9 @@
  * ordering and refusal rendering in proxy-exchange.ts and statement-refusals.ts.
  */
 
+import { RecordUnavailable } from '../../access/recorder.js';
 import type { GateResult } from '../../approvals/gate.js';
+import { newId } from '../../core/ids.js';
 import type { BackendFrame } from './backend-codec.js';
 import type { Classification } from './classification.js';
 import { ExtendedProtocol } from './extended-protocol.js';
@@ -20,7 +22,14 @@ import { ProxyExchange, type ProxyIo } from './proxy-exchange.js';
 import { Terminals } from './response-queue.js';
 import type { SessionDeps } from './session.js';
 import { type ClientStartup, statementReason } from './startup-options.js';
-import { actionRecord, type GatedStatement, gateStatement, refusal } from './statement-gate.js';
+import {
+  actionRecord,
+  actionResult,
+  type GatedStatement,
+  gateStatement,
+  refusal,
+  type StatementDone,
+} from './statement-gate.js';
 import { inFailedTx, unchecked, unparsable } from './statement-refusals.js';
 import { txOpOf, UpstreamSessionState } from './upstream-session-state.js';
 
@@ -41,6 +50,8 @@ export class StatementProxy {
   /** Ends the statement being gated (CancelRequest, session end). Reused until it fires. */
   private hold = new AbortController();
   private gating = false;
+  /** Gated statements already run once: a portal run again is another request. */
+  private readonly executions = new WeakSet<GatedStatement>();
   private agentCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -53,7 +64,7 @@ export class StatementProxy {
     this.extended = new ExtendedProtocol(deps.db, this.state, this.out, {
       gate: (sql, c) => this.gate(sql, c),
       deny: (g, mode, params) => this.deny(g, mode, params),
-      recorder: (g, params) => this.recorder(g, params),
+      run: (g, params) => this.recorded(g, params),
     });
   }
 
@@ -118,8 +129,7 @@ export class StatementProxy {
       case Frontend.bind:
         return this.extended.onBind(f);
       case Frontend.execute:
-        this.extended.onExecute(f);
-        return undefined;
+        return this.extended.onExecute(f);
       case Frontend.describe:
         decodeTarget(f.payload);
         this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.describe });
@@ -179,21 +189,24 @@ export class StatementProxy {
     if (this.out.failedBlock) {
       if (txOp === 'rollback' || txOp === 'rollback_to' || txOp === 'commit') {
         const text = txOp === 'commit' ? 'ROLLBACK' : sql;
+        const done = await this.recorded(unchecked(sql, c, 'allow'), undefined);
+        if (done instanceof PgError) return this.out.refuse(done, 'simple');
         this.out.forward(encodeQuery(text), {
           kind: 'simple',
           terminals: Terminals.query,
           clearsFailed: true,
-          onDone: this.recorder(unchecked(sql, c, 'allow'), undefined),
+          onDone: done,
         });
         return this.out.drain();
       }
-      this.record(actionRecord(unchecked(sql, c, 'deny'), this.ctx, {}));
+      this.deps.recorder.refused(actionRecord(unchecked(sql, c, 'deny'), this.ctx, {}));
       return this.out.refuse(inFailedTx(), 'simple');
     }
     const g = await this.gate(sql, c);
     if (g.result.kind === 'deny') return this.deny(g, 'simple');
+    const record = await this.recorded(g, undefined);
+    if (record instanceof PgError) return this.out.refuse(record, 'simple');
     const effects = this.state.applyEffects(c);
-    const record = this.recorder(g, undefined);
     this.out.forward(encodeQuery(sql), {
       kind: 'simple',
       terminals: Terminals.query,
@@ -235,19 +248,30 @@ export class StatementProxy {
 
   private deny(g: GatedStatement, mode: 'simple' | 'extended', params?: string[]): Promise<void> {
     const r = g.result as Extract<GateResult, { kind: 'deny' }>;
-    this.record(actionRecord(g, this.ctx, { params }));
+    this.deps.recorder.refused(actionRecord(g, this.ctx, { params }));
     return this.out.refuse(refusal(r), mode);
   }
 
-  private recorder(g: GatedStatement, params: string[] | undefined) {
-    return (done: { tags: readonly string[]; sqlstate: string | undefined; error: string | undefined }) =>
-      this.record(
-        actionRecord(g, this.ctx, { params, tags: done.tags, sqlstate: done.sqlstate, error: done.error }),
-      );
-  }
-
-  private record(a: ReturnType<typeof actionRecord>): void {
-    this.deps.recorder.record(a);
+  /**
+   * Records the intent of a statement about to be sent, durably, and returns what records
+   * its outcome; or, when the intent could not be recorded, the error to answer instead
+   * (the statement is then not sent: docs/ARCHITECTURE.md, "Store").
+   */
+  private async recorded(
+    g: GatedStatement,
+    params: string[] | undefined,
+  ): Promise<((done: StatementDone) => void) | PgError> {
+    const requestId = this.executions.has(g) ? newId('req') : g.requestId;
+    this.executions.add(g);
+    try {
+      await this.deps.recorder.intent(actionRecord(g, this.ctx, { params, requestId }));
+    } catch (err) {
+      if (!(err instanceof RecordUnavailable)) throw err;
+      return new PgError(SqlState.systemError, `Airlock: ${err.message}`, {
+        detail: 'the statement was not sent to the database',
+      });
+    }
+    return (done) => this.deps.recorder.outcome(actionResult(g, this.ctx, requestId, done));
   }
 
   flushUpstream(): void {

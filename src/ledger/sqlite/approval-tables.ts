@@ -29,6 +29,25 @@ export function insertApproval(sql: Sql, a: Approval): NewEntry[] {
   return [entry.approvalRequested(a)];
 }
 
+/**
+ * The pending, unexpired approval opened for the same request (`fingerprint`), or `a`
+ * inserted as a new one: one transaction, so two retries arriving together share one.
+ */
+export function openApproval(
+  sql: Sql,
+  a: Approval,
+  fingerprint: string,
+): { result: Approval; entries: NewEntry[] } {
+  const row = sql<[string, number], ApprovalRow>(
+    `SELECT * FROM approvals WHERE fingerprint = ? AND status = 'pending' AND expires_at > ?
+       ORDER BY created_at LIMIT 1`,
+  ).get(fingerprint, a.createdAt.getTime());
+  if (row !== undefined) return { result: toApproval(row), entries: [] };
+  const entries = insertApproval(sql, a);
+  sql('UPDATE approvals SET fingerprint = ? WHERE id = ?').run(fingerprint, a.id);
+  return { result: a, entries };
+}
+
 export function getApproval(sql: Sql, id: string): Approval | undefined {
   const row = approvalRow(sql, id);
   return row === undefined ? undefined : toApproval(row);

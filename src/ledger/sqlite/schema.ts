@@ -94,6 +94,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvers ADD COLUMN source TEXT NOT NULL DEFAULT 'local';
   ALTER TABLE decisions ADD COLUMN detail TEXT;
   `,
+  // 3: retry dedupe in the store (not in one process's memory): a retry after a restart,
+  // or on another process sharing the file, joins the pending approval of the same request.
+  `
+  ALTER TABLE approvals ADD COLUMN fingerprint TEXT;
+  CREATE INDEX approvals_fingerprint ON approvals(fingerprint) WHERE status = 'pending';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

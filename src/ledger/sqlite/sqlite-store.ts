@@ -10,8 +10,17 @@
  * Methods are async only so a PostgreSQL backend fits the same interface.
  */
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import type { ActionRecord, Approval, ApprovalStatus, DecisionRecord, Grant } from '../../core/types.js';
+import type {
+  ActionRecord,
+  ActionResult,
+  Approval,
+  ApprovalStatus,
+  DecisionRecord,
+  Grant,
+} from '../../core/types.js';
 import { GroupCommit } from '../group-commit.js';
 import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
@@ -21,6 +30,8 @@ import {
   StoreConflict,
   type StoredAgent,
   type StoredApprover,
+  StoreFault,
+  type StoreHealth,
   type VerifyResult,
 } from '../store.js';
 import * as approvals from './approval-tables.js';
@@ -39,9 +50,32 @@ export interface SqliteStoreOptions {
   /**
    * How long an action record may wait for others to share its commit. Default 20: at
    * a thousand requests a second that is one durable commit (an fsync, on the event
-   * loop) per ~20 records instead of one per ~2. Nothing in a request's path waits for it.
+   * loop) per ~20 records instead of one per ~2. Only refusals and outcomes wait for it:
+   * an intent, which a request waits on, is written on the next event-loop turn.
    */
   readonly groupCommitMs?: number;
+  /**
+   * How long a write waits for a write lock another process holds, retrying off the
+   * event loop (SQLite's own busy_timeout would block it), before it fails with
+   * StoreFault. Default 2000.
+   */
+  readonly lockWaitMs?: number;
+}
+
+/** A lock another connection holds: worth retrying for a while. */
+function isBusy(err: unknown): boolean {
+  return err instanceof Database.SqliteError && /^SQLITE_BUSY/.test(err.code);
+}
+
+/** The file's identity, to notice it being deleted or replaced under the open handle. */
+function fileId(path: string): string | undefined {
+  if (path === ':memory:' || path === '') return undefined;
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return 'missing';
+  }
 }
 
 /** A batch this large is written at once rather than waiting for the timer. */
@@ -49,24 +83,32 @@ const MAX_ACTION_BATCH = 256;
 
 export class SqliteStore implements Store {
   private readonly ledgerTable: SqliteLedger;
-  private readonly actions: GroupCommit<ActionRecord>;
+  /** Action rows, intents and outcomes: one queue, so the chain keeps their order. */
+  private readonly actions: GroupCommit<NewEntry>;
   private readonly sql: Sql;
   private readonly cache: ReadCache;
+  private readonly openedFile: string | undefined;
+  private healthState: StoreHealth = { ok: true };
+  private lastProbe = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   private constructor(
     private readonly db: Database.Database,
     ledgerKey: Buffer,
     groupCommitMs: number,
+    private readonly path: string,
+    private readonly lockWaitMs: number,
   ) {
     this.sql = statementCache(db);
     this.cache = new ReadCache(db);
     this.ledgerTable = new SqliteLedger(db, ledgerKey);
-    this.actions = new GroupCommit(
-      (batch) => this.tx(() => this.ledgerTable.append(batch.map(entry.actionTaken))),
-      groupCommitMs,
-      MAX_ACTION_BATCH,
-    );
+    this.openedFile = fileId(path);
+    this.actions = new GroupCommit((batch) => this.tx(() => this.ledgerTable.append(batch)), {
+      delayMs: groupCommitMs,
+      maxBatch: MAX_ACTION_BATCH,
+      retryable: isBusyFault,
+      retryForMs: lockWaitMs,
+    });
   }
 
   static open(opts: SqliteStoreOptions): SqliteStore {
@@ -79,13 +121,16 @@ export class SqliteStore implements Store {
       db.close();
       throw err;
     }
-    return new SqliteStore(db, opts.ledgerKey, opts.groupCommitMs ?? 20);
+    // Migrations above may wait on SQLite's own busy timeout (startup only); from here on
+    // a held lock is waited for off the event loop (writeWith, GroupCommit).
+    db.pragma('busy_timeout = 0');
+    return new SqliteStore(db, opts.ledgerKey, opts.groupCommitMs ?? 20, opts.path, opts.lockWaitMs ?? 2000);
   }
 
   // Agents
 
   async createAgent(a: StoredAgent): Promise<void> {
-    this.write(() => identities.insertAgent(this.sql, a));
+    await this.write(() => identities.insertAgent(this.sql, a));
   }
 
   async agentByAccessKey(accessKeyId: string): Promise<StoredAgent | undefined> {
@@ -109,7 +154,7 @@ export class SqliteStore implements Store {
   // Approvers
 
   async createApprover(a: StoredApprover): Promise<void> {
-    this.write(() => identities.insertApprover(this.sql, a));
+    await this.write(() => identities.insertApprover(this.sql, a));
   }
 
   async approverByTokenHash(tokenHash: string): Promise<StoredApprover | undefined> {
@@ -144,7 +189,11 @@ export class SqliteStore implements Store {
   // Approvals
 
   async createApproval(a: Approval): Promise<void> {
-    this.write(() => approvals.insertApproval(this.sql, a));
+    await this.write(() => approvals.insertApproval(this.sql, a));
+  }
+
+  async openApproval(a: Approval, fingerprint: string): Promise<Approval> {
+    return this.writeWith(() => approvals.openApproval(this.sql, a, fingerprint));
   }
 
   async getApproval(id: string): Promise<Approval | undefined> {
@@ -171,7 +220,7 @@ export class SqliteStore implements Store {
     d: DecisionRecord,
     resolve?: { status: 'approved' | 'denied'; grant?: Grant },
   ): Promise<void> {
-    this.write(() => approvals.recordDecision(this.sql, d, resolve));
+    await this.write(() => approvals.recordDecision(this.sql, d, resolve));
   }
 
   async expireApprovals(now: Date): Promise<string[]> {
@@ -200,8 +249,7 @@ export class SqliteStore implements Store {
   }
 
   async useGrant(id: string, now: Date): Promise<boolean> {
-    this.cache.invalidate();
-    return grants.useGrant(this.sql, id, now);
+    return this.writeWith(() => ({ result: grants.useGrant(this.sql, id, now), entries: [] }));
   }
 
   async revokeGrant(id: string, by: string, at: Date): Promise<boolean> {
@@ -211,8 +259,43 @@ export class SqliteStore implements Store {
   // Ledger
 
   recordAction(action: ActionRecord): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
-    return this.actions.add(action);
+    if (this.closed) return Promise.reject(new StoreFault('store is closed'));
+    return this.actions.add(entry.actionTaken(action));
+  }
+
+  recordIntent(action: ActionRecord): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreFault('store is closed'));
+    return this.actions.add(entry.actionTaken({ ...action, phase: 'intent' }), true);
+  }
+
+  recordOutcome(result: ActionResult): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreFault('store is closed'));
+    return this.actions.add(entry.actionOutcome(result));
+  }
+
+  async checkWritable(): Promise<void> {
+    await this.writeWith(() => ({ result: this.touch(), entries: [] }));
+  }
+
+  /** A real write that changes nothing: SQLite writes the page to the WAL all the same. */
+  private touch(): void {
+    this.sql('UPDATE ledger_head SET seq = seq WHERE id = 1').run();
+  }
+
+  health(): StoreHealth {
+    if (this.closed) return { ok: false, problem: 'store is closed', since: new Date() };
+    this.checkFile();
+    // A failing store heals when a write succeeds again; without traffic, probe for it (at
+    // most once a second) so /readyz turns green by itself when space or access returns.
+    if (!this.healthState.ok && performance.now() - this.lastProbe > 1000) {
+      this.lastProbe = performance.now();
+      try {
+        this.tx(() => this.touch());
+      } catch {
+        /* still failing: tx recorded the problem */
+      }
+    }
+    return this.healthState;
   }
 
   async ledger(filter: LedgerFilter): Promise<LedgerEntry[]> {
@@ -227,37 +310,86 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Outcomes still queued (a held lock being retried) get their chance before the end.
+    const deadline = performance.now() + this.lockWaitMs;
+    while (!this.actions.flush() && performance.now() < deadline) await sleep(10);
     this.closed = true;
-    this.actions.flush();
     this.db.close();
   }
 
   // Internals
 
   /** Runs `fn` in an IMMEDIATE transaction and appends the ledger entries it returns. */
-  private write(fn: () => NewEntry[]): void {
-    this.writeWith(() => ({ result: undefined, entries: fn() }));
+  private async write(fn: () => NewEntry[]): Promise<void> {
+    await this.writeWith(() => ({ result: undefined, entries: fn() }));
   }
 
-  /** As `write`, for changes that also return a result. */
-  private writeWith<R>(fn: () => { result: R; entries: NewEntry[] }): R {
-    if (this.closed) throw new Error('store is closed');
-    // Queued actions happened before this call: commit them first to keep chain order.
-    this.actions.flush();
-    this.cache.invalidate();
-    return this.tx(() => {
-      const out = fn();
-      this.ledgerTable.append(out.entries);
-      return out.result;
-    });
-  }
-
-  private tx<R>(fn: () => R): R {
-    try {
-      return this.db.transaction(fn).immediate();
-    } catch (err) {
-      throw conflictOf(err);
+  /**
+   * As `write`, for changes that also return a result. A write lock held by another
+   * process is waited for off the event loop, up to lockWaitMs.
+   */
+  private async writeWith<R>(fn: () => { result: R; entries: NewEntry[] }): Promise<R> {
+    const deadline = performance.now() + this.lockWaitMs;
+    for (;;) {
+      if (this.closed) throw new StoreFault('store is closed');
+      // Queued actions happened before this call: commit them first to keep chain order.
+      this.actions.flush();
+      this.cache.invalidate();
+      try {
+        return this.tx(() => {
+          const out = fn();
+          this.ledgerTable.append(out.entries);
+          return out.result;
+        });
+      } catch (err) {
+        if (!isBusyFault(err) || performance.now() >= deadline) throw err;
+      }
+      await sleep(10);
     }
+  }
+
+  /** One IMMEDIATE transaction; every failure but a lost race becomes a StoreFault. */
+  private tx<R>(fn: () => R): R {
+    this.checkFile();
+    if (!this.healthState.ok && this.healthState.problem.startsWith('the store file'))
+      throw new StoreFault(this.healthState.problem);
+    try {
+      const out = this.db.transaction(fn).immediate();
+      if (!this.healthState.ok) this.healthState = { ok: true };
+      return out;
+    } catch (err) {
+      const conflict = conflictOf(err);
+      if (conflict instanceof StoreConflict) throw conflict;
+      const fault = new BusyAwareFault(err);
+      if (!fault.busy) this.healthState = { ok: false, problem: fault.message, since: new Date() };
+      throw fault;
+    }
+  }
+
+  /**
+   * A data directory deleted (or the file replaced) while serving leaves SQLite writing to
+   * an unlinked inode: every later write would vanish. Once seen, the store stays failed.
+   */
+  private checkFile(): void {
+    if (this.openedFile === undefined) return;
+    const now = fileId(this.path);
+    if (now === this.openedFile) return;
+    const problem = `the store file ${this.path} was ${now === 'missing' ? 'deleted' : 'replaced'} while open; restart Airlock on a restored data directory`;
+    if (this.healthState.ok || this.healthState.problem !== problem)
+      this.healthState = { ok: false, problem, since: new Date() };
+  }
+}
+
+/** A StoreFault that says whether it was only a lock held elsewhere (worth waiting for). */
+class BusyAwareFault extends StoreFault {
+  readonly busy: boolean;
+  constructor(cause: unknown) {
+    const busy = isBusy(cause);
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    super(busy ? `the store is locked by another process (${msg})` : `the store cannot write: ${msg}`, {
+      cause,
+    });
+    this.busy = busy;
   }
 }
 
@@ -272,4 +404,8 @@ function conflictOf(err: unknown): unknown {
     return new StoreConflict(err.message);
   }
   return err;
+}
+
+function isBusyFault(err: unknown): boolean {
+  return err instanceof BusyAwareFault && err.busy;
 }
