@@ -9,6 +9,7 @@ import { type Evaluator, Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
 import type { AirlockConfig } from './config/config.js';
 import type { DatabaseConfig } from './config/databases.js';
+import { DEFAULT_LIMITS } from './config/load-limits.js';
 import { MasterKey } from './core/secrets.js';
 import { codecFor } from './fronts/aws/codecs.js';
 import { Forwarder } from './fronts/aws/forward.js';
@@ -91,7 +92,11 @@ export async function startAirlock(
   });
   const recorder = new Recorder(store, log);
   const credentials = opts.credentials ?? defaultCredentialChain();
-  const forwarder = new Forwarder(credentials);
+  const limits = config.limits ?? DEFAULT_LIMITS;
+  const forwarder = new Forwarder(credentials, {
+    connectTimeoutMs: limits.upstreamConnectTimeoutMs,
+    responseTimeoutMs: limits.upstreamResponseTimeoutMs,
+  });
   const sessions = new ScopedSessions(credentials);
   const aws = new AwsFront({
     store,
@@ -105,6 +110,7 @@ export async function startAirlock(
     log,
     sessions,
     codecFor,
+    limits,
   });
   const api = new ApiServer({
     store,

@@ -1,6 +1,7 @@
 import type { GuardConfig } from '../approvals/guards.js';
 import type { AuditCheckSettings } from './audit-check-config.js';
 import type { DatabaseConfig } from './databases.js';
+import type { LimitsConfig } from './load-limits.js';
 
 /** The validated configuration every other layer reads. Paths are absolute. */
 export interface UpstreamRoute {
@@ -50,6 +51,8 @@ export interface AirlockConfig {
   readonly guards?: GuardConfig;
   /** The approver console and its sign-in (docs/CONSOLE.md). */
   readonly console?: ConsoleConfig;
+  /** Per-peer and global limits, upstream deadlines (absent: DEFAULT_LIMITS). */
+  readonly limits?: LimitsConfig;
 }
 
 export interface ConsoleConfig {

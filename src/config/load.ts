@@ -9,6 +9,7 @@ import { parseAuditCheck } from './audit-check-config.js';
 import type { AirlockConfig, AssumedRoleConfig, HostPort, UpstreamRoute } from './config.js';
 import { readDatabases } from './databases.js';
 import { readConsole, readGuards } from './load-console.js';
+import { readLimits } from './load-limits.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -26,6 +27,7 @@ const TOP_KEYS = [
   'console',
   'oidc',
   'databases',
+  'limits',
 ] as const;
 
 export function loadConfig(path: string): AirlockConfig {
@@ -132,6 +134,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     guards: readGuards(r, root),
     console: readConsole(r, root),
     databases: readDatabases(r, root.get('databases', true) as Node | undefined, base, at),
+    limits: readLimits(r, root),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;

@@ -136,7 +136,8 @@ describe('record before forward (SqliteStore)', () => {
     assert.ok(err instanceof StoreFault, String(err));
     assert.match((err as Error).message, /locked/);
     assert.ok(waited >= 350 && waited < 3000, `${waited} ms`);
-    assert.ok(ticks >= 10, `the event loop ran while waiting (${ticks} ticks)`);
+    // A wait on the event loop (SQLite's own busy_timeout) would let no timer run until it ended.
+    assert.ok(ticks >= 5, `the event loop ran while waiting (${ticks} ticks)`);
     // A lock is not a fault of the store: it is healthy, and the next write goes through.
     await s.recordIntent(intent('after'));
     assert.equal(s.health().ok, true);

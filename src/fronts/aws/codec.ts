@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { PayloadSummary, Scope } from '../../core/types.js';
-import type { ErrorProtocol } from './aws-error.js';
+import { AwsError, type ErrorProtocol } from './aws-error.js';
 
 export interface CodecContext {
   readonly accountId: string;
@@ -53,6 +53,12 @@ export interface Prepared {
 export interface ServiceCodec {
   /** How errors are rendered to this service's clients. */
   readonly protocol: ErrorProtocol;
+  /**
+   * The most body bytes this codec buffers (it reads the whole body before verifying);
+   * absent for a codec that streams the body (S3). The front reserves that much of its
+   * buffer budget before the body is read, and refuses a larger Content-Length at once.
+   */
+  readonly bufferedBodyMax?: number;
   /** For services reachable over two protocols (SQS: JSON and Query), the one this request uses. */
   readonly protocolFor?: (headers: ReadonlyMap<string, string>) => ErrorProtocol;
   prepare(req: IncomingMessage, headers: Map<string, string>, ctx: CodecContext): Promise<Prepared>;
@@ -85,10 +91,25 @@ export async function readBody(req: IncomingMessage, max: number, tooLarge: () =
   if (declared > max) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw tooLarge();
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > max) throw tooLarge();
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof AwsError) throw err;
+    throw bodyCutOff();
   }
+  // A peer that stops sending is cut off by the front's body deadline: the stream ends early.
+  if (!req.complete) throw bodyCutOff();
   return Buffer.concat(chunks);
+}
+
+function bodyCutOff(): AwsError {
+  return new AwsError(
+    'RequestTimeout',
+    'The request body did not arrive in time; the connection was closed',
+    400,
+  );
 }

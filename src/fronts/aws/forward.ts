@@ -25,12 +25,22 @@ export interface ForwardRequest extends ForwardPlan {
   readonly credentials?: AwsCredentialIdentity | undefined;
 }
 
+/** Upstream deadlines (config `limits:`): a hung upstream costs a request this long, not forever. */
+export interface UpstreamDeadlines {
+  readonly connectTimeoutMs: number;
+  /** Socket idle time allowed while waiting for the response and between its bytes. */
+  readonly responseTimeoutMs: number;
+}
+
 export class Forwarder {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly signers = new Map<string, SignatureV4>();
 
-  constructor(private readonly credentials: CredentialSource) {}
+  constructor(
+    private readonly credentials: CredentialSource,
+    private readonly deadlines: UpstreamDeadlines = { connectTimeoutMs: 5_000, responseTimeoutMs: 30_000 },
+  ) {}
 
   async send(req: ForwardRequest): Promise<IncomingMessage> {
     const headers: Record<string, string> = { host: req.endpoint.host };
@@ -94,6 +104,20 @@ export class Forwarder {
             503,
           ),
         ),
+      );
+      // A socket that timed out is destroyed (never returned to the pool), so the pool heals
+      // as soon as the upstream answers again.
+      out.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        const t = setTimeout(
+          () => out.destroy(new Error(`no connection within ${this.deadlines.connectTimeoutMs} ms`)),
+          this.deadlines.connectTimeoutMs,
+        );
+        socket.once('connect', () => clearTimeout(t));
+        socket.once('close', () => clearTimeout(t));
+      });
+      out.setTimeout(this.deadlines.responseTimeoutMs, () =>
+        out.destroy(new Error(`no answer within ${this.deadlines.responseTimeoutMs} ms`)),
       );
       if (!streamed) {
         out.end(req.body);

@@ -11,6 +11,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Recorder, RecordUnavailable } from '../../access/recorder.js';
 import type { Gate, GateResult } from '../../approvals/gate.js';
+import { DEFAULT_LIMITS, type LimitsConfig } from '../../config/load-limits.js';
 import { hasDeceptiveChars } from '../../core/display-text.js';
 import { newId } from '../../core/ids.js';
 import type { MasterKey } from '../../core/secrets.js';
@@ -21,6 +22,7 @@ import { AwsError, type ErrorProtocol } from './aws-error.js';
 import { peekService, type ServiceCodec } from './codec.js';
 import type { Forwarder } from './forward.js';
 import { checkRequestPath } from './path-guard.js';
+import { BodyBudget, ConnectionLimits } from './peer-limits.js';
 import type { RouteTable } from './routes.js';
 import { headerMap } from './sigv4-verify.js';
 
@@ -42,15 +44,23 @@ export interface AwsFrontDeps {
   readonly codecFor: (service: string | undefined) => ServiceCodec;
   /** Opens scoped STS sessions for resources configured with a role_arn. */
   readonly sessions?: ScopedSessions;
+  /** Per-peer and global limits (config `limits:`); absent: the defaults. */
+  readonly limits?: LimitsConfig;
 }
+
+const ACCESS_KEY_RE = /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{16,128})\//;
 
 export class AwsFront {
   private readonly server: http.Server;
   /** Requests waiting at the gate (held), ended with a retry error on shutdown. */
   private readonly gating = new Set<AbortController>();
   private stopping = false;
+  private readonly limits: LimitsConfig;
+  private readonly budget: BodyBudget;
 
   constructor(private readonly deps: AwsFrontDeps) {
+    this.limits = deps.limits ?? DEFAULT_LIMITS;
+    this.budget = new BodyBudget(this.limits.bufferedBytes);
     // 1 MiB stream buffers: S3 bodies stream through in large steps (bench/s3-throughput.ts).
     const opts = { keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: 1024 * 1024 };
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -62,11 +72,13 @@ export class AwsFront {
       });
     };
     this.server = http.createServer(opts, onRequest);
+    new ConnectionLimits(this.limits.connectionsPerAddress, this.limits.connections).attach(this.server);
     // `Expect: 100-continue` (SDK uploads over 2 MB): answer 100 only when the codec wants the
     // body (S3: once the request is allowed), so a held or refused upload is never sent at all.
     this.server.on('checkContinue', onRequest);
-    // Held requests stay open for the hold window; never let Node time them out first.
-    this.server.headersTimeout = 60_000;
+    // Held requests stay open for the hold window, so there is no overall request timeout;
+    // headers must arrive in time, and buffered bodies have their own deadline (handle()).
+    this.server.headersTimeout = this.limits.headerTimeoutMs;
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -132,8 +144,15 @@ export class AwsFront {
     const headers = headerMap(req.rawHeaders);
     const service = peekService(headers, req.url ?? '/');
     const codec = this.deps.codecFor(service);
+    let reserved = 0;
+    let bodyTimer: NodeJS.Timeout | undefined;
     try {
       checkRequestPath(req.url ?? '/', service);
+      if (codec.bufferedBodyMax !== undefined) {
+        reserved = await this.beforeBody(codec.bufferedBodyMax, headers, (name) => (agent = name));
+        // A peer that dribbles its body is closed when the deadline passes (readBody then fails).
+        bodyTimer = setTimeout(() => req.destroy(), this.limits.bodyTimeoutMs);
+      }
       const prepared = await codec.prepare(req, headers, {
         accountId: this.deps.accountId,
         clockSkewSeconds: this.deps.clockSkewSeconds,
@@ -143,6 +162,9 @@ export class AwsFront {
           if (/100-continue/i.test(headers.get('expect') ?? '') && !res.headersSent) res.writeContinue();
         },
       });
+      clearTimeout(bodyTimer);
+      this.budget.release(reserved);
+      reserved = 0;
       requestHash = createHash('sha256').update(prepared.fingerprint).digest('hex');
       access = {
         id: requestId,
@@ -211,6 +233,8 @@ export class AwsFront {
       const protocol = codec.protocolFor?.(headers) ?? codec.protocol;
       if (!res.headersSent && !res.destroyed) send(res, awsErr, requestId, protocol);
     } finally {
+      clearTimeout(bodyTimer);
+      this.budget.release(reserved);
       const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       if (forwarded) {
         this.deps.recorder.outcome({
@@ -228,6 +252,40 @@ export class AwsFront {
         this.deps.recorder.refused({ ...row(), latencyMs, error });
       }
     }
+  }
+
+  /**
+   * Checks made before a buffered body is read, so that a peer without a valid key, or a
+   * body larger than the service accepts, costs no memory: the body size from
+   * Content-Length, the access key exists and is active, and room in the buffer budget.
+   * Returns the bytes reserved (release them once the body is no longer held).
+   */
+  private async beforeBody(
+    max: number,
+    headers: ReadonlyMap<string, string>,
+    setAgent: (name: string) => void,
+  ): Promise<number> {
+    const length = headers.get('content-length');
+    const declared = length === undefined ? undefined : Number(length);
+    if (declared !== undefined && !(Number.isSafeInteger(declared) && declared >= 0))
+      throw new AwsError('ValidationException', 'Content-Length is not a valid length', 400);
+    if (declared !== undefined && declared > max)
+      throw new AwsError('ValidationException', `Request body exceeds ${max / 1048576} MB`, 413);
+    const key = ACCESS_KEY_RE.exec(headers.get('authorization') ?? '')?.[1];
+    if (key !== undefined && (await this.secretFor(key, setAgent)) === undefined)
+      throw new AwsError(
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+      );
+    // Without a length (chunked), the body may be as large as the service allows.
+    const bytes = declared ?? (headers.has('transfer-encoding') ? max : 0);
+    if (!this.budget.reserve(bytes))
+      throw new AwsError(
+        'ThrottlingException',
+        'Airlock is busy: too many request bytes in flight; retry',
+        503,
+      );
+    return bytes;
   }
 
   /** The grant's own session, or for policy-allowed traffic the agent's session for these scopes. */

@@ -8,8 +8,17 @@
  */
 import { AwsError } from './aws-error.js';
 
-/** JSON.parse, refusing any object with the same key twice (at any depth). */
+/**
+ * How deep a request body may nest. DynamoDB allows 32 levels of nested attribute values
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html,
+ * "Nested attribute depth"); each level is two JSON levels (`{"M": {"name": …}}`) under a
+ * few levels of request structure. Refused before anything walks the value recursively.
+ */
+export const MAX_JSON_DEPTH = 80;
+
+/** JSON.parse, refusing any object with the same key twice (at any depth), and deep nesting. */
 export function parseStrictJson(text: string, error: () => AwsError): unknown {
+  refuseDeepNesting(text);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -59,4 +68,21 @@ export function refuseEncodedBody(headers: ReadonlyMap<string, string>): void {
       'ValidationException',
       `Airlock does not accept Content-Encoding ${enc.slice(0, 32)} on this service: send the body uncompressed`,
     );
+}
+
+/** Counts bracket depth outside strings, iteratively: no recursion on what the peer sent. */
+function refuseDeepNesting(text: string): void {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > MAX_JSON_DEPTH)
+        throw new AwsError(
+          'ValidationException',
+          `Request body nests deeper than ${MAX_JSON_DEPTH} levels (DynamoDB allows 32 levels of nested attributes)`,
+        );
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
 }

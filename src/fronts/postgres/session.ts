@@ -125,7 +125,9 @@ export class PgSession {
     } finally {
       this.pumping = false;
     }
-    if (this.step === 'ready' && this.framer.buffered >= 5 && !this.pumping) void this.pump();
+    // No pump() again here: the loop only ends on an incomplete message (the next 'data'
+    // event pumps) or a closed session. Calling it again re-ran the loop on the same partial
+    // message, recursively, until the stack overflowed (a dribbling peer did it on purpose).
   }
 
   // ---- startup and authentication ------------------------------------------------

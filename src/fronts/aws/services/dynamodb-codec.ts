@@ -15,6 +15,7 @@ const MAX_BODY = 16 * 1024 * 1024;
 
 export const dynamoDbCodec: ServiceCodec = {
   protocol: 'json',
+  bufferedBodyMax: MAX_BODY,
   async prepare(req: IncomingMessage, headers: Map<string, string>, ctx: CodecContext): Promise<Prepared> {
     ctx.wantBody?.();
     const body = await readBody(

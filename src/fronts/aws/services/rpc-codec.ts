@@ -48,6 +48,7 @@ export function rpcCodec(service: RpcService): ServiceCodec {
   return {
     protocol: service.targetPrefix === undefined && service.signingName !== 'lambda' ? 'query' : 'json',
     protocolFor: (headers) => protocolOf(headers, service),
+    bufferedBodyMax: MAX_BODY,
     async prepare(req: IncomingMessage, headers: Map<string, string>, ctx: CodecContext): Promise<Prepared> {
       ctx.wantBody?.();
       const body = await readBody(
