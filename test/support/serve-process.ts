@@ -42,7 +42,16 @@ export interface Served {
 }
 
 /** A config, an agent and a dba approver in `dataDir` (default: a fresh one), and the tables. */
-export async function setUpServe(opts: { dataDir?: string; tables?: string[] } = {}): Promise<ServeSetup> {
+export async function setUpServe(
+  opts: {
+    dataDir?: string;
+    tables?: string[];
+    /** Where Airlock sends DynamoDB requests (default: the verifying stand-in). */
+    endpoint?: (upstreamUrl: string) => string;
+    /** Appended to airlock.yaml (e.g. a `limits:` section). */
+    extraYaml?: string;
+  } = {},
+): Promise<ServeSetup> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-serve-'));
   const dataDir = opts.dataDir ?? join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
@@ -59,8 +68,8 @@ holds:
   window_seconds: 20
 resources:
   - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"
-    endpoint: ${upstream.url}
-`;
+    endpoint: ${opts.endpoint?.(upstream.url) ?? upstream.url}
+${opts.extraYaml ?? ''}`;
   const configPath = join(dir, 'airlock.yaml');
   writeFileSync(configPath, yaml);
   const config = parseConfig(yaml, configPath);

@@ -62,7 +62,13 @@ export class AwsFront {
     this.limits = deps.limits ?? DEFAULT_LIMITS;
     this.budget = new BodyBudget(this.limits.bufferedBytes);
     // 1 MiB stream buffers: S3 bodies stream through in large steps (bench/s3-throughput.ts).
-    const opts = { keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: 1024 * 1024 };
+    // Node checks the header deadline only every connectionsCheckingInterval (default 30 s).
+    const opts = {
+      keepAliveTimeout: 65_000,
+      requestTimeout: 0,
+      highWaterMark: 1024 * 1024,
+      connectionsCheckingInterval: Math.min(1000, this.limits.headerTimeoutMs / 2),
+    };
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err) => {
         deps.log(`aws front: unexpected error: ${(err as Error).stack ?? String(err)}`);
