@@ -19,6 +19,7 @@ import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js
 import { postgresActionGroups, postgresActions } from './fronts/postgres/actions.js';
 import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
+import { startCheckpoints } from './ledger/checkpoint-publisher.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
@@ -32,6 +33,8 @@ export interface RunningAirlock {
   readonly store: Store;
   /** Postgres front listeners by database name. */
   readonly databases: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+  /** Publishes a signed checkpoint of the ledger head now (no-op without `audit.checkpoints`). */
+  publishCheckpoint(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,17 @@ export async function startAirlock(
   const policy: Evaluator = memoizeEvaluator(engine);
   const key = openMasterKey(config);
   const store = openStore(config, key);
+  // Refuses to start on a ledger that does not match the master key or the last checkpoint.
+  const checkpoints = await startCheckpoints(
+    store,
+    key.derive('ledger'),
+    config.dataDir,
+    config.audit?.checkpoints,
+    log,
+  ).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
   const gate = new Gate(store, () => policy, waiter, {
     holdWindowMs: config.holds.windowSeconds * 1000,
@@ -95,6 +109,7 @@ export async function startAirlock(
     guards: config.guards,
     policy: (id) => engine.describe(id),
     console: config.console,
+    adminGroups: config.admins?.groups ?? [],
   });
   const pgFronts = config.databases.map(
     (db) =>
@@ -133,11 +148,15 @@ export async function startAirlock(
     apiUrl: `http://${apiAddr.address}:${apiAddr.port}`,
     store,
     databases,
+    publishCheckpoint: async () => void (await checkpoints?.publish()),
     async close() {
       clearInterval(expiry);
       await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close())]);
       forwarder.close();
       sessions.close();
+      await checkpoints
+        ?.stop()
+        .catch((e: unknown) => log(`checkpoint: final publish failed: ${(e as Error).message}`));
       await store.close();
     },
   };

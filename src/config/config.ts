@@ -50,6 +50,22 @@ export interface AirlockConfig {
   readonly guards?: GuardConfig;
   /** The approver console and its sign-in (docs/CONSOLE.md). */
   readonly console?: ConsoleConfig;
+  /** `audit:` — signed checkpoints of the ledger (absent: none published). */
+  readonly audit?: AuditConfig;
+  /** `admins:` — approver groups that may revoke other approvers over the API. */
+  readonly admins?: AdminsConfig;
+}
+
+export interface AuditConfig {
+  readonly checkpoints?: {
+    /** Absolute; outside data_dir. */
+    readonly dir: string;
+    readonly intervalSeconds: number;
+  };
+}
+
+export interface AdminsConfig {
+  readonly groups: readonly string[];
 }
 
 export interface ConsoleConfig {

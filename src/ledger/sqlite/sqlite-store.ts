@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ActionRecord, Approval, ApprovalStatus, DecisionRecord, Grant } from '../../core/types.js';
 import { GroupCommit } from '../group-commit.js';
+import type { ChainHead } from '../hash-chain.js';
 import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
 import {
@@ -169,7 +170,7 @@ export class SqliteStore implements Store {
 
   async recordDecision(
     d: DecisionRecord,
-    resolve?: { status: 'approved' | 'denied'; grant?: Grant },
+    resolve?: { status: 'approved' | 'denied'; grant?: Grant; countedApprovers?: readonly string[] },
   ): Promise<void> {
     this.write(() => approvals.recordDecision(this.sql, d, resolve));
   }
@@ -230,6 +231,35 @@ export class SqliteStore implements Store {
     this.closed = true;
     this.actions.flush();
     this.db.close();
+  }
+
+  // Checkpoints and approver lifecycle (issue 11)
+
+  async head(): Promise<ChainHead> {
+    this.actions.flush();
+    return this.ledgerTable.last();
+  }
+
+  async entryAt(seq: number): Promise<LedgerEntry | undefined> {
+    this.actions.flush();
+    return this.ledgerTable.at(seq);
+  }
+
+  async approverEntries(): Promise<LedgerEntry[]> {
+    this.actions.flush();
+    return this.ledgerTable.ofKinds(['approver.created', 'approver.updated', 'approver.revoked']);
+  }
+
+  async revokeApprover(name: string, at: Date): Promise<boolean> {
+    return this.writeWith(() => identities.revokeApprover(this.sql, name, at));
+  }
+
+  async setApproverGroups(name: string, groups: readonly string[], at: Date): Promise<boolean> {
+    return this.writeWith(() => identities.setApproverGroups(this.sql, name, groups, at));
+  }
+
+  async rotateApproverToken(name: string, tokenHash: string, at: Date): Promise<boolean> {
+    return this.writeWith(() => identities.rotateApproverToken(this.sql, name, tokenHash, at));
   }
 
   // Internals
