@@ -94,13 +94,15 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const cfg = config();
       const running = await startAirlock(cfg);
-      process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
-      for (const [name, a] of Object.entries(running.databases))
-        process.stderr.write(`airlock: Postgres front for ${name} on ${a.host}:${a.port}\n`);
-      await new Promise<void>((resolve) => {
+      // Listen for the signal before saying we are up: a supervisor may send it at once.
+      const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
+      for (const [name, a] of Object.entries(running.databases))
+        process.stderr.write(`airlock: Postgres front for ${name} on ${a.host}:${a.port}\n`);
+      await stopped;
       await running.close();
       return 0;
     }
