@@ -130,8 +130,10 @@ export class Decider {
     const groupsOf = votingGroups(await this.store.listApprovers());
     const votes = [...prior, decision];
     const state = quorumState(approval.terms.requirements, votes, groupsOf);
-    // The votes the outcome rests on: the store refuses the write if one was revoked meanwhile.
-    const counted = votes.filter((v) => groupsOf(v.approver).length > 0).map((v) => v.approver);
+    // The votes an approval rests on: the store refuses the write if one of them (or the
+    // decider) was revoked after listApprovers above. A denial rests on the decider alone.
+    const counted =
+      state === 'approved' ? votes.filter((v) => groupsOf(v.approver).length > 0).map((v) => v.approver) : [];
 
     let grant: Grant | undefined;
     if (state === 'approved') {

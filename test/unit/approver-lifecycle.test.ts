@@ -146,6 +146,47 @@ describe('approver lifecycle in the ledger', () => {
     );
   });
 
+  it('refuses, inside the write, a decision by or counting an approver revoked meanwhile', async () => {
+    const approval = {
+      id: 'ap-rv',
+      requestId: 'req-rv',
+      agent: 'report-bot',
+      service: 'dynamodb',
+      operation: 'PutItem',
+      scopes: [],
+      reason: 'r',
+      summary: {},
+      policyReasons: [],
+      terms: {
+        requirements: [{ group: 'dba', quorum: 2, policyId: 'p' }],
+        maxGrantSeconds: 60,
+        requireReason: false,
+      },
+      status: 'pending' as const,
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+      decidedAt: undefined,
+      grantId: undefined,
+    };
+    await store.createApproval(approval);
+    const vote = (approver: string) => ({
+      approvalId: 'ap-rv',
+      approver,
+      verdict: 'approve' as const,
+      comment: '',
+      channel: 'api',
+      shownAt: undefined,
+      decidedAt: new Date(),
+    });
+    await assert.rejects(store.recordDecision(vote('bob')), /approver bob was revoked/);
+    await assert.rejects(
+      store.recordDecision(vote('alice'), { status: 'approved', countedApprovers: ['alice', 'bob'] }),
+      /approver bob was revoked/,
+    );
+    assert.equal((await store.getApproval('ap-rv'))?.status, 'pending');
+    assert.deepEqual(await store.decisions('ap-rv'), []);
+  });
+
   it("a revoked approver's vote counts for no group", async () => {
     const groupsOf = votingGroups(await store.listApprovers());
     assert.deepEqual(groupsOf('alice'), ['dba', 'ops']);
