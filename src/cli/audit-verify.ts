@@ -27,8 +27,14 @@ export async function auditVerify(
   if (chain.ok) out(`ledger intact: ${chain.entries} entries, head ${chain.head.slice(0, 16)}…`);
   else problems.push(`ledger BROKEN at entry ${chain.firstBadSeq}: ${chain.problem} — ${chain.detail}`);
 
-  const recorded = approversFromLedger(await store.approverEntries());
-  const approverProblems = approverStateProblems(recorded, await store.listApprovers());
+  // The two reads are not one snapshot: a change committed between them (a revoke while
+  // verify runs) would look like a hand edit, so a difference must survive a second look.
+  const approverCheck = async () => {
+    const recorded = approversFromLedger(await store.approverEntries());
+    return { recorded, problems: approverStateProblems(recorded, await store.listApprovers()) };
+  };
+  let { recorded, problems: approverProblems } = await approverCheck();
+  if (approverProblems.length > 0) ({ recorded, problems: approverProblems } = await approverCheck());
   if (approverProblems.length === 0) out(`approvers match the ledger: ${recorded.size} recorded`);
   problems.push(...approverProblems);
 
