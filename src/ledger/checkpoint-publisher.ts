@@ -109,7 +109,11 @@ export async function startCheckpoints(
   const publisher = new CheckpointPublisher(ledger, key, settings.dir, log);
   const newest = check.last?.checkpoint;
   if (newest !== undefined) publisher.covered({ seq: newest.seq, hash: newest.hash });
-  await publisher.publish();
+  // At start a directory that cannot be written is a configuration error: say so now,
+  // rather than serve for hours with no checkpoint being kept.
+  await publisher.publish().catch((err: unknown) => {
+    throw new Error(`cannot publish checkpoints to ${settings.dir}: ${(err as Error).message}`);
+  });
   publisher.start(settings.intervalSeconds);
   return publisher;
 }

@@ -252,6 +252,18 @@ describe('publishing while serving', () => {
       startCheckpoints(view(entries), randomBytes(32), data, undefined, () => undefined),
       /not written under this master key/,
     );
+    const file = fresh('not-a-dir');
+    writeFileSync(file, '');
+    await assert.rejects(
+      startCheckpoints(
+        view(entries),
+        ledgerKey,
+        fresh('data'),
+        { dir: join(file, 'cps'), intervalSeconds: 60 },
+        () => undefined,
+      ),
+      /cannot publish checkpoints to .*not-a-dir/,
+    );
     // Accepting a new chain knowingly: an empty checkpoint directory.
     const again = await startCheckpoints(
       view(entries.slice(0, 2)),
