@@ -97,7 +97,11 @@ export async function startCheckpoints(
   }
   if (settings === undefined) return undefined;
   const key = loadCheckpointKey(dataDir);
-  const check = await checkCheckpoints(settings.dir, ledger, { lastOnly: true, localKeyId: key.keyId });
+  const check = await checkCheckpoints(settings.dir, ledger, { lastOnly: true, localKeyId: key.keyId }).catch(
+    (err: unknown) => {
+      throw new Error(`cannot read the checkpoint directory ${settings.dir}: ${(err as Error).message}`);
+    },
+  );
   // No checkpoint yet (first start with checkpoints configured): nothing to hold the ledger to.
   if (check.files > 0 && check.problems.length > 0) {
     throw new LedgerMismatch(

@@ -262,7 +262,7 @@ describe('publishing while serving', () => {
         { dir: join(file, 'cps'), intervalSeconds: 60 },
         () => undefined,
       ),
-      /cannot publish checkpoints to .*not-a-dir/,
+      /cannot read the checkpoint directory .*not-a-dir/,
     );
     // Accepting a new chain knowingly: an empty checkpoint directory.
     const again = await startCheckpoints(
