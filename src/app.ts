@@ -21,6 +21,7 @@ import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js
 import { postgresActionGroups, postgresActions } from './fronts/postgres/actions.js';
 import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
+import { startCheckpoints } from './ledger/checkpoint-publisher.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
@@ -35,6 +36,8 @@ export interface RunningAirlock {
   /** Postgres front listeners by database name. */
   readonly databases: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
   /** Immediate stop (tests, CLI errors): in-flight requests are cut; their outcomes are recorded as such. */
+  /** Publishes a signed checkpoint of the ledger head now (no-op without `audit.checkpoints`). */
+  publishCheckpoint(): Promise<void>;
   close(): Promise<void>;
   /**
    * Graceful stop (SIGTERM): stop accepting, end held requests with their retry error
@@ -85,6 +88,17 @@ export async function startAirlock(
       `the store in ${config.dataDir} cannot write (${(err as Error).message}); Airlock will not serve requests it cannot record: fix the disk or permissions, or point data_dir at a writable directory`,
     );
   }
+  // Refuses to start on a ledger that does not match the master key or the last checkpoint.
+  const checkpoints = await startCheckpoints(
+    store,
+    key.derive('ledger'),
+    config.dataDir,
+    config.audit?.checkpoints,
+    log,
+  ).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
   const gate = new Gate(store, () => policy, waiter, {
     holdWindowMs: config.holds.windowSeconds * 1000,
@@ -119,6 +133,7 @@ export async function startAirlock(
     guards: config.guards,
     policy: (id) => engine.describe(id),
     console: config.console,
+    adminGroups: config.admins?.groups ?? [],
   });
   const pgFronts = config.databases.map(
     (db) =>
@@ -158,11 +173,15 @@ export async function startAirlock(
     apiUrl: `http://${apiAddr.address}:${apiAddr.port}`,
     store,
     databases,
+    publishCheckpoint: async () => void (await checkpoints?.publish()),
     async close() {
       clearInterval(expiry);
       await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close())]);
       forwarder.close();
       sessions.close();
+      await checkpoints
+        ?.stop()
+        .catch((e: unknown) => log(`checkpoint: final publish failed: ${(e as Error).message}`));
       await store.close();
     },
     async shutdown(graceMs: number) {
@@ -178,6 +197,10 @@ export async function startAirlock(
       await Promise.all([api.close(), ...pgFronts.map((f) => f.close())]);
       forwarder.close();
       sessions.close();
+      // The final checkpoint covers every outcome recorded above.
+      await checkpoints
+        ?.stop()
+        .catch((e: unknown) => log(`checkpoint: final publish failed: ${(e as Error).message}`));
       await store.close();
     },
   };

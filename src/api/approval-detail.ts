@@ -4,6 +4,7 @@
  * recent history. Shared by the API detail route, the queue and the console.
  */
 import { appliedGuards, type GuardConfig } from '../approvals/guards.js';
+import { votingGroups } from '../approvals/quorum.js';
 import type { AppliedGuards, Approval, DecisionRecord } from '../core/types.js';
 import type { Store } from '../ledger/store.js';
 
@@ -38,13 +39,18 @@ export async function detailExtras(
     ...applied,
     earliestApproveAt: new Date(firstShownAt.getTime() + applied.minReviewSeconds * 1000),
   };
-  const approvers = new Map((await store.listApprovers()).map((a) => [a.name, a.groups] as const));
+  // While pending, show only the votes that still count (a revoked approver's do not).
+  const all = await store.listApprovers();
+  const groupsOf =
+    approval.status === 'pending'
+      ? votingGroups(all)
+      : (n: string) => all.find((a) => a.name === n)?.groups ?? [];
   const quorum = approval.terms.requirements.map((r) => ({
     group: r.group,
     quorum: r.quorum,
     policyId: r.policyId,
     approvedBy: decisions
-      .filter((d) => d.verdict === 'approve' && (approvers.get(d.approver) ?? []).includes(r.group))
+      .filter((d) => d.verdict === 'approve' && groupsOf(d.approver).includes(r.group))
       .map((d) => d.approver),
   }));
   const ids = [

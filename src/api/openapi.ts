@@ -22,6 +22,7 @@ export const API_ROUTES = [
   'POST /v1/approvals/{id}/deny',
   'GET /v1/grants',
   'POST /v1/grants/{id}/revoke',
+  'POST /v1/approvers/{name}/revoke',
   'GET /v1/audit/{id}',
   'GET /v1/records',
   'GET /v1/records/{id}',
@@ -182,6 +183,16 @@ export const OPENAPI = {
         ...secured,
         parameters: [idParam],
         responses: { 200: ok('{revoked, by}'), 404: error },
+      },
+    },
+    '/v1/approvers/{name}/revoke': {
+      post: {
+        summary:
+          'Revoke an approver: its token and sessions stop at once, its votes on pending approvals stop counting',
+        description: 'Yourself, or any approver if you are in a group listed in `admins.groups`.',
+        ...secured,
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: ok('{revoked, by}'), 403: error, 404: error },
       },
     },
     '/v1/audit/{id}': {

@@ -8,6 +8,7 @@
  *   POST /v1/approvals/{id}/deny           {comment}
  *   GET  /v1/grants?agent=NAME             list
  *   POST /v1/grants/{id}/revoke
+ *   POST /v1/approvers/{name}/revoke       yourself, or anyone if you are in an `admins.groups` group
  *   GET  /v1/audit/{approvalId}            the linked record
  *   GET  /healthz                           the process answers
  *   GET  /readyz                            the store can write (503 with the problem when not)
@@ -48,6 +49,8 @@ export interface ApiDeps {
   readonly policy?: PolicyLookup | undefined;
   /** Console sign-in settings; defaults: local accounts, 8 h sessions, no SSO. */
   readonly console?: ConsoleConfig | undefined;
+  /** Approver groups whose members may revoke other approvers (config `admins.groups`). */
+  readonly adminGroups?: readonly string[] | undefined;
 }
 
 interface Caller {
@@ -180,6 +183,20 @@ export class ApiServer {
     if (collection === 'grants' && id !== undefined && verb === 'revoke' && method === 'POST') {
       const ok = await store.revokeGrant(id, approver.name, new Date());
       if (!ok) throw new ApiError(404, 'not-found', `no active grant ${id}`);
+      return json(res, 200, { revoked: id, by: approver.name });
+    }
+    if (collection === 'approvers' && id !== undefined && verb === 'revoke' && method === 'POST') {
+      // Anyone may revoke themselves (a leaked token, a lost laptop); revoking someone else
+      // is for admins. Other lifecycle changes (groups, token rotation) are CLI-only, on the host.
+      const admin = approver.groups.some((g) => (this.deps.adminGroups ?? []).includes(g));
+      if (id !== approver.name && !admin) {
+        throw new ApiError(403, 'not-admin', `only ${id} or a member of admins.groups may revoke ${id}`);
+      }
+      if (!(await store.revokeApprover(id, new Date()))) {
+        throw new ApiError(404, 'not-found', `no active approver ${id}`);
+      }
+      this.sessions.endAllOf(id);
+      this.deps.log(`api: approver ${id} revoked by ${approver.name}`);
       return json(res, 200, { revoked: id, by: approver.name });
     }
     if (collection === 'audit' && id !== undefined && method === 'GET') {

@@ -8,7 +8,7 @@ import { newId } from '../core/ids.js';
 import type { Approval, Approver, DecisionRecord, Grant, Verdict } from '../core/types.js';
 import { type Store, StoreConflict } from '../ledger/store.js';
 import { appliedGuards, checkApprove, DEFAULT_GUARDS, type GuardConfig, reviewSeconds } from './guards.js';
-import { eligibleGroups, quorumState } from './quorum.js';
+import { eligibleGroups, quorumState, votingGroups } from './quorum.js';
 import type { Waiter } from './waiter.js';
 
 export class DecisionRefused extends Error {
@@ -127,12 +127,13 @@ export class Decider {
         `${input.approver.name} already decided ${approval.id}`,
       );
     }
-    const approvers = new Map((await this.store.listApprovers()).map((a) => [a.name, a.groups] as const));
-    const state = quorumState(
-      approval.terms.requirements,
-      [...prior, decision],
-      (n) => approvers.get(n) ?? [],
-    );
+    const groupsOf = votingGroups(await this.store.listApprovers());
+    const votes = [...prior, decision];
+    const state = quorumState(approval.terms.requirements, votes, groupsOf);
+    // The votes an approval rests on: the store refuses the write if one of them (or the
+    // decider) was revoked after listApprovers above. A denial rests on the decider alone.
+    const counted =
+      state === 'approved' ? votes.filter((v) => groupsOf(v.approver).length > 0).map((v) => v.approver) : [];
 
     let grant: Grant | undefined;
     if (state === 'approved') {
@@ -156,7 +157,9 @@ export class Decider {
     try {
       await this.store.recordDecision(
         decision,
-        state === 'pending' ? undefined : { status: state, ...(grant ? { grant } : {}) },
+        state === 'pending'
+          ? undefined
+          : { status: state, ...(grant ? { grant } : {}), countedApprovers: counted },
       );
     } catch (err) {
       if (err instanceof StoreConflict) throw new DecisionRefused(409, 'conflict', err.message);

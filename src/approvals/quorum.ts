@@ -2,7 +2,7 @@
  * Pure quorum arithmetic. A requirement {group, quorum} is met when `quorum`
  * distinct members of `group` approved. One eligible denial vetoes the request.
  */
-import type { ApprovalRequirement, DecisionRecord } from '../core/types.js';
+import type { ApprovalRequirement, Approver, DecisionRecord } from '../core/types.js';
 
 export type QuorumState = 'approved' | 'denied' | 'pending';
 
@@ -28,4 +28,14 @@ export function eligibleGroups(
   groups: readonly string[],
 ): string[] {
   return [...new Set(requirements.filter((r) => groups.includes(r.group)).map((r) => r.group))];
+}
+
+/**
+ * The groups each approver's vote counts for now: its current groups, or none once
+ * revoked. A vote cast on a still-pending approval by an approver revoked since no
+ * longer counts toward quorum (issue 11); a removed group no longer counts either.
+ */
+export function votingGroups(approvers: readonly Approver[]): (approver: string) => readonly string[] {
+  const byName = new Map(approvers.map((a) => [a.name, a.revokedAt === undefined ? a.groups : []] as const));
+  return (name) => byName.get(name) ?? [];
 }

@@ -5,13 +5,14 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AdminError, createAgent, createApprover } from '../admin.js';
+import { AdminError, createAgent, createApprover, rotateApproverToken, setApproverGroups } from '../admin.js';
 import { hashPassword } from '../api/passwords.js';
 import { loadPolicy, openMasterKey, openStore, startAirlock } from '../app.js';
 import { runAuditCheck } from '../audit-check/command.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { auditRecord } from '../ledger/audit.js';
+import { auditVerify } from './audit-verify.js';
 import { CliError } from './cli-error.js';
 import { api } from './http-client.js';
 import { readPassword } from './password-input.js';
@@ -26,7 +27,9 @@ const USAGE = `usage: airlock <command> [options]   (global: --config FILE, defa
   agents create NAME [--json]             issue an agent key pair (secret shown once)
   agents list [--json] | agents revoke NAME
   approvers create NAME --groups G[,G] [--json]   create an approver; prints its API token once
-  approvers list [--json]
+  approvers list [--json] | approvers revoke NAME   revoke: token and sessions stop at once
+  approvers set-groups NAME --groups G[,G]  replace a local approver's groups
+  approvers rotate-token NAME [--json]    issue a new API token (shown once); the old one stops
   approvers set-password NAME             set a console password (read from stdin, or AIRLOCK_PASSWORD)
   approvals list [--status S] [--json]    (API) pending by default
   approvals show ID [--json]              (API) the full request; starts your review clock
@@ -35,7 +38,9 @@ const USAGE = `usage: airlock <command> [options]   (global: --config FILE, defa
   approvals deny ID --comment T
   grants list [--agent NAME] [--json] | grants revoke ID       (API)
   audit show APPROVAL_ID [--json]         the six items, from the ledger
-  audit verify                            check the ledger hash chain; non-zero when broken
+  audit verify [--checkpoints DIR] [--public-key FILE]
+                                          check the hash chain, the approvers table and the signed
+                                          checkpoints (default: audit.checkpoints.dir); exit 3 on any problem
   audit check [--since T] [--agent A] [--resource R] [--format text|json|html] [--out FILE]
               [--max-fail-share 0.1] [--min-review-seconds N]
                                           score approvals on the six items; exit 4 when too many fail
@@ -63,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       mapping: { type: 'string' },
       'max-fail-share': { type: 'string' },
       'min-review-seconds': { type: 'string' },
+      checkpoints: { type: 'string' },
+      'public-key': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -90,13 +97,15 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const cfg = config();
       const running = await startAirlock(cfg);
-      process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
-      for (const [name, a] of Object.entries(running.databases))
-        process.stderr.write(`airlock: Postgres front for ${name} on ${a.host}:${a.port}\n`);
-      const signal = await new Promise<string>((resolve) => {
+      // Listen for the signal before saying we are up: a supervisor may send it at once.
+      const stopped = new Promise<string>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));
         process.once('SIGTERM', () => resolve('SIGTERM'));
       });
+      process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
+      for (const [name, a] of Object.entries(running.databases))
+        process.stderr.write(`airlock: Postgres front for ${name} on ${a.host}:${a.port}\n`);
+      const signal = await stopped;
       process.stderr.write(
         `airlock: ${signal}: finishing in-flight requests (up to ${SHUTDOWN_GRACE_MS / 1000} s)\n`,
       );
@@ -119,6 +128,9 @@ async function main(argv: string[]): Promise<number> {
     case 'approvers create':
     case 'approvers list':
     case 'approvers set-password':
+    case 'approvers revoke':
+    case 'approvers set-groups':
+    case 'approvers rotate-token':
     case 'audit show':
     case 'audit verify':
       return await local(config(), `${cmd} ${sub}`, arg, values, out, need);
@@ -186,7 +198,7 @@ async function local(
   cfg: AirlockConfig,
   cmd: string,
   arg: string | undefined,
-  values: { json?: boolean; groups?: string },
+  values: { json?: boolean; groups?: string; checkpoints?: string; 'public-key'?: string },
   out: (v: unknown) => void,
   need: (v: string | undefined, what: string) => string,
 ): Promise<number> {
@@ -224,10 +236,7 @@ async function local(
         return 0;
       }
       case 'approvers create': {
-        const groups = (values.groups ?? '')
-          .split(',')
-          .map((g) => g.trim())
-          .filter((g) => g !== '');
+        const groups = splitGroups(values.groups);
         const a = await createApprover(store, need(arg, 'approver name'), groups);
         out(
           values.json
@@ -268,14 +277,31 @@ async function local(
         out(values.json ? rec : printAudit(rec));
         return 0;
       }
-      case 'audit verify': {
-        const r = await store.verify();
-        if (r.ok) {
-          out(`ledger intact: ${r.entries} entries, head ${r.head.slice(0, 16)}…`);
-          return 0;
-        }
-        out(`ledger BROKEN at entry ${r.firstBadSeq}: ${r.problem} — ${r.detail}`);
-        return 3;
+      case 'audit verify':
+        return await auditVerify(store, cfg, values, out);
+      case 'approvers revoke': {
+        const name = need(arg, 'approver name');
+        if (!(await store.revokeApprover(name, new Date())))
+          throw new CliError(`no active approver named ${name}`);
+        out(`revoked approver ${name}: its token and console sessions stop working now`);
+        return 0;
+      }
+      case 'approvers set-groups': {
+        const name = need(arg, 'approver name');
+        const groups = splitGroups(values.groups);
+        await setApproverGroups(store, name, groups);
+        out(`approver ${name} groups: ${groups.join(', ')}`);
+        return 0;
+      }
+      case 'approvers rotate-token': {
+        const name = need(arg, 'approver name');
+        const token = await rotateApproverToken(store, name);
+        out(
+          values.json
+            ? { name, token }
+            : `approver ${name}\n  token  ${token}  (shown once; the old token no longer works)`,
+        );
+        return 0;
       }
       default:
         throw new CliError(`unknown command ${cmd}`, 2);
@@ -283,6 +309,13 @@ async function local(
   } finally {
     await store.close();
   }
+}
+
+function splitGroups(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter((g) => g !== '');
 }
 
 main(process.argv.slice(2)).then(

@@ -53,6 +53,22 @@ export interface AirlockConfig {
   readonly console?: ConsoleConfig;
   /** Per-peer and global limits, upstream deadlines (absent: DEFAULT_LIMITS). */
   readonly limits?: LimitsConfig;
+  /** `audit:` — signed checkpoints of the ledger (absent: none published). */
+  readonly audit?: AuditConfig;
+  /** `admins:` — approver groups that may revoke other approvers over the API. */
+  readonly admins?: AdminsConfig;
+}
+
+export interface AuditConfig {
+  readonly checkpoints?: {
+    /** Absolute; outside data_dir. */
+    readonly dir: string;
+    readonly intervalSeconds: number;
+  };
+}
+
+export interface AdminsConfig {
+  readonly groups: readonly string[];
 }
 
 export interface ConsoleConfig {

@@ -8,6 +8,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAM
 import { parseAuditCheck } from './audit-check-config.js';
 import type { AirlockConfig, AssumedRoleConfig, HostPort, UpstreamRoute } from './config.js';
 import { readDatabases } from './databases.js';
+import { readAdmins, readAudit } from './load-audit.js';
 import { readConsole, readGuards } from './load-console.js';
 import { readLimits } from './load-limits.js';
 
@@ -28,6 +29,8 @@ const TOP_KEYS = [
   'oidc',
   'databases',
   'limits',
+  'audit',
+  'admins',
 ] as const;
 
 export function loadConfig(path: string): AirlockConfig {
@@ -135,10 +138,14 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     console: readConsole(r, root),
     databases: readDatabases(r, root.get('databases', true) as Node | undefined, base, at),
     limits: readLimits(r, root),
+    ...withAudit(readAudit(r, root, base, dataDir)),
+    admins: readAdmins(r, root),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
 }
+
+const withAudit = (audit: AirlockConfig['audit']) => (audit === undefined ? {} : { audit });
 
 const ROLE_KEYS = ['role_arn', 'external_id', 'sts_endpoint', 'sts_region', 'max_session_seconds'];
 /** https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (RoleArn, ExternalId) */

@@ -4,6 +4,7 @@
  * meant to be shown, so secrets (sealed agent secrets, approver token hashes)
  * must never reach it by spreading a stored record.
  */
+import { createHash } from 'node:crypto';
 import type {
   ActionRecord,
   ActionResult,
@@ -41,17 +42,41 @@ export const agentRevoked = (name: string, at: Date): NewEntry => ({
   body: { name, at },
 });
 
-export const approverCreated = (a: Approver): NewEntry => ({
+/**
+ * What the ledger says of an approver's stored credential (token hash, password hash):
+ * a domain-separated SHA-256 of it. It lets `audit verify` see a credential swapped in
+ * by hand (approver-state.ts) without the credential reaching the ledger: the token
+ * hash is itself a hash of 192 random bits, and the digest of a scrypt hash does not
+ * carry its salt, so neither can be used to sign in or to guess a password offline.
+ */
+export const credentialDigest = (stored: string): string =>
+  createHash('sha256').update(`airlock:credential:${stored}`).digest('hex');
+
+export const approverCreated = (
+  a: Approver & { readonly tokenHash: string; readonly source?: 'oidc' | undefined },
+): NewEntry => ({
   at: a.createdAt,
   kind: 'approver.created',
-  body: { name: a.name, groups: a.groups, createdAt: a.createdAt },
+  body: {
+    name: a.name,
+    groups: a.groups,
+    createdAt: a.createdAt,
+    source: a.source ?? 'local',
+    tokenDigest: credentialDigest(a.tokenHash),
+  },
 });
 
-/** A change to an approver: never carries the password hash itself. */
+/** A change to an approver: never carries a credential itself (credentialDigest at most). */
 export const approverUpdated = (name: string, change: Record<string, unknown>, at: Date): NewEntry => ({
   at,
   kind: 'approver.updated',
   body: { name, ...change, at },
+});
+
+export const approverRevoked = (name: string, at: Date): NewEntry => ({
+  at,
+  kind: 'approver.revoked',
+  body: { name, at },
 });
 
 export const approvalRequested = (a: Approval): NewEntry => ({

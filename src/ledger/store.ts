@@ -20,6 +20,7 @@ import type {
   DecisionRecord,
   Grant,
 } from '../core/types.js';
+import type { ChainHead } from './hash-chain.js';
 
 export type LedgerKind =
   | 'agent.created'
@@ -118,11 +119,13 @@ export interface Store {
   /**
    * Appends a decision; if `resolve` is given, atomically moves the approval from
    * pending to that status (and issues `grant` if approved). Rejects with
-   * StoreConflict when the approval is no longer pending or the approver already decided.
+   * StoreConflict when the approval is no longer pending or the approver already decided,
+   * or when the deciding approver or one in `countedApprovers` (the votes that made
+   * quorum) is revoked by the time the transaction runs.
    */
   recordDecision(
     decision: DecisionRecord,
-    resolve?: { status: 'approved' | 'denied'; grant?: Grant },
+    resolve?: { status: 'approved' | 'denied'; grant?: Grant; countedApprovers?: readonly string[] },
   ): Promise<void>;
   /** Moves pending approvals whose expiresAt <= now to 'expired'; returns their ids. */
   expireApprovals(now: Date): Promise<string[]>;
@@ -157,6 +160,19 @@ export interface Store {
   ledger(filter: { approvalId?: string; grantId?: string; agent?: string }): Promise<LedgerEntry[]>;
   verify(): Promise<VerifyResult>;
   close(): Promise<void>;
+
+  // Checkpoints and approver lifecycle (issue 11; checkpoint-check.ts, approver-state.ts)
+  /** The last entry actually in the ledger once queued actions are committed; {0, GENESIS_HASH} when empty. */
+  head(): Promise<ChainHead>;
+  entryAt(seq: number): Promise<LedgerEntry | undefined>;
+  /** Every approver.* entry in seq order (approver-state.ts replays them). */
+  approverEntries(): Promise<LedgerEntry[]>;
+  /** Returns false when no active approver has that name. */
+  revokeApprover(name: string, at: Date): Promise<boolean>;
+  /** Replaces a local approver's groups; false when no active local approver has that name. */
+  setApproverGroups(name: string, groups: readonly string[], at: Date): Promise<boolean>;
+  /** Replaces a local approver's token hash (the old token stops at once); false as above. */
+  rotateApproverToken(name: string, tokenHash: string, at: Date): Promise<boolean>;
 }
 
 export type StoreHealth =

@@ -10,6 +10,7 @@ import { hashPassword } from '../../src/api/passwords.js';
 import { auditRecord } from '../../src/ledger/audit.js';
 import { signIn, startGuardedHarness } from '../support/console.js';
 import { type Harness, waitForPending } from '../support/harness.js';
+import { insertApproverRow } from '../support/raw-rows.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -235,14 +236,9 @@ describe('console sessions', () => {
       headers: { authorization: `AWS4-HMAC-SHA256 Credential=${h.agent.accessKeyId}/x` },
     });
     assert.equal(sso.status, 403);
-    // The agent's name cannot be used even if an approver row carrying it exists.
-    await h.airlock.store.createApprover({
-      name: h.agent.name,
-      groups: ['dba'],
-      tokenHash: 'unused-hash-for-test',
-      createdAt: new Date(),
-      revokedAt: undefined,
-    });
+    // The agent's name cannot be used even if an approver row carrying it exists (the store
+    // refuses to create one: written into the file by hand).
+    insertApproverRow(h.config.dataDir, h.agent.name, ['dba'], 'unused-hash-for-test');
     await h.airlock.store.setApproverPassword(h.agent.name, await hashPassword(PASSWORD), new Date());
     const self = await fetch(`${h.airlock.apiUrl}/v1/session`, {
       method: 'POST',

@@ -99,12 +99,22 @@ export function decisions(sql: Sql, approvalId: string): DecisionRecord[] {
 export function recordDecision(
   sql: Sql,
   d: DecisionRecord,
-  resolve?: { status: 'approved' | 'denied'; grant?: Grant },
+  resolve?: { status: 'approved' | 'denied'; grant?: Grant; countedApprovers?: readonly string[] },
 ): NewEntry[] {
   const approval = approvalRow(sql, d.approvalId);
   if (approval === undefined) throw new StoreConflict(`approval ${d.approvalId} not found`);
   if (approval.status !== 'pending') {
     throw new StoreConflict(`approval ${d.approvalId} is ${approval.status}`);
+  }
+  // The Decider counted votes from a read made before this transaction: an approver
+  // revoked since (by another process) must neither decide nor be counted.
+  const revoked = sql<[string], { revoked_at: number | null }>(
+    'SELECT revoked_at FROM approvers WHERE name = ?',
+  );
+  for (const name of new Set([d.approver, ...(resolve?.countedApprovers ?? [])])) {
+    if ((revoked.get(name)?.revoked_at ?? null) !== null) {
+      throw new StoreConflict(`approver ${name} was revoked while this decision was being made; try again`);
+    }
   }
   const r = sql(
     `INSERT OR IGNORE INTO decisions (approval_id, approver, verdict, comment, channel, shown_at, decided_at, detail)

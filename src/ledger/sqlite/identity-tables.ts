@@ -12,6 +12,11 @@ import type { Sql } from './statement-cache.js';
 // Agents
 
 export function insertAgent(sql: Sql, a: StoredAgent): NewEntry[] {
+  // Checked here, inside the write transaction, so a concurrent `approvers create` of the
+  // same name in another process cannot slip between a check and this insert.
+  if (approverByName(sql, a.name) !== undefined) {
+    throw new StoreConflict(`${a.name} is an approver; an approver identity cannot also be an agent`);
+  }
   sql('INSERT INTO agents (name, access_key_id, sealed_secret, created_at) VALUES (?, ?, ?, ?)').run(
     a.name,
     a.accessKeyId,
@@ -47,6 +52,9 @@ export function revokeAgent(sql: Sql, name: string, at: Date): { result: boolean
 // Approvers
 
 export function insertApprover(sql: Sql, a: StoredApprover): NewEntry[] {
+  if (agentByName(sql, a.name) !== undefined) {
+    throw new StoreConflict(`${a.name} is an agent; an agent identity cannot also be an approver`);
+  }
   sql('INSERT INTO approvers (name, groups, token_hash, created_at) VALUES (?, ?, ?, ?)').run(
     a.name,
     JSON.stringify(a.groups),
@@ -80,7 +88,61 @@ export function setApproverPassword(
     "UPDATE approvers SET password_hash = ? WHERE name = ? AND revoked_at IS NULL AND source = 'local'",
   ).run(passwordHash, name);
   if (r.changes !== 1) return { result: false, entries: [] };
-  return { result: true, entries: [entry.approverUpdated(name, { change: 'password-set' }, at)] };
+  return {
+    result: true,
+    entries: [
+      entry.approverUpdated(
+        name,
+        { change: 'password-set', passwordDigest: entry.credentialDigest(passwordHash) },
+        at,
+      ),
+    ],
+  };
+}
+
+export function revokeApprover(sql: Sql, name: string, at: Date): { result: boolean; entries: NewEntry[] } {
+  const r = sql('UPDATE approvers SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL').run(
+    at.getTime(),
+    name,
+  );
+  if (r.changes !== 1) return { result: false, entries: [] };
+  return { result: true, entries: [entry.approverRevoked(name, at)] };
+}
+
+/** Local approvers only: an SSO approver's groups come from its identity provider at each sign-in. */
+export function setApproverGroups(
+  sql: Sql,
+  name: string,
+  groups: readonly string[],
+  at: Date,
+): { result: boolean; entries: NewEntry[] } {
+  const r = sql(
+    "UPDATE approvers SET groups = ? WHERE name = ? AND revoked_at IS NULL AND source = 'local'",
+  ).run(JSON.stringify(groups), name);
+  if (r.changes !== 1) return { result: false, entries: [] };
+  return { result: true, entries: [entry.approverUpdated(name, { change: 'groups', groups }, at)] };
+}
+
+export function rotateApproverToken(
+  sql: Sql,
+  name: string,
+  tokenHash: string,
+  at: Date,
+): { result: boolean; entries: NewEntry[] } {
+  const r = sql(
+    "UPDATE approvers SET token_hash = ? WHERE name = ? AND revoked_at IS NULL AND source = 'local'",
+  ).run(tokenHash, name);
+  if (r.changes !== 1) return { result: false, entries: [] };
+  return {
+    result: true,
+    entries: [
+      entry.approverUpdated(
+        name,
+        { change: 'token-rotated', tokenDigest: entry.credentialDigest(tokenHash) },
+        at,
+      ),
+    ],
+  };
 }
 
 /** `bound` is the `oidc:<sha256 of subject>` source the name is (or gets) bound to. */
@@ -94,6 +156,9 @@ export function upsertSsoApprover(
   const row = sql<[string], ApproverRow>('SELECT * FROM approvers WHERE name = ?').get(name);
   const entries: NewEntry[] = [];
   if (row === undefined) {
+    if (agentByName(sql, name) !== undefined) {
+      throw new StoreConflict(`${name} is an agent identity; agents cannot sign in to the console`);
+    }
     // SSO approvers have no bearer token: a random hash no token can match.
     const tokenHash = `sso:${randomBytes(32).toString('hex')}`;
     sql('INSERT INTO approvers (name, groups, token_hash, created_at, source) VALUES (?, ?, ?, ?, ?)').run(
@@ -103,7 +168,9 @@ export function upsertSsoApprover(
       at.getTime(),
       bound,
     );
-    entries.push(entry.approverCreated({ name, groups, createdAt: at, revokedAt: undefined }));
+    entries.push(
+      entry.approverCreated({ name, groups, createdAt: at, revokedAt: undefined, tokenHash, source: 'oidc' }),
+    );
   } else {
     if (row.source === null || row.source === undefined || !row.source.startsWith('oidc')) {
       throw new StoreConflict(`${name} is a local approver, not an SSO one`);

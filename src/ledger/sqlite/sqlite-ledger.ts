@@ -4,7 +4,7 @@
  * the gateway and CLI commands append to the same file from different processes.
  */
 import type Database from 'better-sqlite3';
-import { type ChainHead, entryHash, verifyChain } from '../hash-chain.js';
+import { type ChainHead, entryHash, GENESIS_HASH, verifyChain } from '../hash-chain.js';
 import type { NewEntry } from '../ledger-entries.js';
 import type { LedgerEntry, VerifyResult } from '../store.js';
 import { type LedgerRow, toEntry, toJson } from './rows.js';
@@ -115,6 +115,28 @@ export class SqliteLedger {
       };
       return verifyChain(this.pages(), head, this.key, find);
     })();
+  }
+
+  /** The last row actually present (not ledger_head: that row is what a cut tail leaves behind). */
+  last(): ChainHead {
+    const row = this.db
+      .prepare<[], ChainHead>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1')
+      .get();
+    return row ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  at(seq: number): LedgerEntry | undefined {
+    const row = this.db.prepare<[number], LedgerRow>('SELECT * FROM ledger WHERE seq = ?').get(seq);
+    return row === undefined ? undefined : toEntry(row);
+  }
+
+  /** Entries of the given kinds in seq order (a scan: for verification, not the request path). */
+  ofKinds(kinds: readonly string[]): LedgerEntry[] {
+    const marks = kinds.map(() => '?').join(', ');
+    return this.db
+      .prepare<string[], LedgerRow>(`SELECT * FROM ledger WHERE kind IN (${marks}) ORDER BY seq`)
+      .all(...kinds)
+      .map(toEntry);
   }
 
   /** Pages with .all() rather than .iterate(), so `find` may query between pages. */

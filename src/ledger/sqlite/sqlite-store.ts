@@ -22,6 +22,7 @@ import type {
   Grant,
 } from '../../core/types.js';
 import { GroupCommit } from '../group-commit.js';
+import type { ChainHead } from '../hash-chain.js';
 import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
 import {
@@ -218,7 +219,7 @@ export class SqliteStore implements Store {
 
   async recordDecision(
     d: DecisionRecord,
-    resolve?: { status: 'approved' | 'denied'; grant?: Grant },
+    resolve?: { status: 'approved' | 'denied'; grant?: Grant; countedApprovers?: readonly string[] },
   ): Promise<void> {
     await this.write(() => approvals.recordDecision(this.sql, d, resolve));
   }
@@ -315,6 +316,35 @@ export class SqliteStore implements Store {
     while (!this.actions.flush() && performance.now() < deadline) await sleep(10);
     this.closed = true;
     this.db.close();
+  }
+
+  // Checkpoints and approver lifecycle (issue 11)
+
+  async head(): Promise<ChainHead> {
+    this.actions.flush();
+    return this.ledgerTable.last();
+  }
+
+  async entryAt(seq: number): Promise<LedgerEntry | undefined> {
+    this.actions.flush();
+    return this.ledgerTable.at(seq);
+  }
+
+  async approverEntries(): Promise<LedgerEntry[]> {
+    this.actions.flush();
+    return this.ledgerTable.ofKinds(['approver.created', 'approver.updated', 'approver.revoked']);
+  }
+
+  async revokeApprover(name: string, at: Date): Promise<boolean> {
+    return this.writeWith(() => identities.revokeApprover(this.sql, name, at));
+  }
+
+  async setApproverGroups(name: string, groups: readonly string[], at: Date): Promise<boolean> {
+    return this.writeWith(() => identities.setApproverGroups(this.sql, name, groups, at));
+  }
+
+  async rotateApproverToken(name: string, tokenHash: string, at: Date): Promise<boolean> {
+    return this.writeWith(() => identities.rotateApproverToken(this.sql, name, tokenHash, at));
   }
 
   // Internals
