@@ -246,8 +246,9 @@ export function s3Operation(
   queryKeys: readonly string[],
   hasCopySource: boolean,
 ): S3Operation | undefined {
-  // x-amz-* keys are headers hoisted into a presigned URL's query, not subresources.
-  const subs = queryKeys.filter((k) => !PARAMETERS.has(k) && !/^x-amz-/i.test(k));
+  // x-amz-* keys are headers hoisted into the query; the codec reads them as headers first
+  // (s3-codec.ts), so one left here is not understood and makes the request unknown.
+  const subs = queryKeys.filter((k) => !PARAMETERS.has(k));
   if (subs.some((k) => !SUBRESOURCES.has(k))) return undefined;
   // uploadId is a subresource of object rows; partNumber rides along with it.
   const sub = subs.length === 0 ? undefined : subs.length === 1 ? subs[0] : undefined;
@@ -261,9 +262,12 @@ export function s3Operation(
   );
 }
 
+/** Actions only request headers add (s3-header-scopes.ts), with their class. */
+const HEADER_ONLY_ACTIONS: Readonly<Record<string, S3Class>> = { 's3:BypassGovernanceRetention': 'admin' };
+
 /** Class of an IAM action (`s3:GetObject`) for the policy groups s3:read / s3:write / s3:admin. */
 export function s3ActionClass(action: string): S3Class | 'unknown' {
-  let found: S3Class | undefined;
+  let found: S3Class | undefined = HEADER_ONLY_ACTIONS[action];
   for (const o of S3_OPERATIONS) {
     if (o.action === action || o.versionedAction === action) {
       // The strictest class wins when one action appears in several rows.
@@ -282,5 +286,5 @@ export function s3IamActions(): string[] {
   const all = S3_OPERATIONS.flatMap((o) =>
     o.versionedAction === undefined ? [o.action] : [o.action, o.versionedAction],
   );
-  return [...new Set(all)];
+  return [...new Set([...all, ...Object.keys(HEADER_ONLY_ACTIONS)])];
 }
