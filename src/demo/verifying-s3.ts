@@ -79,7 +79,8 @@ export async function startVerifyingS3(
             host: '127.0.0.1',
             port: inner.port,
             method: p.forward.method,
-            path: p.forward.rawPath + queryString(p.forward.query),
+            // s3rver's router matches no empty path segment: an S3 key with `//` goes as `/%2F`.
+            path: p.forward.rawPath.replace(/\/\//g, '/%2F') + queryString(p.forward.query),
             headers: out,
             agent,
           },
