@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AwsError } from '../../src/fronts/aws/aws-error.js';
 import { parseDeleteObjects } from '../../src/fronts/aws/s3/delete-objects.js';
+import { checkRestoreRequest } from '../../src/fronts/aws/s3/restore-object.js';
 import { copySource, s3Address } from '../../src/fronts/aws/s3/s3-address.js';
 import { headerIamActions, headerScopes } from '../../src/fronts/aws/s3/s3-header-scopes.js';
 import { s3ActionClass, s3IamActions, s3Operation } from '../../src/fronts/aws/s3/s3-operations.js';
@@ -275,6 +276,26 @@ describe('DeleteObjects body', () => {
     assert.throws(() => keys(wrap('<Object><Key>a\r\nb</Key></Object>')), /carriage return/);
     // As a character reference it survives XML parsing unchanged, so it is the key as written.
     assert.deepEqual(keys(wrap('<Object><Key>a&#13;b</Key></Object>')), ['a\rb']);
+  });
+});
+
+describe('RestoreObject body', () => {
+  it('passes a plain restore, refuses a SELECT restore that writes to another bucket', () => {
+    checkRestoreRequest(
+      Buffer.from(
+        '<RestoreRequest><Days>2</Days><GlacierJobParameters><Tier>Bulk</Tier></GlacierJobParameters></RestoreRequest>',
+      ),
+    );
+    assert.throws(
+      () =>
+        checkRestoreRequest(
+          Buffer.from(
+            '<RestoreRequest><Type>SELECT</Type><OutputLocation><S3><BucketName>vault</BucketName></S3></OutputLocation></RestoreRequest>',
+          ),
+        ),
+      /SELECT restore/,
+    );
+    assert.throws(() => checkRestoreRequest(Buffer.from('<Restore a="1"/>')), MalformedXml);
   });
 });
 

@@ -19,6 +19,7 @@ import {
   Sha256Verifier,
 } from './payload-verify.js';
 import { isPresigned, PRESIGN_PARAMS, verifyPresigned } from './presigned.js';
+import { checkRestoreRequest, MAX_RESTORE_BODY } from './restore-object.js';
 import { bucketArn, copySource, objectArn, s3Address } from './s3-address.js';
 import { headerScopes } from './s3-header-scopes.js';
 import { s3Operation } from './s3-operations.js';
@@ -153,7 +154,7 @@ export const s3Codec: ServiceCodec = {
       scopes.push({ action: 's3:*', resource: bucket === undefined ? '*' : bucketArn(partition, bucket) });
       summary.query = Object.keys(query);
     } else if (op.special === 'deleteObjects' && bucket !== undefined) {
-      const xml = await readVerified(body);
+      const xml = await readVerified(body, MAX_DELETE_BODY);
       const targets = parseDeleteObjects(xml);
       for (const t of targets) {
         const action = t.versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion';
@@ -189,6 +190,11 @@ export const s3Codec: ServiceCodec = {
         summary.copySource = `${src.bucket}/${src.key}${src.versionId === undefined ? '' : `?versionId=${src.versionId}`}`;
       }
       addHeaderScopes(op.name, [resource]);
+      if (op.special === 'restoreObject' && body.length > 0) {
+        const xml = await readVerified(body, MAX_RESTORE_BODY);
+        checkRestoreRequest(xml);
+        return finish(xml);
+      }
     }
     return finish(undefined);
 
@@ -358,9 +364,9 @@ function lazyBody(body: BodyPlan): {
   };
 }
 
-/** Reads a small verified body whole (DeleteObjects); verification errors surface here. */
-async function readVerified(body: BodyPlan): Promise<Buffer> {
-  if (body.length > MAX_DELETE_BODY) throw new AwsError('MalformedXML', 'DeleteObjects body is too large');
+/** Reads a small verified body whole (DeleteObjects, RestoreObject); verification errors surface here. */
+async function readVerified(body: BodyPlan, max: number): Promise<Buffer> {
+  if (body.length > max) throw new AwsError('MalformedXML', 'the XML body is too large');
   const chunks: Buffer[] = [];
   for await (const c of body.stream()) chunks.push(c as Buffer);
   const out = Buffer.concat(chunks);

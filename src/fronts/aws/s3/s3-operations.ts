@@ -22,8 +22,8 @@ export interface S3Operation {
   /** The action IAM checks instead when the request names a versionId. */
   readonly versionedAction: string | undefined;
   readonly cls: S3Class;
-  /** Scopes from the body: DeleteObjects names every key it deletes. */
-  readonly special: 'deleteObjects' | undefined;
+  /** Bodies Airlock reads: DeleteObjects names every key it deletes; a RestoreObject may name a bucket. */
+  readonly special: 'deleteObjects' | 'restoreObject' | undefined;
 }
 
 type Row = [
@@ -33,7 +33,7 @@ type Row = [
   sub: string | undefined,
   action: string,
   cls: S3Class,
-  opts?: { copy?: boolean; versioned?: string; special?: 'deleteObjects' },
+  opts?: { copy?: boolean; versioned?: string; special?: S3Operation['special'] },
 ];
 
 /** Bucket configuration subresources: [query key, Get action, Put action, Delete action (IAM), op suffix]. */
@@ -170,7 +170,7 @@ const ROWS: readonly Row[] = [
     'read',
     { versioned: 'GetObjectVersionAttributes' },
   ],
-  ['RestoreObject', 'POST', 'object', 'restore', 'RestoreObject', 'write'],
+  ['RestoreObject', 'POST', 'object', 'restore', 'RestoreObject', 'write', { special: 'restoreObject' }],
   ['SelectObjectContent', 'POST', 'object', 'select', 'GetObject', 'read'],
   ['CopyObject', 'PUT', 'object', undefined, 'PutObject', 'write', { copy: true }],
   ['PutObject', 'PUT', 'object', undefined, 'PutObject', 'write', { copy: false }],
