@@ -71,7 +71,7 @@ export async function startVerifyingS3(
           contentSha256: headers.get('x-amz-content-sha256'),
         });
         const out: Record<string, string> = {};
-        for (const [k, v] of headers) if (p.forward.forwardHeader?.(k) === true) out[k] = v;
+        for (const [k, v] of p.forward.headers) if (p.forward.forwardHeader?.(k) === true) out[k] = v;
         const body = p.forward.body;
         out['content-length'] = String(Buffer.isBuffer(body) ? body.length : body.length);
         const up = http.request(

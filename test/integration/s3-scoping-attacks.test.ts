@@ -215,7 +215,8 @@ describe('S3 scoping holes of issue 20, asserted at the upstream', () => {
         { action: 's3:PutObject', resource: 'arn:aws:s3:::public-data/tmp/c12.txt' },
         { action: 's3:GetObject', resource: 'arn:aws:s3:::public-data/readme.txt' },
       ]);
-      assert.ok(await exists(h, 'public-data', 'tmp/c12.txt'));
+      const copied = await h.direct.send(new GetObjectCommand({ Bucket: 'public-data', Key: 'tmp/c12.txt' }));
+      assert.equal(await copied.Body?.transformToString(), 'readme.txt');
     });
   });
 

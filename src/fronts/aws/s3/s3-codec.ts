@@ -44,8 +44,13 @@ const FORWARDED = new Set([
   'accept',
   'accept-encoding',
 ]);
+/**
+ * The x-amz-* headers that cross, by exact name where they carry permissions: every one that
+ * adds IAM actions is scoped (s3-header-scopes.ts), so a pattern here must not let through a
+ * spelling the scope table does not know.
+ */
 const FORWARDED_AMZ =
-  /^x-amz-(meta-.+|acl|grant-.+|storage-class|server-side-encryption.*|tagging|tagging-directive|metadata-directive|website-redirect-location|object-lock-.+|request-payer|expected-bucket-owner|source-expected-bucket-owner|mfa|bypass-governance-retention|checksum-(crc32|crc32c|crc64nvme|sha1|sha256)|checksum-mode|object-ownership|bucket-object-lock-enabled|object-attributes|max-parts|part-number-marker|write-offset-bytes|if-.+)$/;
+  /^x-amz-(meta-.+|acl|grant-(read|read-acp|write|write-acp|full-control)|storage-class|server-side-encryption(-aws-kms-key-id|-context|-bucket-key-enabled|-customer-algorithm|-customer-key|-customer-key-md5)?|tagging|tagging-directive|metadata-directive|website-redirect-location|object-lock-(mode|retain-until-date|legal-hold)|request-payer|expected-bucket-owner|source-expected-bucket-owner|mfa|bypass-governance-retention|checksum-(crc32|crc32c|crc64nvme|sha1|sha256)|checksum-mode|object-ownership|bucket-object-lock-enabled|object-attributes|max-parts|part-number-marker|write-offset-bytes|if-.+)$/;
 
 /** Headers shown to approvers: the ones that add scopes (s3-header-scopes.ts) or name a source. */
 const SCOPED_HEADER =
