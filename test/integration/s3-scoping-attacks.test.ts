@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import {
   CopyObjectCommand,
@@ -186,6 +187,57 @@ describe('S3 scoping holes of issue 20, asserted at the upstream', () => {
       assert.equal(res.status, 400, text);
       assert.match(text, /more than once/);
       assert.ok(!(await exists(h, 'public-data', 'tmp/c13.txt')));
+    });
+
+    it('a repeated x-amz-* header is refused (one upstream reads a list, another one value)', async () => {
+      const url = new URL(h.airlock.awsUrl);
+      const signer = new SignatureV4({
+        credentials: { accessKeyId: h.agent.accessKeyId, secretAccessKey: h.agent.secretAccessKey },
+        region: REGION,
+        service: 's3',
+        sha256: Hash.bind(null, 'sha256'),
+        uriEscapePath: false,
+      });
+      // Signed as SigV4 canonicalizes repeats (values joined by ","), sent as two headers.
+      const signed = await signer.sign(
+        new HttpRequest({
+          method: 'PUT',
+          protocol: 'http:',
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: '/public-data/tmp/dup.txt',
+          headers: {
+            host: url.host,
+            'x-amz-content-sha256': sha(Buffer.alloc(0)),
+            'x-amz-tagging': 'a=b,c=d',
+          },
+        }),
+      );
+      const raw: string[] = [];
+      for (const [k, v] of Object.entries(signed.headers))
+        if (k === 'x-amz-tagging') raw.push(k, 'a=b', k, 'c=d');
+        else raw.push(k, v);
+      const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const r = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'PUT',
+            path: '/public-data/tmp/dup.txt',
+            headers: raw,
+          },
+          (res) => {
+            let t = '';
+            res.on('data', (c) => (t += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
+          },
+        );
+        r.on('error', reject);
+        r.end();
+      });
+      assert.equal(status, 400, text);
+      assert.match(text, /x-amz-tagging appears more than once/);
+      assert.ok(!(await exists(h, 'public-data', 'tmp/dup.txt')));
     });
 
     it('x-amz-acl as a query parameter adds s3:PutObjectAcl: denied', async () => {
@@ -432,6 +484,14 @@ describe('S3 scoping holes of issue 20, asserted at the upstream', () => {
       assert.equal(h.upstream.received.at(-1)?.path, '/public-data/tmp/a//b.txt');
       const got = await s3.send(new GetObjectCommand({ Bucket: 'public-data', Key: 'tmp/a//b.txt' }));
       assert.equal(await got.Body?.transformToString(), 'double');
+      const url = await getSignedUrl(
+        s3,
+        new GetObjectCommand({ Bucket: 'public-data', Key: 'tmp/a//b.txt' }),
+        {
+          expiresIn: 300,
+        },
+      );
+      assert.equal(await (await fetch(url)).text(), 'double');
     });
   });
 });

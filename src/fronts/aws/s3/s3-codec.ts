@@ -81,6 +81,16 @@ export const s3Codec: ServiceCodec = {
         'InvalidArgument',
         `query parameter ${repeated.slice(0, 64)} appears more than once`,
       );
+    // Nor an x-amz-* header: Node hands both values on joined with ",", which one upstream may
+    // read as a list and another as the first or last value.
+    const seen = new Set<string>();
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = (req.rawHeaders[i] ?? '').toLowerCase();
+      if (!name.startsWith('x-amz-')) continue;
+      if (seen.has(name))
+        throw new AwsError('InvalidArgument', `header ${name.slice(0, 64)} appears more than once`);
+      seen.add(name);
+    }
     const host = headers.get('host') ?? '';
     const address = s3Address(host, rawPath);
 
