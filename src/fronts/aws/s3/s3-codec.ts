@@ -3,8 +3,10 @@
  * payload verified as it streams, see payload-verify.ts) and presigned URLs,
  * names the operation from the data table (s3-operations.ts), and turns it into
  * scopes: the object or bucket ARN, CopyObject's source as well as its
- * destination, every key of a DeleteObjects body. Bodies stream; only
- * DeleteObjects' small XML body is read whole, because its keys are the scopes.
+ * destination, every key of a DeleteObjects body, and the actions its headers add
+ * (s3-header-scopes.ts) — over the headers and x-amz-* query parameters alike
+ * (s3-inputs.ts). Bodies stream; only the small XML bodies of DeleteObjects (its keys
+ * are the scopes) and RestoreObject are read whole, by one reader (s3-xml.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { AwsError } from '../aws-error.js';
@@ -22,48 +24,18 @@ import { isPresigned, PRESIGN_PARAMS, verifyPresigned } from './presigned.js';
 import { checkRestoreRequest, MAX_RESTORE_BODY } from './restore-object.js';
 import { bucketArn, copySource, objectArn, s3Address } from './s3-address.js';
 import { headerScopes } from './s3-header-scopes.js';
+import {
+  forwardCopyHeader,
+  forwardHeader,
+  hoistAmzParams,
+  refuseRepeatedAmzHeaders,
+  SCOPED_HEADER,
+} from './s3-inputs.js';
 import { s3Operation } from './s3-operations.js';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** A single PUT is at most 5 GiB. */
 const MAX_PUT = 5 * 1024 ** 3;
-
-/** Headers S3 needs to carry out the call; never the agent's auth, its checksum-trailer framing or Airlock's own. */
-const FORWARDED = new Set([
-  'content-type',
-  'content-md5',
-  'content-disposition',
-  'content-language',
-  'cache-control',
-  'expires',
-  'range',
-  'if-match',
-  'if-none-match',
-  'if-modified-since',
-  'if-unmodified-since',
-  'accept',
-  'accept-encoding',
-]);
-/**
- * The x-amz-* headers that cross, by exact name where they carry permissions: every one that
- * adds IAM actions is scoped (s3-header-scopes.ts), so a pattern here must not let through a
- * spelling the scope table does not know.
- */
-const FORWARDED_AMZ =
-  /^x-amz-(meta-.+|acl|grant-(read|read-acp|write|write-acp|full-control)|storage-class|server-side-encryption(-aws-kms-key-id|-context|-bucket-key-enabled|-customer-algorithm|-customer-key|-customer-key-md5)?|tagging|tagging-directive|metadata-directive|website-redirect-location|object-lock-(mode|retain-until-date|legal-hold)|request-payer|expected-bucket-owner|source-expected-bucket-owner|mfa|bypass-governance-retention|checksum-(crc32|crc32c|crc64nvme|sha1|sha256)|checksum-mode|object-ownership|bucket-object-lock-enabled|object-attributes|max-parts|part-number-marker|write-offset-bytes|if-.+)$/;
-
-/** Headers shown to approvers: the ones that add scopes (s3-header-scopes.ts) or name a source. */
-const SCOPED_HEADER =
-  /^x-amz-(acl|grant-.+|tagging|object-lock-.+|bypass-governance-retention|server-side-encryption(-aws-kms-key-id|-context)?|bucket-object-lock-enabled|object-ownership)$/;
-
-function forwardHeader(name: string): boolean {
-  return FORWARDED.has(name) || FORWARDED_AMZ.test(name);
-}
-
-/** The copy source crosses only on the operations whose scopes include it (CopyObject, UploadPartCopy). */
-function forwardCopyHeader(name: string): boolean {
-  return forwardHeader(name) || name.startsWith('x-amz-copy-source');
-}
 
 export const s3Codec: ServiceCodec = {
   protocol: 'rest-xml',
@@ -81,16 +53,7 @@ export const s3Codec: ServiceCodec = {
         'InvalidArgument',
         `query parameter ${repeated.slice(0, 64)} appears more than once`,
       );
-    // Nor an x-amz-* header: Node hands both values on joined with ",", which one upstream may
-    // read as a list and another as the first or last value.
-    const seen = new Set<string>();
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const name = (req.rawHeaders[i] ?? '').toLowerCase();
-      if (!name.startsWith('x-amz-')) continue;
-      if (seen.has(name))
-        throw new AwsError('InvalidArgument', `header ${name.slice(0, 64)} appears more than once`);
-      seen.add(name);
-    }
+    refuseRepeatedAmzHeaders(req.rawHeaders);
     const host = headers.get('host') ?? '';
     const address = s3Address(host, rawPath);
 
@@ -263,31 +226,6 @@ export const s3Codec: ServiceCodec = {
     }
   },
 };
-
-/**
- * The request's headers with its `x-amz-*` query parameters moved in beside them (and out of
- * `query`, which then holds only S3's own parameters). S3 reads such a parameter as the header
- * of that name (sigv4-query-string-auth.html); one given both ways, or twice, is refused.
- */
-function hoistAmzParams(
-  headers: ReadonlyMap<string, string>,
-  query: Record<string, string | string[]>,
-): Map<string, string> {
-  const input = new Map(headers);
-  for (const k of Object.keys(query)) {
-    if (!/^x-amz-/i.test(k)) continue;
-    const name = k.toLowerCase();
-    const v = query[k];
-    if (typeof v !== 'string' || input.has(name))
-      throw new AwsError(
-        'InvalidArgument',
-        `${name.slice(0, 64)} is given more than once (query and header)`,
-      );
-    input.set(name, v);
-    delete query[k];
-  }
-  return input;
-}
 
 interface BodyPlan {
   /** Decoded length of the body. */
