@@ -118,3 +118,45 @@ describe('RPC service tables', () => {
     assert.equal(RPC_SERVICES.length, 6);
   });
 });
+
+describe('Query-protocol form bodies (issue 20)', () => {
+  it('reads the SDK spelling: + and %20 are spaces, member paths as names', () => {
+    assert.deepEqual(
+      [
+        ...parseQueryForm(
+          'Action=Publish&Message=a+b%20c%26d&MessageAttributes.entry.1.Value.DataType=String',
+        ),
+      ],
+      [
+        ['Action', 'Publish'],
+        ['Message', 'a b c&d'],
+        ['MessageAttributes.entry.1.Value.DataType', 'String'],
+      ],
+    );
+    assert.deepEqual([...parseQueryForm('')], []);
+  });
+
+  it('refuses a parameter given twice, however spelled', () => {
+    for (const body of [
+      'Action=SendMessage&Action=PurgeQueue',
+      'Action=SendMessage&%41ction=PurgeQueue',
+      'Action=SendMessage&action=PurgeQueue',
+      'QueueUrl=a&QueueUrl=a',
+    ])
+      assert.throws(() => parseQueryForm(body), /more than once/, body);
+  });
+
+  it('refuses what readers could split or decode differently', () => {
+    for (const body of [
+      'a=1&&b=2',
+      'a=%zz',
+      'a=%FF',
+      'Act ion=x',
+      'Action%3DPurgeQueue=1',
+      'a;b=1',
+      '.a=1',
+      '=x',
+    ])
+      assert.throws(() => parseQueryForm(body), AwsError, body);
+  });
+});
