@@ -342,6 +342,24 @@ describe('S3 scoping holes of issue 20, asserted at the upstream', () => {
         /kms:GenerateDataKey on arn:aws:kms:us-east-1:123456789012:alias\/vault-key/,
         'tmp/kms.txt',
       ));
+    it('SSE-KMS with a key policy allows passes, and still goes to the S3 route', async () => {
+      await h.client().send(
+        new PutObjectCommand({
+          Bucket: 'public-data',
+          Key: 'tmp/kms-ok.txt',
+          Body: 'x',
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: 'alias/tmp-key',
+        }),
+      );
+      // (The stand-in reads the key in its own account, 000000000000.)
+      assert.deepEqual(h.upstream.received.at(-1)?.scopes, [
+        { action: 's3:PutObject', resource: 'arn:aws:s3:::public-data/tmp/kms-ok.txt' },
+        { action: 'kms:GenerateDataKey', resource: 'arn:aws:kms:us-east-1:000000000000:alias/tmp-key' },
+      ]);
+      assert.ok(await exists(h, 'public-data', 'tmp/kms-ok.txt'));
+    });
+
     it('CopyObject with ACL or replaced tags needs the same scopes', async () => {
       await denied(
         new CopyObjectCommand({

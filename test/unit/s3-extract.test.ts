@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AwsError } from '../../src/fronts/aws/aws-error.js';
+import { replicationRole } from '../../src/fronts/aws/s3/bucket-replication.js';
 import { parseDeleteObjects } from '../../src/fronts/aws/s3/delete-objects.js';
 import { checkRestoreRequest } from '../../src/fronts/aws/s3/restore-object.js';
 import { copySource, s3Address } from '../../src/fronts/aws/s3/s3-address.js';
@@ -276,6 +277,28 @@ describe('DeleteObjects body', () => {
     assert.throws(() => keys(wrap('<Object><Key>a\r\nb</Key></Object>')), /carriage return/);
     // As a character reference it survives XML parsing unchanged, so it is the key as written.
     assert.deepEqual(keys(wrap('<Object><Key>a&#13;b</Key></Object>')), ['a\rb']);
+  });
+});
+
+describe('PutBucketReplication body', () => {
+  it('names the role it passes (iam:PassRole), refuses anything else', () => {
+    assert.equal(s3Operation('PUT', 'bucket', ['replication'], false)?.special, 'putReplication');
+    const role = 'arn:aws:iam::123456789012:role/replicator';
+    const xml = (inner: string) =>
+      Buffer.from(
+        `<ReplicationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${inner}</ReplicationConfiguration>`,
+      );
+    assert.equal(
+      replicationRole(
+        xml(
+          `<Role>${role}</Role><Rule><Status>Enabled</Status><Destination><Bucket>arn:aws:s3:::dst</Bucket></Destination></Rule>`,
+        ),
+      ),
+      role,
+    );
+    assert.throws(() => replicationRole(xml('<Rule/>')), /Role/);
+    assert.throws(() => replicationRole(xml(`<Role>${role}</Role><Role>${role}</Role>`)), /Role/);
+    assert.throws(() => replicationRole(xml('<Role>*</Role>')), /Role/);
   });
 });
 

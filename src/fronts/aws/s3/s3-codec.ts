@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { AwsError } from '../aws-error.js';
 import type { CodecContext, Prepared, ServiceCodec } from '../codec.js';
 import { parseQuery, signingKey, type VerifiedSignature, verifySigV4 } from '../sigv4-verify.js';
+import { MAX_REPLICATION_BODY, replicationRole } from './bucket-replication.js';
 import { MAX_DELETE_BODY, parseDeleteObjects } from './delete-objects.js';
 import {
   AwsChunkedDecoder,
@@ -168,6 +169,13 @@ export const s3Codec: ServiceCodec = {
         summary.copySource = `${src.bucket}/${src.key}${src.versionId === undefined ? '' : `?versionId=${src.versionId}`}`;
       }
       addHeaderScopes(op.name, [resource]);
+      if (op.special === 'putReplication') {
+        const xml = await readVerified(body, MAX_REPLICATION_BODY);
+        const role = replicationRole(xml);
+        pushScope(scopes, 'iam:PassRole', role);
+        summary.role = role;
+        return finish(xml);
+      }
       if (op.special === 'restoreObject' && body.length > 0) {
         const xml = await readVerified(body, MAX_RESTORE_BODY);
         checkRestoreRequest(xml);

@@ -22,8 +22,11 @@ export interface S3Operation {
   /** The action IAM checks instead when the request names a versionId. */
   readonly versionedAction: string | undefined;
   readonly cls: S3Class;
-  /** Bodies Airlock reads: DeleteObjects names every key it deletes; a RestoreObject may name a bucket. */
-  readonly special: 'deleteObjects' | 'restoreObject' | undefined;
+  /**
+   * Bodies Airlock reads: DeleteObjects names every key it deletes, a RestoreObject may name a
+   * bucket, a replication configuration the role it passes.
+   */
+  readonly special: 'deleteObjects' | 'restoreObject' | 'putReplication' | undefined;
 }
 
 type Row = [
@@ -114,7 +117,19 @@ const ROWS: readonly Row[] = [
   ['DeleteObjects', 'POST', 'bucket', 'delete', 'DeleteObject', 'write', { special: 'deleteObjects' }],
   ...BUCKET_CONFIG.flatMap(([sub, get, put, del, op]): Row[] => [
     [`Get${op}`, 'GET', 'bucket', sub, get, 'read'],
-    ...(put === undefined ? [] : [[`Put${op}`, 'PUT', 'bucket', sub, put, 'admin'] as Row]),
+    ...(put === undefined
+      ? []
+      : [
+          [
+            `Put${op}`,
+            'PUT',
+            'bucket',
+            sub,
+            put,
+            'admin',
+            ...(sub === 'replication' ? [{ special: 'putReplication' as const }] : []),
+          ] as Row,
+        ]),
     ...(del === undefined ? [] : [[`Delete${op}`, 'DELETE', 'bucket', sub, del, 'admin'] as Row]),
   ]),
   ['ListObjects', 'GET', 'bucket', undefined, 'ListBucket', 'read'],
