@@ -11,6 +11,8 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import {
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectCommand,
@@ -342,6 +344,28 @@ describe('S3 scoping holes of issue 20, asserted at the upstream', () => {
         /kms:GenerateDataKey on arn:aws:kms:us-east-1:123456789012:alias\/vault-key/,
         'tmp/kms.txt',
       ));
+    it('CreateMultipartUpload with tags, DeleteObject bypassing governance: their own scopes', async () => {
+      const s3 = h.client();
+      await assert.rejects(
+        s3.send(
+          new CreateMultipartUploadCommand({ Bucket: 'public-data', Key: 'tmp/mp.txt', Tagging: 'a=b' }),
+        ),
+        /s3:PutObjectTagging on arn:aws:s3:::public-data\/tmp\/mp\.txt/,
+      );
+      await seed('public-data', 'tmp/locked.txt');
+      await assert.rejects(
+        s3.send(
+          new DeleteObjectCommand({
+            Bucket: 'public-data',
+            Key: 'tmp/locked.txt',
+            BypassGovernanceRetention: true,
+          }),
+        ),
+        /s3:BypassGovernanceRetention on arn:aws:s3:::public-data\/tmp\/locked\.txt/,
+      );
+      assert.ok(await exists(h, 'public-data', 'tmp/locked.txt'));
+    });
+
     it('SSE-KMS with a key policy allows passes, and still goes to the S3 route', async () => {
       await h.client().send(
         new PutObjectCommand({
