@@ -271,6 +271,12 @@ describe('DeleteObjects body', () => {
     assert.throws(() => keys(`${'<a>'.repeat(50)}${'</a>'.repeat(50)}`), MalformedXml);
     assert.throws(() => keys(wrap('')), /no <Object>/);
     assert.throws(() => keys(wrap('<Object><Key> spaced</Key></Object>')), /whitespace/);
+    // Bounded before parsing (a 2 MiB body of tags or references cost over a second).
+    assert.throws(() => keys(wrap('<Object><Key>k</Key></Object>'.repeat(5000))), /more than 16384 tags/);
+    assert.throws(
+      () => keys(wrap(`<Object><Key>${'&amp;'.repeat(70_000)}</Key></Object>`)),
+      /entity references/,
+    );
   });
 
   it('refuses a raw carriage return in a key: XML parsers turn "a\\r\\nb" into "a\\nb", another key', () => {

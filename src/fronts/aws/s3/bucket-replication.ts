@@ -15,7 +15,17 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /** The role ARN the configuration passes to S3. */
 export function replicationRole(body: Buffer): string {
-  const root = readS3Xml(body, { maxBytes: MAX_REPLICATION_BODY, maxDepth: 10 }, 'PutBucketReplication');
+  const root = readS3Xml(
+    body,
+    {
+      maxBytes: MAX_REPLICATION_BODY,
+      maxDepth: 10,
+      // ≤ 1000 rules of a few dozen elements each.
+      maxTags: 65_536,
+      maxRefs: 65_536,
+    },
+    'PutBucketReplication',
+  );
   const malformed = (why: string) =>
     new AwsError('MalformedXML', `PutBucketReplication body refused: ${why}`);
   if (root.name !== 'ReplicationConfiguration') throw malformed(`the root element is <${root.name}>`);

@@ -26,7 +26,13 @@ export function parseDeleteObjects(body: Buffer | string): DeleteTarget[] {
   const malformed = (why: string) => new AwsError('MalformedXML', `DeleteObjects body refused: ${why}`);
   const root = readS3Xml(
     typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
-    { maxBytes: MAX_DELETE_BODY, maxDepth: 3 },
+    {
+      maxBytes: MAX_DELETE_BODY,
+      maxDepth: 3,
+      // 1000 objects of at most 5 members: ~12,000 tags; references: 64 per key on average.
+      maxTags: 16_384,
+      maxRefs: 65_536,
+    },
     'DeleteObjects',
   );
   if (root.name !== 'Delete') throw malformed(`the root element is <${root.name}>, not <Delete>`);

@@ -12,7 +12,11 @@ import { readS3Xml, type XmlElement } from './s3-xml.js';
 export const MAX_RESTORE_BODY = 64 * 1024;
 
 export function checkRestoreRequest(body: Buffer): void {
-  const root = readS3Xml(body, { maxBytes: MAX_RESTORE_BODY, maxDepth: 8 }, 'RestoreObject');
+  const root = readS3Xml(
+    body,
+    { maxBytes: MAX_RESTORE_BODY, maxDepth: 8, maxTags: 512, maxRefs: 4096 },
+    'RestoreObject',
+  );
   if (root.name !== 'RestoreRequest')
     throw new AwsError('MalformedXML', `RestoreObject body refused: the root element is <${root.name}>`);
   const walk = (e: XmlElement): void => {
