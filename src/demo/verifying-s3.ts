@@ -71,7 +71,7 @@ export async function startVerifyingS3(
           contentSha256: headers.get('x-amz-content-sha256'),
         });
         const out: Record<string, string> = {};
-        for (const [k, v] of headers) if (p.forward.forwardHeader?.(k) === true) out[k] = v;
+        for (const [k, v] of p.forward.headers) if (p.forward.forwardHeader?.(k) === true) out[k] = v;
         const body = p.forward.body;
         out['content-length'] = String(Buffer.isBuffer(body) ? body.length : body.length);
         const up = http.request(
@@ -79,7 +79,8 @@ export async function startVerifyingS3(
             host: '127.0.0.1',
             port: inner.port,
             method: p.forward.method,
-            path: p.forward.rawPath + queryString(p.forward.query),
+            // s3rver's router matches no empty path segment: an S3 key with `//` goes as `/%2F`.
+            path: p.forward.rawPath.replace(/\/\//g, '/%2F') + queryString(p.forward.query),
             headers: out,
             agent,
           },

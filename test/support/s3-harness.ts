@@ -37,14 +37,14 @@ function localhostAgent(): http.Agent {
 }
 
 export async function startS3Harness(
-  opts: { buckets?: string[]; role?: { arn: string; sts: StsStandIn } } = {},
+  opts: { buckets?: string[]; policy?: string; role?: { arn: string; sts: StsStandIn } } = {},
 ): Promise<S3Harness> {
   const upstream = await startVerifyingS3(UPSTREAM_CREDS, {
     buckets: opts.buckets ?? ['scratch', 'reports', 'private'],
     ...(opts.role === undefined ? {} : { sts: opts.role.sts }),
   });
   const gw = await startGateway({
-    policy: 'test/fixtures/policies/s3.cedar',
+    policy: opts.policy ?? 'test/fixtures/policies/s3.cedar',
     agentName: 'report-bot',
     resources: `  - arn: "arn:aws:s3:::*"
     endpoint: ${upstream.url}

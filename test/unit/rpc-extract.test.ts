@@ -9,6 +9,7 @@ import { RPC_SERVICES } from '../../src/fronts/aws/codecs.js';
 import { serviceActionGroups, serviceIamActions } from '../../src/fronts/aws/service-actions.js';
 import { KMS } from '../../src/fronts/aws/services/kms.js';
 import { LAMBDA } from '../../src/fronts/aws/services/lambda.js';
+import { parseQueryForm } from '../../src/fronts/aws/services/query-form.js';
 import {
   jsonParams,
   queryParams,
@@ -42,7 +43,7 @@ describe('RPC service tables', () => {
   });
 
   it('SNS (Query): topic, endpoint or phone number; a subscription is its topic', () => {
-    const q = (o: Record<string, string>) => queryParams(new URLSearchParams(o));
+    const q = (o: Record<string, string>) => queryParams(new Map(Object.entries(o)));
     const pub = SNS.operations.get('Publish');
     const unsub = SNS.operations.get('Unsubscribe');
     assert.ok(pub && unsub);
@@ -54,8 +55,7 @@ describe('RPC service tables', () => {
       { action: 'sns:Unsubscribe', resource: 'arn:aws:sns:eu-west-1:123456789012:alerts' },
     ]);
     // A repeated parameter is ambiguous: refused, never first-wins.
-    const twice = queryParams(new URLSearchParams('TopicArn=a&TopicArn=b'));
-    assert.throws(() => twice.get('TopicArn'), /more than once/);
+    assert.throws(() => parseQueryForm('Action=Publish&TopicArn=a&TopicArn=b'), /more than once/);
   });
 
   it('Lambda: name, name:alias, partial and full ARNs', () => {
@@ -116,5 +116,47 @@ describe('RPC service tables', () => {
     assert.deepEqual(serviceActionGroups('sqs:PurgeQueue'), ['sqs:admin']);
     assert.deepEqual(serviceActionGroups('ec2:DescribeInstances'), []);
     assert.equal(RPC_SERVICES.length, 6);
+  });
+});
+
+describe('Query-protocol form bodies (issue 20)', () => {
+  it('reads the SDK spelling: + and %20 are spaces, member paths as names', () => {
+    assert.deepEqual(
+      [
+        ...parseQueryForm(
+          'Action=Publish&Message=a+b%20c%26d&MessageAttributes.entry.1.Value.DataType=String',
+        ),
+      ],
+      [
+        ['Action', 'Publish'],
+        ['Message', 'a b c&d'],
+        ['MessageAttributes.entry.1.Value.DataType', 'String'],
+      ],
+    );
+    assert.deepEqual([...parseQueryForm('')], []);
+  });
+
+  it('refuses a parameter given twice, however spelled', () => {
+    for (const body of [
+      'Action=SendMessage&Action=PurgeQueue',
+      'Action=SendMessage&%41ction=PurgeQueue',
+      'Action=SendMessage&action=PurgeQueue',
+      'QueueUrl=a&QueueUrl=a',
+    ])
+      assert.throws(() => parseQueryForm(body), /more than once/, body);
+  });
+
+  it('refuses what readers could split or decode differently', () => {
+    for (const body of [
+      'a=1&&b=2',
+      'a=%zz',
+      'a=%FF',
+      'Act ion=x',
+      'Action%3DPurgeQueue=1',
+      'a;b=1',
+      '.a=1',
+      '=x',
+    ])
+      assert.throws(() => parseQueryForm(body), AwsError, body);
   });
 });

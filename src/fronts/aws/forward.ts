@@ -13,6 +13,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CredentialSource } from '../../upstream/aws-credentials.js';
 import { AwsError } from './aws-error.js';
 import type { ForwardPlan } from './codec.js';
+import { s3CanonicalPath } from './sigv4-verify.js';
 
 /** Headers the service needs to understand the call; everything else is the agent's business. */
 const FORWARDED = new Set(['content-type', 'content-encoding', 'x-amz-target', 'accept', 'accept-encoding']);
@@ -52,12 +53,14 @@ export class Forwarder {
     // A streamed body is verified as it passes (s3/payload-verify.ts) and sent unsigned,
     // as S3 allows: https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
     if (req.unsignedPayload === true) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+    // S3 verifies the path as sent, un-normalized (sigv4-verify.ts s3CanonicalPath): sign it so.
+    const s3 = req.service === 's3';
     const unsigned = new HttpRequest({
       method: req.method,
       protocol: req.endpoint.protocol,
       hostname: req.endpoint.hostname,
       port: req.endpoint.port === '' ? undefined : Number(req.endpoint.port),
-      path: decodeURIComponent(req.rawPath),
+      path: s3 ? s3CanonicalPath(req.rawPath) : decodeURIComponent(req.rawPath),
       query: req.query,
       headers,
       body: Buffer.isBuffer(req.body) ? req.body : undefined,
@@ -72,6 +75,7 @@ export class Forwarder {
               region: req.region,
               service: req.service,
               sha256: Hash.bind(null, 'sha256'),
+              uriEscapePath: !s3,
             });
       signed = (await signer.sign(unsigned)) as HttpRequest;
     } catch (err) {
@@ -147,6 +151,7 @@ export class Forwarder {
         region,
         service,
         sha256: Hash.bind(null, 'sha256'),
+        uriEscapePath: service !== 's3',
       });
       this.signers.set(key, s);
     }

@@ -36,6 +36,9 @@ export class RouteTable {
     let chosen: URL | undefined;
     let role: AssumedRoleConfig | undefined;
     for (const s of scopes) {
+      // A scope on another service's resource (the KMS key of an S3 upload, the role a
+      // replication configuration passes) is a permission the call needs, not where it goes.
+      if (s.resource !== '*' && s.resource.split(':')[2] !== service) continue;
       const route = this.compiled.find((c) =>
         s.resource === '*' ? c.service === service : c.re.test(s.resource),
       );

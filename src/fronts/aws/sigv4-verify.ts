@@ -162,11 +162,16 @@ export async function verifySigV4(
   }
   const signableHeaders = new Set(signedHeaders);
 
+  // S3 signs the path as sent; every other service signs it normalized (RFC 3986 dot
+  // segments removed, empty segments collapsed). Verifying S3 over a normalized path let a
+  // signature for /b/k also pass for /b//k, another key; and failed the SDK's own `a//b` keys.
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html#create-canonical-request
+  const s3 = service === 's3';
   const request = new HttpRequest({
     method: req.method,
     protocol: 'https:',
     hostname: headers.get('host') ?? '',
-    path: safeDecodePath(rawPath),
+    path: s3 ? s3CanonicalPath(rawPath) : safeDecodePath(rawPath),
     query: parseQuery(qIndex === -1 ? '' : req.rawUrl.slice(qIndex + 1)),
     headers: signed,
     body: req.body,
@@ -177,6 +182,7 @@ export async function verifySigV4(
     service,
     sha256: Hash.bind(null, 'sha256'),
     applyChecksum: false,
+    uriEscapePath: !s3,
   });
   const resigned = await signer.sign(request, { signingDate, signableHeaders });
   const expected = signatureOf(resigned.headers.authorization);
@@ -253,6 +259,20 @@ export function safeDecodePath(path: string): string {
   } catch {
     throw new AwsError('InvalidSignatureException', 'request path is not valid percent-encoding');
   }
+}
+
+/**
+ * S3's canonical URI: each segment of the path URI-encoded once (RFC 3986 unreserved kept),
+ * `/` kept, and nothing else normalized: no dot-segment removal, no `//` collapsing.
+ * The signer takes it as is (`uriEscapePath: false`), as the S3 SDK signs.
+ */
+export function s3CanonicalPath(rawPath: string): string {
+  return safeDecodePath(rawPath)
+    .split('/')
+    .map((seg) =>
+      encodeURIComponent(seg).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    )
+    .join('/');
 }
 
 export function parseQuery(qs: string): Record<string, string | string[]> {

@@ -1,11 +1,13 @@
 /**
  * The body of DeleteObjects (`POST /bucket?delete`): every key it deletes becomes
- * a scope, so a batch delete is approved key by key. Only the documented shape is
- * accepted; anything else (DTDs, CDATA, comments, namespaced or unknown elements,
- * a <Key> outside an <Object>) is refused rather than guessed at.
+ * a scope, so a batch delete is approved key by key. The body is read by the one
+ * S3 XML reader (s3-xml.ts), as the upstream's XML parser reads it; only the
+ * documented elements are accepted, anything else is refused rather than guessed at.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
  */
 import { AwsError } from '../aws-error.js';
+import { checkKey } from './s3-address.js';
+import { readS3Xml, type XmlElement } from './s3-xml.js';
 
 export interface DeleteTarget {
   readonly key: string;
@@ -14,72 +16,57 @@ export interface DeleteTarget {
 
 /** S3 accepts at most 1000 keys per DeleteObjects call. */
 export const MAX_DELETE_KEYS = 1000;
+/** 1000 keys of ≤ 1024 bytes each, escaped, with version ids: 2 MiB is ample. */
+export const MAX_DELETE_BODY = 2 * 1024 * 1024;
 
-const OBJECT_RE = /<Object>([\s\S]*?)<\/Object>/g;
-const ALLOWED_TAGS = new Set([
-  'Delete',
-  'Object',
-  'Key',
-  'VersionId',
-  'Quiet',
-  'ETag',
-  'LastModifiedTime',
-  'Size',
-]);
+/** ObjectIdentifier members (the conditional ones S3 added for directory buckets included). */
+const OBJECT_MEMBERS = new Set(['Key', 'VersionId', 'ETag', 'LastModifiedTime', 'Size']);
 
-export function parseDeleteObjects(xml: string): DeleteTarget[] {
+export function parseDeleteObjects(body: Buffer | string): DeleteTarget[] {
   const malformed = (why: string) => new AwsError('MalformedXML', `DeleteObjects body refused: ${why}`);
-  const body = xml.replace(/^\uFEFF?\s*<\?xml[^?]*\?>/, '').trim();
-  if (/<!|<\?/.test(body))
-    throw malformed('DTDs, CDATA, comments and processing instructions are not accepted');
-  const open =
-    /^<Delete(?:\s+xmlns="http:\/\/s3\.amazonaws\.com\/doc\/2006-03-01\/")?\s*>([\s\S]*)<\/Delete>$/.exec(
-      body,
-    );
-  if (open === null) throw malformed('expected a single <Delete> element');
-  for (const m of body.matchAll(/<\/?([^\s>/]+)[^>]*>/g)) {
-    if (!ALLOWED_TAGS.has(m[1] ?? '')) throw malformed(`unexpected element <${m[1]}>`);
-  }
-  const inner = open[1] ?? '';
+  const root = readS3Xml(
+    typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+    {
+      maxBytes: MAX_DELETE_BODY,
+      maxDepth: 3,
+      // 1000 objects of at most 5 members: ~12,000 tags; references: 64 per key on average.
+      maxTags: 16_384,
+      maxRefs: 65_536,
+    },
+    'DeleteObjects',
+  );
+  if (root.name !== 'Delete') throw malformed(`the root element is <${root.name}>, not <Delete>`);
   const targets: DeleteTarget[] = [];
-  for (const m of inner.matchAll(OBJECT_RE)) {
-    const obj = m[1] ?? '';
-    const keys = [...obj.matchAll(/<Key>([\s\S]*?)<\/Key>/g)];
-    const versions = [...obj.matchAll(/<VersionId>([\s\S]*?)<\/VersionId>/g)];
-    if (keys.length !== 1 || versions.length > 1) throw malformed('each <Object> needs exactly one <Key>');
-    targets.push({
-      key: decodeXml(keys[0]?.[1] ?? ''),
-      versionId: versions[0] === undefined ? undefined : decodeXml(versions[0][1] ?? ''),
-    });
+  let quiet = 0;
+  for (const child of root.children) {
+    if (child.name === 'Quiet') {
+      if (++quiet > 1 || child.children.length > 0) throw malformed('one <Quiet> with text');
+      continue;
+    }
+    if (child.name !== 'Object') throw malformed(`unexpected element <${child.name}> in <Delete>`);
+    targets.push(target(child));
   }
-  const keyCount = [...inner.matchAll(/<Key>/g)].length;
-  if (keyCount !== targets.length) throw malformed('a <Key> outside an <Object>');
   if (targets.length === 0) throw malformed('no <Object> to delete');
   if (targets.length > MAX_DELETE_KEYS) throw malformed(`more than ${MAX_DELETE_KEYS} keys`);
   return targets;
-}
 
-const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function decodeXml(s: string): string {
-  if (s.includes('<')) throw new AwsError('MalformedXML', 'DeleteObjects body refused: markup inside <Key>');
-  // XML 1.0 §2.11: a parser turns raw CR and CRLF into LF, so S3 would delete "a\nb" where
-  // "a\r\nb" was authorized. (A `&#13;` reference survives parsing, and is decoded below.)
-  if (s.includes('\r'))
-    throw new AwsError(
-      'MalformedXML',
-      'DeleteObjects body refused: a raw carriage return in a key (use &#13;)',
-    );
-  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (whole, e: string) => {
-    if (e.startsWith('#')) {
-      const code = e.startsWith('#x') ? Number.parseInt(e.slice(2), 16) : Number.parseInt(e.slice(1), 10);
-      if (!(code > 0 && code <= 0x10ffff))
-        throw new AwsError('MalformedXML', `DeleteObjects body refused: bad character reference ${whole}`);
-      return String.fromCodePoint(code);
+  function target(obj: XmlElement): DeleteTarget {
+    const seen = new Set<string>();
+    for (const m of obj.children) {
+      if (!OBJECT_MEMBERS.has(m.name)) throw malformed(`unexpected element <${m.name}> in <Object>`);
+      if (seen.has(m.name)) throw malformed(`<${m.name}> appears twice in one <Object>`);
+      if (m.children.length > 0) throw malformed(`<${m.name}> holds elements`);
+      seen.add(m.name);
     }
-    const v = ENTITIES[e];
-    if (v === undefined)
-      throw new AwsError('MalformedXML', `DeleteObjects body refused: unknown entity ${whole}`);
-    return v;
-  });
+    const key = obj.children.find((m) => m.name === 'Key')?.text;
+    if (key === undefined || key === '') throw malformed('each <Object> needs exactly one non-empty <Key>');
+    // Parsers differ on trimming text (fast-xml-parser trims by default, S3 does not), so a key
+    // with leading or trailing whitespace could delete another object than the one authorized.
+    if (/^[ \t\n\r]|[ \t\n\r]$/.test(key))
+      throw malformed('a <Key> starting or ending with whitespace (delete it with DeleteObject)');
+    checkKey(key, 'a DeleteObjects key');
+    const versionId = obj.children.find((m) => m.name === 'VersionId')?.text;
+    if (versionId === '') throw malformed('an empty <VersionId>');
+    return { key, versionId };
+  }
 }

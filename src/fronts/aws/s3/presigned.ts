@@ -12,6 +12,7 @@ import {
   compactDate,
   constantTimeEqualHex,
   refuseUnsignedHeaders,
+  s3CanonicalPath,
   type VerifiedSignature,
 } from '../sigv4-verify.js';
 
@@ -38,8 +39,8 @@ export async function verifyPresigned(
   req: {
     method: string;
     host: string;
-    /** Decoded path. */
-    path: string;
+    /** Path as received (percent-encoded); S3 signs it un-normalized (s3CanonicalPath). */
+    rawPath: string;
     query: Record<string, string | string[]>;
     headers: ReadonlyMap<string, string>;
   },
@@ -113,13 +114,14 @@ export async function verifyPresigned(
     service,
     sha256: Hash.bind(null, 'sha256'),
     applyChecksum: false,
+    uriEscapePath: false,
   });
   const presigned = await signer.presign(
     new HttpRequest({
       method: req.method,
       protocol: 'https:',
       hostname: req.host,
-      path: req.path,
+      path: s3CanonicalPath(req.rawPath),
       query,
       headers,
     }),

@@ -26,14 +26,18 @@ export function s3Address(host: string, rawPath: string): S3Address {
   if (!rawPath.startsWith('/')) throw new AwsError('InvalidURI', 'request path must start with /');
   if (vhost !== undefined) {
     checkBucket(vhost);
-    return { bucket: vhost, key: decodeKey(rawPath.slice(1)), virtualHosted: true };
+    const key = decodeKey(rawPath.slice(1));
+    checkKey(key, 'the object key');
+    return { bucket: vhost, key, virtualHosted: true };
   }
   const rest = rawPath.slice(1);
   if (rest === '') return { bucket: undefined, key: '', virtualHosted: false };
   const slash = rest.indexOf('/');
   const bucket = decodeKey(slash === -1 ? rest : rest.slice(0, slash));
   checkBucket(bucket);
-  return { bucket, key: slash === -1 ? '' : decodeKey(rest.slice(slash + 1)), virtualHosted: false };
+  const key = slash === -1 ? '' : decodeKey(rest.slice(slash + 1));
+  checkKey(key, 'the object key');
+  return { bucket, key, virtualHosted: false };
 }
 
 export function bucketArn(partition: string, bucket: string): string {
@@ -61,7 +65,22 @@ export function copySource(value: string): { bucket: string; key: string; versio
     throw new AwsError('InvalidArgument', 'x-amz-copy-source must be bucket/key');
   const bucket = decodeKey(path.slice(0, slash));
   checkBucket(bucket);
-  return { bucket, key: decodeKey(path.slice(slash + 1)), versionId };
+  const key = decodeKey(path.slice(slash + 1));
+  checkKey(key, 'x-amz-copy-source');
+  return { bucket, key, versionId };
+}
+
+/**
+ * S3 reads keys literally, but S3-compatible upstreams resolve `.` and `..` segments (s3rver
+ * copied and deleted in another bucket), so every key Airlock scopes follows the rule the
+ * URL path guard (path-guard.ts) applies to paths: no dot segment, however it was encoded.
+ */
+export function checkKey(key: string, what: string): void {
+  if (key.split('/').some((s) => s === '.' || s === '..'))
+    throw new AwsError(
+      'InvalidArgument',
+      `Airlock refuses "." or ".." segments in ${what}: the upstream could resolve them to another object`,
+    );
 }
 
 function checkBucket(bucket: string): void {

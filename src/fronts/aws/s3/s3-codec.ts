@@ -3,14 +3,17 @@
  * payload verified as it streams, see payload-verify.ts) and presigned URLs,
  * names the operation from the data table (s3-operations.ts), and turns it into
  * scopes: the object or bucket ARN, CopyObject's source as well as its
- * destination, every key of a DeleteObjects body. Bodies stream; only
- * DeleteObjects' small XML body is read whole, because its keys are the scopes.
+ * destination, every key of a DeleteObjects body, and the actions its headers add
+ * (s3-header-scopes.ts) — over the headers and x-amz-* query parameters alike
+ * (s3-inputs.ts). Bodies stream; only the small XML bodies of DeleteObjects (its keys
+ * are the scopes) and RestoreObject are read whole, by one reader (s3-xml.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { AwsError } from '../aws-error.js';
 import type { CodecContext, Prepared, ServiceCodec } from '../codec.js';
 import { parseQuery, signingKey, type VerifiedSignature, verifySigV4 } from '../sigv4-verify.js';
-import { parseDeleteObjects } from './delete-objects.js';
+import { MAX_REPLICATION_BODY, replicationRole } from './bucket-replication.js';
+import { MAX_DELETE_BODY, parseDeleteObjects } from './delete-objects.js';
 import {
   AwsChunkedDecoder,
   checkTrailerName,
@@ -19,42 +22,21 @@ import {
   Sha256Verifier,
 } from './payload-verify.js';
 import { isPresigned, PRESIGN_PARAMS, verifyPresigned } from './presigned.js';
+import { checkRestoreRequest, MAX_RESTORE_BODY } from './restore-object.js';
 import { bucketArn, copySource, objectArn, s3Address } from './s3-address.js';
+import { headerScopes } from './s3-header-scopes.js';
+import {
+  forwardCopyHeader,
+  forwardHeader,
+  hoistAmzParams,
+  refuseRepeatedAmzHeaders,
+  SCOPED_HEADER,
+} from './s3-inputs.js';
 import { s3Operation } from './s3-operations.js';
 
-/** DeleteObjects takes ≤ 1000 keys of ≤ 1024 bytes each; 2 MiB is ample. */
-const MAX_DELETE_BODY = 2 * 1024 * 1024;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** A single PUT is at most 5 GiB. */
 const MAX_PUT = 5 * 1024 ** 3;
-
-/** Headers S3 needs to carry out the call; never the agent's auth, its checksum-trailer framing or Airlock's own. */
-const FORWARDED = new Set([
-  'content-type',
-  'content-md5',
-  'content-disposition',
-  'content-language',
-  'cache-control',
-  'expires',
-  'range',
-  'if-match',
-  'if-none-match',
-  'if-modified-since',
-  'if-unmodified-since',
-  'accept',
-  'accept-encoding',
-]);
-const FORWARDED_AMZ =
-  /^x-amz-(meta-.+|acl|grant-.+|storage-class|server-side-encryption.*|tagging|tagging-directive|metadata-directive|website-redirect-location|object-lock-.+|request-payer|expected-bucket-owner|source-expected-bucket-owner|mfa|bypass-governance-retention|checksum-(crc32|crc32c|crc64nvme|sha1|sha256)|checksum-mode|object-ownership|bucket-object-lock-enabled|object-attributes|max-parts|part-number-marker|write-offset-bytes|if-.+)$/;
-
-function forwardHeader(name: string): boolean {
-  return FORWARDED.has(name) || FORWARDED_AMZ.test(name);
-}
-
-/** The copy source crosses only on the operations whose scopes include it (CopyObject, UploadPartCopy). */
-function forwardCopyHeader(name: string): boolean {
-  return forwardHeader(name) || name.startsWith('x-amz-copy-source');
-}
 
 export const s3Codec: ServiceCodec = {
   protocol: 'rest-xml',
@@ -72,6 +54,7 @@ export const s3Codec: ServiceCodec = {
         'InvalidArgument',
         `query parameter ${repeated.slice(0, 64)} appears more than once`,
       );
+    refuseRepeatedAmzHeaders(req.rawHeaders);
     const host = headers.get('host') ?? '';
     const address = s3Address(host, rawPath);
 
@@ -97,7 +80,7 @@ export const s3Codec: ServiceCodec = {
       );
       mode = payloadMode(headers.get('x-amz-content-sha256'));
     } else if (isPresigned(query)) {
-      const p = await verifyPresigned({ method, host, path: safePath(rawPath), query, headers }, lookup, {
+      const p = await verifyPresigned({ method, host, rawPath, query, headers }, lookup, {
         now: ctx.receivedAt,
         skewSeconds: ctx.clockSkewSeconds,
       });
@@ -118,13 +101,31 @@ export const s3Codec: ServiceCodec = {
     const partition = partitionOf(verified.region);
 
     const target = address.bucket === undefined ? 'service' : address.key === '' ? 'bucket' : 'object';
-    const copyHeader = headers.get('x-amz-copy-source');
+    // Every request input that can name a resource is scoped or refused: x-amz-* query
+    // parameters are the headers they stand for (S3 reads `?x-amz-copy-source=` as the header,
+    // and the SDK's presigner hoists headers so), so they are read, scoped and forwarded as headers.
+    const input = hoistAmzParams(headers, query);
+    const copyHeader = input.get('x-amz-copy-source');
     const op = s3Operation(method, target, Object.keys(query), copyHeader !== undefined);
+    const forwarded = op?.copy === true ? forwardCopyHeader : forwardHeader;
+    if (op !== undefined && copyHeader !== undefined && op.copy !== true)
+      throw new AwsError('InvalidArgument', `x-amz-copy-source is not a parameter of ${op.name}`);
     const versionId = typeof query.versionId === 'string' ? query.versionId : undefined;
     const scopes: { action: string; resource: string }[] = [];
     const summary: Record<string, unknown> = {};
     const bucket = address.bucket;
     const body = bodyPlan(req, headers, mode, verified, secret, () => ctx.wantBody?.());
+    const addHeaderScopes = (operation: string, targets: readonly string[]) => {
+      for (const s of headerScopes(input, {
+        operation,
+        targets,
+        region: verified.region,
+        accountId: ctx.accountId,
+      }))
+        pushScope(scopes, s.action, s.resource);
+      const shown = [...input].filter(([k]) => SCOPED_HEADER.test(k));
+      if (shown.length > 0) summary.headers = Object.fromEntries(shown.map(([k, v]) => [k, v.slice(0, 256)]));
+    };
 
     let operation = op?.name ?? 'Unknown';
     if (op === undefined) {
@@ -132,12 +133,16 @@ export const s3Codec: ServiceCodec = {
       scopes.push({ action: 's3:*', resource: bucket === undefined ? '*' : bucketArn(partition, bucket) });
       summary.query = Object.keys(query);
     } else if (op.special === 'deleteObjects' && bucket !== undefined) {
-      const xml = await readVerified(body);
-      const targets = parseDeleteObjects(xml.toString('utf8'));
+      const xml = await readVerified(body, MAX_DELETE_BODY);
+      const targets = parseDeleteObjects(xml);
       for (const t of targets) {
         const action = t.versionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion';
         pushScope(scopes, action, objectArn(partition, bucket, t.key));
       }
+      addHeaderScopes(
+        op.name,
+        targets.map((t) => objectArn(partition, bucket, t.key)),
+      );
       summary.keys = targets
         .slice(0, 50)
         .map((t) => (t.versionId === undefined ? t.key : `${t.key}?versionId=${t.versionId}`));
@@ -147,15 +152,13 @@ export const s3Codec: ServiceCodec = {
       const action =
         versionId !== undefined && op.versionedAction !== undefined ? op.versionedAction : op.action;
       if (op.name === 'ListObjects' && query['list-type'] === '2') operation = 'ListObjectsV2';
-      pushScope(
-        scopes,
-        action,
+      const resource =
         bucket === undefined
           ? '*'
           : target === 'bucket'
             ? bucketArn(partition, bucket)
-            : objectArn(partition, bucket, address.key),
-      );
+            : objectArn(partition, bucket, address.key);
+      pushScope(scopes, action, resource);
       if (copyHeader !== undefined && op.copy === true) {
         const src = copySource(copyHeader);
         pushScope(
@@ -164,6 +167,19 @@ export const s3Codec: ServiceCodec = {
           objectArn(partition, src.bucket, src.key),
         );
         summary.copySource = `${src.bucket}/${src.key}${src.versionId === undefined ? '' : `?versionId=${src.versionId}`}`;
+      }
+      addHeaderScopes(op.name, [resource]);
+      if (op.special === 'putReplication') {
+        const xml = await readVerified(body, MAX_REPLICATION_BODY);
+        const role = replicationRole(xml);
+        pushScope(scopes, 'iam:PassRole', role);
+        summary.role = role;
+        return finish(xml);
+      }
+      if (op.special === 'restoreObject' && body.length > 0) {
+        const xml = await readVerified(body, MAX_RESTORE_BODY);
+        checkRestoreRequest(xml);
+        return finish(xml);
       }
     }
     return finish(undefined);
@@ -185,8 +201,12 @@ export const s3Codec: ServiceCodec = {
           JSON.stringify(query),
           headers.get('x-amz-content-sha256') ?? '',
           String(body.length),
-          copyHeader ?? '',
-          ...[...headers].filter(([k]) => k.startsWith('x-amz-checksum-')).map(([k, v]) => `${k}:${v}`),
+          // Every x-amz-* header that crosses changes what S3 does (an ACL, tags, the copy
+          // source, a checksum): a request differing in one is another request.
+          ...[...input]
+            .filter(([k]) => k.startsWith('x-amz-') && forwarded(k))
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([k, v]) => `${k}:${v}`),
         ].join('\n'),
       );
       return {
@@ -205,8 +225,8 @@ export const s3Codec: ServiceCodec = {
               ? `/${encodeURIComponent(bucket)}${rawPath}`
               : rawPath,
           query,
-          headers,
-          forwardHeader: op?.copy === true ? forwardCopyHeader : forwardHeader,
+          headers: input,
+          forwardHeader: forwarded,
           body: buffered ?? (body.length === 0 ? Buffer.alloc(0) : lazyBody(body)),
           unsignedPayload: true,
         },
@@ -305,9 +325,9 @@ function lazyBody(body: BodyPlan): {
   };
 }
 
-/** Reads a small verified body whole (DeleteObjects); verification errors surface here. */
-async function readVerified(body: BodyPlan): Promise<Buffer> {
-  if (body.length > MAX_DELETE_BODY) throw new AwsError('MalformedXML', 'DeleteObjects body is too large');
+/** Reads a small verified body whole (DeleteObjects, RestoreObject); verification errors surface here. */
+async function readVerified(body: BodyPlan, max: number): Promise<Buffer> {
+  if (body.length > max) throw new AwsError('MalformedXML', 'the XML body is too large');
   const chunks: Buffer[] = [];
   for await (const c of body.stream()) chunks.push(c as Buffer);
   const out = Buffer.concat(chunks);
@@ -324,12 +344,4 @@ function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
   return 'aws';
-}
-
-function safePath(rawPath: string): string {
-  try {
-    return decodeURIComponent(rawPath);
-  } catch {
-    throw new AwsError('InvalidURI', 'bad percent-encoding in the path');
-  }
 }

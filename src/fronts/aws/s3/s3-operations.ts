@@ -22,8 +22,11 @@ export interface S3Operation {
   /** The action IAM checks instead when the request names a versionId. */
   readonly versionedAction: string | undefined;
   readonly cls: S3Class;
-  /** Scopes from the body: DeleteObjects names every key it deletes. */
-  readonly special: 'deleteObjects' | undefined;
+  /**
+   * Bodies Airlock reads: DeleteObjects names every key it deletes, a RestoreObject may name a
+   * bucket, a replication configuration the role it passes.
+   */
+  readonly special: 'deleteObjects' | 'restoreObject' | 'putReplication' | undefined;
 }
 
 type Row = [
@@ -33,7 +36,7 @@ type Row = [
   sub: string | undefined,
   action: string,
   cls: S3Class,
-  opts?: { copy?: boolean; versioned?: string; special?: 'deleteObjects' },
+  opts?: { copy?: boolean; versioned?: string; special?: S3Operation['special'] },
 ];
 
 /** Bucket configuration subresources: [query key, Get action, Put action, Delete action (IAM), op suffix]. */
@@ -114,7 +117,19 @@ const ROWS: readonly Row[] = [
   ['DeleteObjects', 'POST', 'bucket', 'delete', 'DeleteObject', 'write', { special: 'deleteObjects' }],
   ...BUCKET_CONFIG.flatMap(([sub, get, put, del, op]): Row[] => [
     [`Get${op}`, 'GET', 'bucket', sub, get, 'read'],
-    ...(put === undefined ? [] : [[`Put${op}`, 'PUT', 'bucket', sub, put, 'admin'] as Row]),
+    ...(put === undefined
+      ? []
+      : [
+          [
+            `Put${op}`,
+            'PUT',
+            'bucket',
+            sub,
+            put,
+            'admin',
+            ...(sub === 'replication' ? [{ special: 'putReplication' as const }] : []),
+          ] as Row,
+        ]),
     ...(del === undefined ? [] : [[`Delete${op}`, 'DELETE', 'bucket', sub, del, 'admin'] as Row]),
   ]),
   ['ListObjects', 'GET', 'bucket', undefined, 'ListBucket', 'read'],
@@ -170,7 +185,7 @@ const ROWS: readonly Row[] = [
     'read',
     { versioned: 'GetObjectVersionAttributes' },
   ],
-  ['RestoreObject', 'POST', 'object', 'restore', 'RestoreObject', 'write'],
+  ['RestoreObject', 'POST', 'object', 'restore', 'RestoreObject', 'write', { special: 'restoreObject' }],
   ['SelectObjectContent', 'POST', 'object', 'select', 'GetObject', 'read'],
   ['CopyObject', 'PUT', 'object', undefined, 'PutObject', 'write', { copy: true }],
   ['PutObject', 'PUT', 'object', undefined, 'PutObject', 'write', { copy: false }],
@@ -246,8 +261,9 @@ export function s3Operation(
   queryKeys: readonly string[],
   hasCopySource: boolean,
 ): S3Operation | undefined {
-  // x-amz-* keys are headers hoisted into a presigned URL's query, not subresources.
-  const subs = queryKeys.filter((k) => !PARAMETERS.has(k) && !/^x-amz-/i.test(k));
+  // x-amz-* keys are headers hoisted into the query; the codec reads them as headers first
+  // (s3-codec.ts), so one left here is not understood and makes the request unknown.
+  const subs = queryKeys.filter((k) => !PARAMETERS.has(k));
   if (subs.some((k) => !SUBRESOURCES.has(k))) return undefined;
   // uploadId is a subresource of object rows; partNumber rides along with it.
   const sub = subs.length === 0 ? undefined : subs.length === 1 ? subs[0] : undefined;
@@ -261,9 +277,12 @@ export function s3Operation(
   );
 }
 
+/** Actions only request headers add (s3-header-scopes.ts), with their class. */
+const HEADER_ONLY_ACTIONS: Readonly<Record<string, S3Class>> = { 's3:BypassGovernanceRetention': 'admin' };
+
 /** Class of an IAM action (`s3:GetObject`) for the policy groups s3:read / s3:write / s3:admin. */
 export function s3ActionClass(action: string): S3Class | 'unknown' {
-  let found: S3Class | undefined;
+  let found: S3Class | undefined = HEADER_ONLY_ACTIONS[action];
   for (const o of S3_OPERATIONS) {
     if (o.action === action || o.versionedAction === action) {
       // The strictest class wins when one action appears in several rows.
@@ -282,5 +301,5 @@ export function s3IamActions(): string[] {
   const all = S3_OPERATIONS.flatMap((o) =>
     o.versionedAction === undefined ? [o.action] : [o.action, o.versionedAction],
   );
-  return [...new Set(all)];
+  return [...new Set([...all, ...Object.keys(HEADER_ONLY_ACTIONS)])];
 }

@@ -14,6 +14,7 @@ import { type CodecContext, type Prepared, readBody, type ServiceCodec } from '.
 import { parseQuery, verifySigV4 } from '../sigv4-verify.js';
 import { parseStrictJson, refuseEncodedBody } from '../strict-json.js';
 import { LAMBDA_ROUTES } from './lambda.js';
+import { parseQueryForm } from './query-form.js';
 import { jsonParams, type Params, queryParams, type RpcService, rpcScopes } from './rpc-table.js';
 
 /** Largest body of these APIs (Lambda's synchronous Invoke payload is 6 MB). */
@@ -207,12 +208,12 @@ function readCall(
     return { name: target.slice(dot + 1), params: jsonParams(parsed), summary: summarize(parsed) };
   }
   if ((headers.get('content-type') ?? '').startsWith(FORM)) {
-    const form = new URLSearchParams(body.toString('utf8'));
+    const form = parseQueryForm(utf8(body));
     // SQS's Query protocol may address the queue by the request path (/ACCOUNT/QUEUE).
     if (service.signingName === 'sqs' && !form.has('QueueUrl') && /^\/\d{12}\/[\w-]+(\.fifo)?$/.test(rawPath))
       form.set('QueueUrl', `https://${headers.get('host') ?? 'sqs'}${rawPath}`);
     const action = form.get('Action');
-    if (action === null || !/^[A-Za-z]{1,128}$/.test(action))
+    if (action === undefined || !/^[A-Za-z]{1,128}$/.test(action))
       throw new AwsError('MissingAction', 'The request must contain the parameter Action');
     const summary: Record<string, unknown> = {};
     for (const [k, v] of form) if (k !== 'Action' && k !== 'Version') summary[k] = redact(k, v);
@@ -251,6 +252,15 @@ function redact(key: string, value: string): string {
   if (SENSITIVE.test(key) || /\.(MessageBody|Message|Value)$/.test(key) || named)
     return `(${value.length} chars)`;
   return value.length > 256 ? `${value.slice(0, 256)}…` : value;
+}
+
+/** A form body is ASCII on the wire; invalid UTF-8 would be read differently by each decoder. */
+function utf8(body: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new AwsError('MalformedQueryString', 'the form body is not valid UTF-8');
+  }
 }
 
 function decode(s: string): string {

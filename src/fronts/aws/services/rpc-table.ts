@@ -91,13 +91,10 @@ export function jsonParams(body: unknown): Params {
 }
 
 /** awsQuery parameters: lists are `Field.member.1`, `Field.member.2`, … */
-export function queryParams(params: URLSearchParams): Params {
+export function queryParams(params: ReadonlyMap<string, string>): Params {
   return {
-    get: (f) => {
-      const all = params.getAll(f);
-      if (all.length > 1) throw new AwsError('ValidationError', `${f} appears more than once`);
-      return all[0];
-    },
+    // Each name appears once: query-form.ts refuses repeats.
+    get: (f) => params.get(f),
     list: (f) => {
       const out: string[] = [];
       for (let i = 1; params.has(`${f}.member.${i}`); i++) out.push(params.get(`${f}.member.${i}`) ?? '');
@@ -159,7 +156,7 @@ const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
 const NAME = /^[\w+=,.@/:-]{1,512}$/;
 
 /** A name or ARN as the ARN IAM evaluates. Anything not clearly one is refused, never guessed. */
-function toArn(kind: ArnKind, value: string, field: string, ctx: RpcContext): string {
+export function toArn(kind: ArnKind, value: string, field: string, ctx: RpcContext): string {
   const p = partitionOf(ctx.region);
   const bad = () =>
     new AwsError('ValidationException', `${field} is not a valid ${kind} (${value.slice(0, 100)})`);
