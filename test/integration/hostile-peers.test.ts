@@ -103,8 +103,17 @@ describe('hostile peers and stuck upstreams (airlock serve as a process)', () =>
     );
     const results = await Promise.all(peers);
     const peak = rssMb(pid);
-    for (const r of results) assert.match(r.reply, /^HTTP\/1\.1 400 /, r.reply.slice(0, 200));
-    for (const r of results) assert.match(r.reply, /UnrecognizedClientException/);
+    // Each is answered from its headers alone and closed. A peer still pushing its body when
+    // the server closes may get a TCP reset that discards the answer it had received: then
+    // it sees only the close. None is left open, and none gets anything but the refusal.
+    for (const r of results) {
+      assert.ok(r.closed, 'closed by the gateway');
+      if (r.reply !== '') assert.match(r.reply, /^HTTP\/1\.1 400 [\s\S]*UnrecognizedClientException/);
+    }
+    assert.ok(
+      results.some((r) => r.reply !== ''),
+      'the refusal is an AWS error',
+    );
     assert.ok(peak - before < RSS_BOUND_MB, `RSS grew ${Math.round(peak - before)} MB (${before} → ${peak})`);
     // Still serving.
     assert.equal(
