@@ -2,15 +2,17 @@
  * Assembles one Airlock process: store, policy, gate, the AWS front and the API.
  */
 import { join } from 'node:path';
+import { StoreDirectory } from './access/directory.js';
 import { Recorder } from './access/recorder.js';
 import { ApiServer } from './api/server.js';
 import { Decider } from './approvals/decide.js';
-import { type Evaluator, Gate } from './approvals/gate.js';
+import { Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
 import type { AirlockConfig } from './config/config.js';
 import type { DatabaseConfig } from './config/databases.js';
 import { DEFAULT_LIMITS } from './config/load-limits.js';
 import { MasterKey } from './core/secrets.js';
+import type { Evaluator } from './core/types.js';
 import { codecFor } from './fronts/aws/codecs.js';
 import { Forwarder } from './fronts/aws/forward.js';
 import { RouteTable } from './fronts/aws/routes.js';
@@ -112,10 +114,10 @@ export async function startAirlock(
     responseTimeoutMs: limits.upstreamResponseTimeoutMs,
   });
   const sessions = new ScopedSessions(credentials);
+  const directory = new StoreDirectory(store, key);
   const aws = new AwsFront({
-    store,
+    directory,
     recorder,
-    masterKey: key,
     gate,
     forwarder,
     routes: new RouteTable(config.resources),

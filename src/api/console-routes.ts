@@ -26,6 +26,7 @@ import {
   sessionCookie,
   sessionCurrent,
 } from './sessions.js';
+import { MemorySignInThrottle, type SignInThrottle } from './sign-in-throttle.js';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'console');
 const STATIC: Readonly<Record<string, string>> = {
@@ -56,12 +57,8 @@ const PAGE_HEADERS = {
 /** Agent access key ids (ALAK…, or AWS-style AKIA/ASIA) are never approver names. */
 const ACCESS_KEY_RE = /^(ALAK|AKIA|ASIA)[A-Z0-9]{12,}$/i;
 /** Failed sign-ins per name before a pause, and the pause. */
-const MAX_FAILURES = 5;
-const FAILURE_WINDOW_MS = 5 * 60 * 1000;
 /** Names an approver can have (admin.ts); anything else can never sign in, so is never tracked. */
-const APPROVER_NAME_RE = /^[a-z][a-z0-9_-]{1,62}$/;
 /** Bound on tracked names, so made-up names cannot grow memory without limit. */
-const MAX_TRACKED_FAILURES = 10_000;
 
 export interface ConsoleRouteDeps {
   readonly store: Store;
@@ -75,7 +72,7 @@ export interface ConsoleRouteDeps {
 
 export class ConsoleRoutes {
   private readonly files = new Map<string, Buffer>();
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly throttle: SignInThrottle = new MemorySignInThrottle();
 
   constructor(private readonly deps: ConsoleRouteDeps) {}
 
@@ -190,8 +187,7 @@ export class ConsoleRoutes {
     if (ACCESS_KEY_RE.test(name) || (await this.deps.store.agentByName(name)) !== undefined) {
       throw new ApiError(403, 'agent-credential', 'agent credentials cannot sign in to the console');
     }
-    const f = this.failures.get(name);
-    if (f !== undefined && f.count >= MAX_FAILURES && Date.now() - f.since < FAILURE_WINDOW_MS) {
+    if (this.throttle.blocked(name)) {
       throw new ApiError(429, 'too-many-attempts', 'too many failed sign-ins for this name; wait 5 minutes');
     }
     const approver = name === '' ? undefined : await this.deps.store.approverByName(name);
@@ -202,10 +198,10 @@ export class ConsoleRoutes {
       approver.passwordHash === undefined ||
       approver.revokedAt !== undefined
     ) {
-      this.noteFailure(name, f);
+      this.throttle.failed(name);
       throw new ApiError(401, 'bad-credentials', 'unknown approver or wrong password');
     }
-    this.failures.delete(name);
+    this.throttle.succeeded(name);
     this.startSession(req, res, approver.name, 'password', approver.passwordHash, (cookie, session) =>
       json(
         res,
@@ -240,19 +236,6 @@ export class ConsoleRoutes {
       'set-cookie': `${OIDC_STATE_COOKIE}=${state}; Path=/v1/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=600${this.secure(req) ? '; Secure' : ''}`,
     });
     res.end();
-  }
-
-  private noteFailure(name: string, f: { count: number; since: number } | undefined): void {
-    if (!APPROVER_NAME_RE.test(name)) return;
-    const now = Date.now();
-    if (this.failures.size >= MAX_TRACKED_FAILURES) {
-      for (const [k, v] of this.failures) if (now - v.since >= FAILURE_WINDOW_MS) this.failures.delete(k);
-      // Still full of live entries: drop the oldest (Map keeps insertion order).
-      const oldest = this.failures.keys().next().value;
-      if (this.failures.size >= MAX_TRACKED_FAILURES && oldest !== undefined) this.failures.delete(oldest);
-    }
-    const prev = f !== undefined && now - f.since < FAILURE_WINDOW_MS ? f : { count: 0, since: now };
-    this.failures.set(name, { count: prev.count + 1, since: prev.since });
   }
 
   private async oidcCallback(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

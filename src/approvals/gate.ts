@@ -5,13 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { newId } from '../core/ids.js';
-import type { AccessRequest, Approval, Grant, PolicyDecision, PolicyInput, Scope } from '../core/types.js';
+import type { AccessRequest, Approval, Evaluator, Grant, PolicyDecision, Scope } from '../core/types.js';
 import type { Store } from '../ledger/store.js';
 import type { Waiter } from './waiter.js';
-
-export interface Evaluator {
-  evaluate(input: PolicyInput): PolicyDecision;
-}
 
 export type DenyKind = 'policy' | 'missing-reason' | 'denied' | 'lapsed' | 'expired' | 'aborted';
 

@@ -1,5 +1,5 @@
 /** The default `audit check` output: one table row per record, then the aggregate. */
-import { table } from '../cli/print.js';
+import { table } from '../core/text-table.js';
 import { ITEMS } from './record.js';
 import { type CheckReport, worstRecords } from './report.js';
 

@@ -1,4 +1,5 @@
 import type { GuardConfig } from '../approvals/guards.js';
+import type { AssumedRoleConfig } from '../upstream/assumed-role.js';
 import type { AuditCheckSettings } from './audit-check-config.js';
 import type { DatabaseConfig } from './databases.js';
 import type { LimitsConfig } from './load-limits.js';
@@ -13,16 +14,7 @@ export interface UpstreamRoute {
   readonly role?: AssumedRoleConfig;
 }
 
-/** `role_arn` and friends of a resources entry (docs/AWS.md, "Scoped sessions"). */
-export interface AssumedRoleConfig {
-  readonly roleArn: string;
-  readonly externalId: string | undefined;
-  /** STS endpoint URL; default the regional endpoint of `stsRegion`. */
-  readonly stsEndpoint: string | undefined;
-  readonly stsRegion: string;
-  /** The role's MaxSessionDuration (IAM default 3600 s); sessions never ask for more. */
-  readonly maxSessionSeconds: number;
-}
+export type { AssumedRoleConfig };
 
 export interface AirlockConfig {
   /** File the config came from (for messages). */

@@ -102,6 +102,11 @@ export type PolicyDecision =
   | { readonly effect: 'deny'; readonly reasons: readonly string[]; readonly message: string }
   | { readonly effect: 'hold'; readonly reasons: readonly string[]; readonly terms: HoldTerms };
 
+/** What the gate asks: pure, synchronous policy evaluation (implemented by src/policy/). */
+export interface Evaluator {
+  evaluate(input: PolicyInput): PolicyDecision;
+}
+
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 export interface Approval {

@@ -7,8 +7,7 @@
  * on one table, a statement on one relation) many times a second.
  */
 
-import type { Evaluator } from '../approvals/gate.js';
-import type { PolicyDecision, PolicyInput } from '../core/types.js';
+import type { Evaluator, PolicyDecision, PolicyInput } from '../core/types.js';
 
 export function memoizeEvaluator(inner: Evaluator, maxEntries = 10_000): Evaluator {
   let second = -1;

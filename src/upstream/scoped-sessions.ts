@@ -13,9 +13,8 @@
 import { createHash } from 'node:crypto';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import type { AssumedRoleConfig } from '../config/config.js';
 import type { AwsSessionRef, Grant, Scope } from '../core/types.js';
-import { AwsError } from '../fronts/aws/aws-error.js';
+import type { AssumedRoleConfig } from './assumed-role.js';
 import type { CredentialSource } from './aws-credentials.js';
 import {
   agentSessionName,
@@ -25,6 +24,7 @@ import {
   sessionPolicy,
   sessionSeconds,
 } from './session-policy.js';
+import { UpstreamError } from './upstream-error.js';
 
 export interface ScopedSession {
   readonly credentials: AwsCredentialIdentity;
@@ -213,21 +213,20 @@ function cacheKey(role: AssumedRoleConfig, subject: SessionSubject): string {
   return `${role.roleArn}\nagent\n${subject.agent}\n${createHash('sha256').update(scopes).digest('hex')}`;
 }
 
-function refused(detail: string): AwsError {
-  return new AwsError('AccessDeniedException', `Airlock could not open a scoped AWS session: ${detail}`, 403);
+function refused(detail: string): UpstreamError {
+  return new UpstreamError('refused', `Airlock could not open a scoped AWS session: ${detail}`);
 }
 
 /** STS answered with an error (refused) or never answered (unreachable): both fail closed. */
-function stsFailure(role: AssumedRoleConfig, sessionName: string, err: unknown): AwsError {
+function stsFailure(role: AssumedRoleConfig, sessionName: string, err: unknown): UpstreamError {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   if (e.$metadata?.httpStatusCode !== undefined) {
     return refused(
       `STS refused AssumeRole of ${role.roleArn} for session ${sessionName}: ${e.name ?? 'Error'}: ${e.message ?? ''}`,
     );
   }
-  return new AwsError(
-    'ServiceUnavailable',
+  return new UpstreamError(
+    'unavailable',
     `Airlock could not reach STS to open a scoped session of ${role.roleArn}: ${e.message ?? String(err)}. The request was not sent.`,
-    503,
   );
 }

@@ -13,8 +13,8 @@ import {
   checkSession,
   normalizeReason,
 } from '../../src/audit-check/checks.js';
-import { parseSince, thresholdsFrom } from '../../src/audit-check/command.js';
 import { type ApprovalRecord, DEFAULT_THRESHOLDS, globMatch } from '../../src/audit-check/record.js';
+import { parseSince, thresholdsFrom } from '../../src/cli/audit-check-command.js';
 import { parseConfig } from '../../src/config/load.js';
 import { T0 } from '../support/audit-ledger.js';
 

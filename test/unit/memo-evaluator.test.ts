@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Evaluator } from '../../src/approvals/gate.js';
-import type { PolicyInput } from '../../src/core/types.js';
+import type { Evaluator, PolicyInput } from '../../src/core/types.js';
 import { memoizeEvaluator } from '../../src/policy/memo-evaluator.js';
 
 const input = (over: Partial<PolicyInput['context']> = {}, resource = 'r1'): PolicyInput => ({

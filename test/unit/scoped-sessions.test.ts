@@ -8,10 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import type { AssumedRoleConfig } from '../../src/config/config.js';
 import type { Grant } from '../../src/core/types.js';
 import { type StsStandIn, sessionPolicyAllows, startStsStandIn } from '../../src/demo/sts-stand-in.js';
-import { AwsError } from '../../src/fronts/aws/aws-error.js';
+import { upstreamAwsError } from '../../src/fronts/aws/aws-error.js';
 import { staticCredentials } from '../../src/upstream/aws-credentials.js';
 import { grantIsLive, ScopedSessions } from '../../src/upstream/scoped-sessions.js';
 import { agentSessionName, sessionPolicy, sessionSeconds } from '../../src/upstream/session-policy.js';
+import { UpstreamError } from '../../src/upstream/upstream-error.js';
 
 const CALLER = { accessKeyId: 'AKIAAIRLOCKUNITTEST1', secretAccessKey: 'unit-secret' };
 const ROLE_ARN = 'arn:aws:iam::111122223333:role/orders';
@@ -131,7 +132,9 @@ describe('ScopedSessions', () => {
         { kind: 'grant', grant: grant() },
       ),
       (e: unknown) =>
-        e instanceof AwsError && e.code === 'ServiceUnavailable' && /was not sent/.test(e.message),
+        e instanceof UpstreamError &&
+        upstreamAwsError(e).code === 'ServiceUnavailable' &&
+        /was not sent/.test(e.message),
     );
     sessions.close();
   });
@@ -146,7 +149,9 @@ describe('ScopedSessions', () => {
     await assert.rejects(
       sessions.sessionFor(role, { kind: 'agent', agent: 'billing-bot', scopes }),
       (e: unknown) =>
-        e instanceof AwsError && e.code === 'AccessDeniedException' && /STS allows 2048/.test(e.message),
+        e instanceof UpstreamError &&
+        upstreamAwsError(e).code === 'AccessDeniedException' &&
+        /STS allows 2048/.test(e.message),
     );
     assert.equal(sts.calls.length, calls);
     sessions.close();
@@ -165,7 +170,9 @@ describe('ScopedSessions', () => {
           { kind: 'grant', grant: grant() },
         ),
         (e: unknown) =>
-          e instanceof AwsError && e.code === 'AccessDeniedException' && /ExternalId/.test(e.message),
+          e instanceof UpstreamError &&
+          upstreamAwsError(e).code === 'AccessDeniedException' &&
+          /ExternalId/.test(e.message),
       );
     } finally {
       sessions.close();

@@ -8,6 +8,8 @@
  *  - `query` (awsQuery: SQS legacy, SNS, STS): `<ErrorResponse><Error><Type/><Code/><Message/></Error></ErrorResponse>`
  *    https://smithy.io/2.0/aws/protocols/aws-query-protocol.html#operation-error-serialization
  */
+import type { UpstreamError } from '../../upstream/upstream-error.js';
+
 export type ErrorProtocol = 'json' | 'rest-xml' | 'query';
 
 export class AwsError extends Error {
@@ -90,4 +92,11 @@ function capitalize(s: string): string {
 
 export function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Airlock's own upstream failures as the AWS SDKs expect them (both fail closed). */
+export function upstreamAwsError(e: UpstreamError): AwsError {
+  return e.kind === 'refused'
+    ? new AwsError('AccessDeniedException', e.message, 403)
+    : new AwsError('ServiceUnavailable', e.message, 503);
 }

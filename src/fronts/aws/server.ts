@@ -9,16 +9,17 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Directory } from '../../access/directory.js';
+import { outcomeOf } from '../../access/outcome.js';
 import { type Recorder, RecordUnavailable } from '../../access/recorder.js';
 import type { Gate, GateResult } from '../../approvals/gate.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../../config/load-limits.js';
 import { hasDeceptiveChars } from '../../core/display-text.js';
 import { newId } from '../../core/ids.js';
-import type { MasterKey } from '../../core/secrets.js';
 import type { AccessRequest, ActionOutcome, ActionRecord, AwsSessionRef, Scope } from '../../core/types.js';
-import type { Store } from '../../ledger/store.js';
 import type { ScopedSession, ScopedSessions } from '../../upstream/scoped-sessions.js';
-import { AwsError, type ErrorProtocol } from './aws-error.js';
+import { UpstreamError } from '../../upstream/upstream-error.js';
+import { AwsError, type ErrorProtocol, upstreamAwsError } from './aws-error.js';
 import { peekService, type ServiceCodec } from './codec.js';
 import type { Forwarder } from './forward.js';
 import { checkRequestPath } from './path-guard.js';
@@ -31,9 +32,9 @@ type ScopedCredentials = ScopedSession['credentials'];
 const MAX_REASON = 1024;
 
 export interface AwsFrontDeps {
-  readonly store: Store;
+  /** Agents by access key, grants by id (src/access/directory.ts). */
+  readonly directory: Directory;
   readonly recorder: Recorder;
-  readonly masterKey: MasterKey;
   readonly gate: Gate;
   readonly forwarder: Forwarder;
   readonly routes: RouteTable;
@@ -197,11 +198,8 @@ export class AwsFront {
       } finally {
         this.gating.delete(abort);
       }
-      if (gate.kind === 'deny') {
-        outcome = gate.deny === 'lapsed' || gate.deny === 'aborted' ? 'lapsed' : 'denied';
-        throw denyError(gate);
-      }
-      outcome = gate.held ? 'approved' : 'allowed';
+      outcome = outcomeOf(gate);
+      if (gate.kind === 'deny') throw denyError(gate);
       const route = this.deps.routes.routeFor(prepared.service, prepared.region, access.scopes);
       let credentials: ScopedCredentials | undefined;
       if (route.role !== undefined) {
@@ -233,7 +231,8 @@ export class AwsFront {
       res.writeHead(upstream.statusCode ?? 502, outHeaders);
       await pipe(upstream, res);
     } catch (err) {
-      const awsErr = err instanceof AwsError ? err : undefined;
+      const awsErr =
+        err instanceof UpstreamError ? upstreamAwsError(err) : err instanceof AwsError ? err : undefined;
       if (awsErr === undefined) throw err;
       error = `${awsErr.code}: ${awsErr.message}`;
       const protocol = codec.protocolFor?.(headers) ?? codec.protocol;
@@ -305,7 +304,7 @@ export class AwsFront {
       throw new AwsError('InternalFailure', 'Airlock has no STS session source configured', 500);
     if (gate.grantId === undefined)
       return sessions.sessionFor(role, { kind: 'agent', agent: access.agent, scopes: access.scopes });
-    const grant = await this.deps.store.getGrant(gate.grantId);
+    const grant = await this.deps.directory.grant(gate.grantId);
     if (grant === undefined)
       throw new AwsError('AccessDeniedException', `grant ${gate.grantId} is gone`, 403);
     return sessions.sessionFor(role, { kind: 'grant', grant });
@@ -316,10 +315,10 @@ export class AwsFront {
     accessKeyId: string,
     setAgent: (name: string) => void,
   ): Promise<string | undefined> {
-    const agent = await this.deps.store.agentByAccessKey(accessKeyId);
-    if (agent === undefined || agent.revokedAt !== undefined) return undefined;
+    const agent = await this.deps.directory.agentByAccessKey(accessKeyId);
+    if (agent === undefined) return undefined;
     setAgent(agent.name);
-    return this.deps.masterKey.unseal(agent.sealedSecret, agent.accessKeyId);
+    return agent.secret;
   }
 }
 

@@ -10,7 +10,6 @@
  * Methods are async only so a PostgreSQL backend fits the same interface.
  */
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type {
@@ -42,6 +41,7 @@ import { ReadCache } from './read-cache.js';
 import { applyPragmas, migrate } from './schema.js';
 import { type LedgerFilter, SqliteLedger } from './sqlite-ledger.js';
 import { type Sql, statementCache } from './statement-cache.js';
+import { BusyAwareFault, conflictOf, fileId, isBusyFault } from './store-faults.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -61,22 +61,6 @@ export interface SqliteStoreOptions {
    * StoreFault. Default 2000.
    */
   readonly lockWaitMs?: number;
-}
-
-/** A lock another connection holds: worth retrying for a while. */
-function isBusy(err: unknown): boolean {
-  return err instanceof Database.SqliteError && /^SQLITE_BUSY/.test(err.code);
-}
-
-/** The file's identity, to notice it being deleted or replaced under the open handle. */
-function fileId(path: string): string | undefined {
-  if (path === ':memory:' || path === '') return undefined;
-  try {
-    const st = statSync(path, { bigint: true });
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return 'missing';
-  }
 }
 
 /** A batch this large is written at once rather than waiting for the timer. */
@@ -410,32 +394,7 @@ export class SqliteStore implements Store {
   }
 }
 
-/** A StoreFault that says whether it was only a lock held elsewhere (worth waiting for). */
-class BusyAwareFault extends StoreFault {
-  readonly busy: boolean;
-  constructor(cause: unknown) {
-    const busy = isBusy(cause);
-    const msg = cause instanceof Error ? cause.message : String(cause);
-    super(busy ? `the store is locked by another process (${msg})` : `the store cannot write: ${msg}`, {
-      cause,
-    });
-    this.busy = busy;
-  }
-}
-
 /** Cached rows are shared between callers: none of them may change one. */
 function frozen<T>(value: T): T {
   return value === undefined ? value : Object.freeze(value);
-}
-
-/** Unique-key violations mean another writer got there first (duplicate name, key, ...). */
-function conflictOf(err: unknown): unknown {
-  if (err instanceof Database.SqliteError && /^SQLITE_CONSTRAINT_(PRIMARYKEY|UNIQUE)$/.test(err.code)) {
-    return new StoreConflict(err.message);
-  }
-  return err;
-}
-
-function isBusyFault(err: unknown): boolean {
-  return err instanceof BusyAwareFault && err.busy;
 }

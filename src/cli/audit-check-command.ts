@@ -7,15 +7,20 @@
  * so nothing is scored); 2 usage; 1 any other error (unreadable file, bad mapping).
  */
 import { writeFileSync } from 'node:fs';
-import { CliError } from '../cli/cli-error.js';
+import { recordsFromLedger } from '../audit-check/from-ledger.js';
+import { importRecords } from '../audit-check/import.js';
+import {
+  type ApprovalRecord,
+  DEFAULT_THRESHOLDS,
+  type OrphanAction,
+  type Thresholds,
+} from '../audit-check/record.js';
+import { renderHtml } from '../audit-check/render-html.js';
+import { renderText } from '../audit-check/render-text.js';
+import { buildReport, type CheckReport } from '../audit-check/report.js';
 import type { AuditCheckSettings } from '../config/audit-check-config.js';
 import type { Store } from '../ledger/store.js';
-import { recordsFromLedger } from './from-ledger.js';
-import { importRecords } from './import.js';
-import { type ApprovalRecord, DEFAULT_THRESHOLDS, type OrphanAction, type Thresholds } from './record.js';
-import { renderHtml } from './render-html.js';
-import { renderText } from './render-text.js';
-import { buildReport, type CheckReport } from './report.js';
+import { CliError } from './cli-error.js';
 
 export const EXIT_GATE_FAILED = 4;
 export const EXIT_LEDGER_BROKEN = 3;
