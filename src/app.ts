@@ -2,6 +2,7 @@
  * Assembles one Airlock process: store, policy, gate, the AWS front and the API.
  */
 import { join } from 'node:path';
+import { actionGroupsFrom, type FrontCatalog } from './access/catalog.js';
 import { StoreDirectory } from './access/directory.js';
 import { Recorder } from './access/recorder.js';
 import { ApiServer } from './api/server.js';
@@ -13,14 +14,12 @@ import type { DatabaseConfig } from './config/databases.js';
 import { DEFAULT_LIMITS } from './config/load-limits.js';
 import { MasterKey } from './core/secrets.js';
 import type { Evaluator } from './core/types.js';
+import { awsCatalog } from './fronts/aws/catalog.js';
 import { codecFor } from './fronts/aws/codecs.js';
 import { Forwarder } from './fronts/aws/forward.js';
 import { RouteTable } from './fronts/aws/routes.js';
 import { AwsFront } from './fronts/aws/server.js';
-import { serviceActionGroups, serviceIamActions } from './fronts/aws/service-actions.js';
-import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
-import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
-import { postgresActionGroups, postgresActions } from './fronts/postgres/actions.js';
+import { postgresCatalog } from './fronts/postgres/catalog.js';
 import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
 import { startCheckpoints } from './ledger/checkpoint-publisher.js';
@@ -57,17 +56,15 @@ export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
   return SqliteStore.open({ path: join(config.dataDir, 'airlock.sqlite'), ledgerKey: key.derive('ledger') });
 }
 
-export function actionGroups(action: string): string[] {
-  if (action.startsWith('postgres:')) return postgresActionGroups(action);
-  const cls = dynamoDbActionClass(action);
-  if (cls !== 'unknown') return [`dynamodb:${cls}`];
-  return serviceActionGroups(action);
-}
+/** Every front's policy catalog; a new front adds its own here. */
+const CATALOGS: readonly FrontCatalog[] = [postgresCatalog, awsCatalog];
+
+export const actionGroups = actionGroupsFrom(CATALOGS);
 
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
     defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
-    knownActions: [...dynamoDbIamActions(), ...serviceIamActions(), ...postgresActions()],
+    knownActions: CATALOGS.flatMap((c) => c.actions()),
     actionGroups,
   });
 }

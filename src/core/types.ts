@@ -11,6 +11,9 @@ export interface Scope {
   readonly resource: string;
 }
 
+/** Names a front (src/fronts/NAME): not a closed union, so adding a front changes no shared type. */
+export type FrontName = string;
+
 /**
  * A request normalized at the edge. Everything downstream (policy, approvals,
  * ledger) sees only this, never the wire bytes.
@@ -21,7 +24,8 @@ export interface AccessRequest {
   /** The authenticated agent's name. */
   readonly agent: string;
   /** Which front received it. */
-  readonly front: 'aws' | 'postgres';
+  /** The front the request came through: 'aws', 'postgres', … (open: a new front is a new name). */
+  readonly front: FrontName;
   /** AWS service signing name, e.g. `dynamodb`. */
   readonly service: string;
   readonly region: string;
@@ -167,7 +171,7 @@ export interface ActionRecord {
   readonly requestId: string;
   readonly at: Date;
   readonly agent: string;
-  readonly front: 'aws' | 'postgres';
+  readonly front: FrontName;
   readonly service: string;
   readonly operation: string;
   readonly scopes: readonly Scope[];
