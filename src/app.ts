@@ -1,6 +1,7 @@
 /**
  * Assembles one Airlock process: store, policy, gate, the AWS front and the API.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { actionGroupsFrom, type FrontCatalog } from './access/catalog.js';
 import { StoreDirectory } from './access/directory.js';
@@ -12,6 +13,7 @@ import { Waiter } from './approvals/waiter.js';
 import type { AirlockConfig } from './config/config.js';
 import type { DatabaseConfig } from './config/databases.js';
 import { DEFAULT_LIMITS } from './config/load-limits.js';
+import type { ListenerTls } from './config/load-listen-tls.js';
 import { MasterKey } from './core/secrets.js';
 import type { Evaluator } from './core/types.js';
 import { awsCatalog } from './fronts/aws/catalog.js';
@@ -22,6 +24,7 @@ import { AwsFront } from './fronts/aws/server.js';
 import { postgresCatalog } from './fronts/postgres/catalog.js';
 import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
+import { tlsFiles } from './fronts/tls-cert.js';
 import { startCheckpoints } from './ledger/checkpoint-publisher.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
@@ -112,6 +115,8 @@ export async function startAirlock(
   });
   const sessions = new ScopedSessions(credentials);
   const directory = new StoreDirectory(store, key);
+  const awsTls = listenerTls(config, config.listen.awsTls, 'aws', log);
+  const apiTls = listenerTls(config, config.listen.apiTls, 'api', log);
   const aws = new AwsFront({
     directory,
     recorder,
@@ -124,8 +129,10 @@ export async function startAirlock(
     sessions,
     codecFor,
     limits,
+    tls: awsTls,
   });
   const api = new ApiServer({
+    tls: apiTls,
     store,
     decider: new Decider(store, waiter, undefined, config.guards),
     log,
@@ -168,8 +175,8 @@ export async function startAirlock(
   }, 1000);
   expiry.unref();
   return {
-    awsUrl: `http://${awsAddr.address}:${awsAddr.port}`,
-    apiUrl: `http://${apiAddr.address}:${apiAddr.port}`,
+    awsUrl: `${awsTls === undefined ? 'http' : 'https'}://${awsAddr.address}:${awsAddr.port}`,
+    apiUrl: `${apiTls === undefined ? 'http' : 'https'}://${apiAddr.address}:${apiAddr.port}`,
     store,
     databases,
     publishCheckpoint: async () => void (await checkpoints?.publish()),
@@ -203,4 +210,31 @@ export async function startAirlock(
       await store.close();
     },
   };
+}
+
+/**
+ * The certificate for an HTTPS listener (config `listen.aws_tls` / `api_tls`), or
+ * undefined for plain HTTP, with a warning when plain HTTP listens beyond loopback:
+ * SigV4 requests and approver tokens would then cross the network in clear.
+ */
+function listenerTls(
+  config: AirlockConfig,
+  tls: ListenerTls | undefined,
+  name: 'aws' | 'api',
+  log: (line: string) => void,
+): { cert: Buffer; key: Buffer } | undefined {
+  if (tls === undefined) {
+    const host = config.listen[name].host;
+    if (!/^(127\.|::1$|localhost$)/.test(host))
+      log(
+        `warning: the ${name === 'aws' ? 'AWS front' : 'approver API'} listens on ${host} over plain HTTP: set listen.${name}_tls (docs/AWS.md, "TLS")`,
+      );
+    return undefined;
+  }
+  const files = tlsFiles(
+    config.dataDir,
+    tls.kind === 'files' ? tls : undefined,
+    name === 'aws' ? 'https-aws' : 'https-api',
+  );
+  return { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
 }

@@ -16,6 +16,7 @@
  * Console sessions (cookie) are accepted too, with a CSRF token on every call.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type Decider, DecisionRefused } from '../approvals/decide.js';
 import type { GuardConfig } from '../approvals/guards.js';
@@ -49,6 +50,8 @@ export interface ApiDeps {
   readonly policy?: PolicyLookup | undefined;
   /** Console sign-in settings; defaults: local accounts, 8 h sessions, no SSO. */
   readonly console?: ConsoleConfig | undefined;
+  /** Serve HTTPS with this certificate (config `listen.api_tls`); absent: plain HTTP. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   /** Approver groups whose members may revoke other approvers (config `admins.groups`). */
   readonly adminGroups?: readonly string[] | undefined;
 }
@@ -62,7 +65,7 @@ interface Caller {
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired'];
 
 export class ApiServer {
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
   private readonly sessions: Sessions;
   private readonly feed: ApprovalFeed;
   private readonly web: ConsoleRoutes;
@@ -84,7 +87,7 @@ export class ApiServer {
       publicHttps: consoleConfig.oidc?.redirectUri.startsWith('https:') ?? false,
       log: deps.log,
     });
-    this.server = http.createServer((req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((err: unknown) => {
         const e =
           err instanceof ApiError
@@ -98,7 +101,11 @@ export class ApiServer {
           message: e?.message ?? 'internal error',
         });
       });
-    });
+    };
+    this.server =
+      deps.tls === undefined
+        ? http.createServer(onRequest)
+        : https.createServer({ ...deps.tls, minVersion: 'TLSv1.2' }, onRequest);
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {

@@ -3,6 +3,7 @@ import type { AssumedRoleConfig } from '../upstream/assumed-role.js';
 import type { AuditCheckSettings } from './audit-check-config.js';
 import type { DatabaseConfig } from './databases.js';
 import type { LimitsConfig } from './load-limits.js';
+import type { ListenerTls } from './load-listen-tls.js';
 
 /** The validated configuration every other layer reads. Paths are absolute. */
 export interface UpstreamRoute {
@@ -20,7 +21,13 @@ export interface AirlockConfig {
   /** File the config came from (for messages). */
   readonly source: string;
   readonly dataDir: string;
-  readonly listen: { readonly aws: HostPort; readonly api: HostPort };
+  readonly listen: {
+    readonly aws: HostPort;
+    readonly api: HostPort;
+    /** HTTPS on the AWS front / the API (absent: plain HTTP). */
+    readonly awsTls?: ListenerTls | undefined;
+    readonly apiTls?: ListenerTls | undefined;
+  };
   readonly aws: {
     readonly accountId: string;
     /** Allowed difference between the request's x-amz-date and our clock (AWS uses 5 minutes). */

@@ -11,6 +11,7 @@ import { readDatabases } from './databases.js';
 import { readAdmins, readAudit } from './load-audit.js';
 import { readConsole, readGuards } from './load-console.js';
 import { readLimits } from './load-limits.js';
+import { readListenerTls } from './load-listen-tls.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -68,7 +69,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
   const listen = r.map(root, 'listen');
   const aws = r.map(root, 'aws');
   const holds = r.map(root, 'holds');
-  if (listen) r.onlyKeys(listen, ['aws', 'api'], 'listen.');
+  if (listen) r.onlyKeys(listen, ['aws', 'api', 'aws_tls', 'api_tls'], 'listen.');
   if (aws) r.onlyKeys(aws, ['account_id', 'clock_skew_seconds'], 'aws.');
   if (holds)
     r.onlyKeys(holds, ['window_seconds', 'approval_ttl_seconds', 'default_max_grant_seconds'], 'holds.');
@@ -124,6 +125,8 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     listen: {
       aws: r.hostPort(listen, 'aws', '127.0.0.1:4566'),
       api: r.hostPort(listen, 'api', '127.0.0.1:4567'),
+      awsTls: readListenerTls(r, listen, 'aws_tls', base),
+      apiTls: readListenerTls(r, listen, 'api_tls', base),
     },
     aws: { accountId, clockSkewSeconds: r.int(aws, 'clock_skew_seconds', 300, 1, 900) },
     policies,

@@ -50,6 +50,8 @@ export async function setUpServe(
     endpoint?: (upstreamUrl: string) => string;
     /** Appended to airlock.yaml (e.g. a `limits:` section). */
     extraYaml?: string;
+    /** More keys under `listen:`, each line indented two spaces (e.g. `  aws_tls: …`). */
+    listenYaml?: string;
   } = {},
 ): Promise<ServeSetup> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-serve-'));
@@ -60,7 +62,7 @@ export async function setUpServe(
 listen:
   aws: 127.0.0.1:0
   api: 127.0.0.1:0
-aws:
+${opts.listenYaml ?? ''}aws:
   account_id: "${ACCOUNT}"
 policies:
   - ${resolve('test/fixtures/policies/faults.cedar')}
@@ -119,7 +121,7 @@ export async function serve(s: ServeSetup, timeoutMs = 20_000): Promise<Served> 
   };
   const started = performance.now();
   for (;;) {
-    const m = /AWS front (http:\/\/[\d.:]+), API (http:\/\/[\d.:]+)/.exec(err);
+    const m = /AWS front (https?:\/\/[\d.:]+), API (https?:\/\/[\d.:]+)/.exec(err);
     if (m?.[1] !== undefined && m[2] !== undefined)
       return { proc, awsUrl: m[1], apiUrl: m[2], stderr: () => err, exited, kill };
     if (proc.exitCode !== null || performance.now() - started > timeoutMs) {

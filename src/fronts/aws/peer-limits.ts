@@ -5,8 +5,7 @@
  * Content-Length before its body is read). Memory therefore stays bounded by the
  * budget, whatever the peers send.
  */
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 export class ConnectionLimits {
   private readonly perAddress = new Map<string, number>();

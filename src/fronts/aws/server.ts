@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Directory } from '../../access/directory.js';
 import { outcomeOf } from '../../access/outcome.js';
@@ -47,12 +48,14 @@ export interface AwsFrontDeps {
   readonly sessions?: ScopedSessions;
   /** Per-peer and global limits (config `limits:`); absent: the defaults. */
   readonly limits?: LimitsConfig;
+  /** Serve HTTPS with this certificate (config `listen.aws_tls`); absent: plain HTTP. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
 }
 
 const ACCESS_KEY_RE = /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{16,128})\//;
 
 export class AwsFront {
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
   /** Requests waiting at the gate (held), ended with a retry error on shutdown. */
   private readonly gating = new Set<AbortController>();
   private stopping = false;
@@ -78,7 +81,10 @@ export class AwsFront {
         else res.destroy();
       });
     };
-    this.server = http.createServer(opts, onRequest);
+    this.server =
+      deps.tls === undefined
+        ? http.createServer(opts, onRequest)
+        : https.createServer({ ...opts, ...deps.tls, minVersion: 'TLSv1.2' }, onRequest);
     new ConnectionLimits(this.limits.connectionsPerAddress, this.limits.connections).attach(this.server);
     // `Expect: 100-continue` (SDK uploads over 2 MB): answer 100 only when the codec wants the
     // body (S3: once the request is allowed), so a held or refused upload is never sent at all.

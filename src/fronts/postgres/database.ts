@@ -3,9 +3,9 @@ import type { AirlockConfig } from '../../config/config.js';
 import type { DatabaseConfig } from '../../config/databases.js';
 import type { CredentialSource } from '../../upstream/aws-credentials.js';
 import { passwordProvider } from '../../upstream/pg-password.js';
+import { loadOrCreateTls } from '../tls-cert.js';
 import type { PgDatabase } from './session.js';
 import { DEFAULT_SIDE_EFFECT_FUNCTIONS, functionMatcher } from './side-effect-functions.js';
-import { loadOrCreateTls } from './tls-cert.js';
 
 export function postgresDatabase(
   config: AirlockConfig,

@@ -1,7 +1,8 @@
 /**
- * The certificate agents see when they ask for TLS (SSLRequest). A configured
- * cert/key pair wins; otherwise a self-signed one is generated once into the data
- * directory with the system's `openssl` (Node has no certificate builder) and reused.
+ * The certificate a listener presents (the Postgres front on SSLRequest, the AWS front
+ * and the API over HTTPS). A configured cert/key pair wins; otherwise a self-signed one
+ * is generated once into `dataDir/NAME-tls/` with the system's `openssl` (Node has no
+ * certificate builder) and reused, so clients can pin it (its cert.pem is their CA file).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -13,8 +14,12 @@ export interface ClientTlsFiles {
   readonly keyFile: string;
 }
 
-export function loadOrCreateTls(dataDir: string, configured: ClientTlsFiles | undefined): SecureContext {
-  const files = configured ?? selfSigned(dataDir);
+export function loadOrCreateTls(
+  dataDir: string,
+  configured: ClientTlsFiles | undefined,
+  name = 'postgres',
+): SecureContext {
+  const files = tlsFiles(dataDir, configured, name);
   return createSecureContext({
     cert: readFileSync(files.certFile),
     key: readFileSync(files.keyFile),
@@ -22,8 +27,17 @@ export function loadOrCreateTls(dataDir: string, configured: ClientTlsFiles | un
   });
 }
 
-function selfSigned(dataDir: string): ClientTlsFiles {
-  const dir = join(dataDir, 'postgres-tls');
+/** The configured files, or the self-signed pair for listener `name` (made on first use). */
+export function tlsFiles(
+  dataDir: string,
+  configured: ClientTlsFiles | undefined,
+  name: string,
+): ClientTlsFiles {
+  return configured ?? selfSigned(dataDir, name);
+}
+
+function selfSigned(dataDir: string, name: string): ClientTlsFiles {
+  const dir = join(dataDir, `${name}-tls`);
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
   if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile };
@@ -46,7 +60,7 @@ function selfSigned(dataDir: string): ClientTlsFiles {
         '-days',
         '825',
         '-subj',
-        '/CN=airlock-postgres',
+        `/CN=airlock-${name}`,
         '-addext',
         'subjectAltName=DNS:localhost,IP:127.0.0.1',
       ],
@@ -54,8 +68,8 @@ function selfSigned(dataDir: string): ClientTlsFiles {
     );
   } catch (err) {
     throw new Error(
-      `cannot generate the Postgres front's TLS certificate with openssl (${(err as Error).message.split('\n')[0]}); ` +
-        'install openssl or set databases[].client_tls.cert_file and key_file',
+      `cannot generate the ${name} listener's TLS certificate with openssl (${(err as Error).message.split('\n')[0]}); ` +
+        'install openssl or configure cert_file and key_file for it',
     );
   }
   return { certFile, keyFile };
