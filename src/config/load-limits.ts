@@ -11,6 +11,8 @@ export interface LimitsConfig {
   readonly connectionsPerAddress: number;
   /** Open connections on the AWS front in all. */
   readonly connections: number;
+  /** Requests of one agent in progress at once on the AWS front (held ones included). */
+  readonly requestsPerAgent: number;
   /** Request bytes buffered at once across all requests (over it: 503 SlowDown, nothing read). */
   readonly bufferedBytes: number;
   /** A request's headers must arrive within this (slow headers are closed). */
@@ -26,6 +28,7 @@ export interface LimitsConfig {
 export const DEFAULT_LIMITS: LimitsConfig = {
   connectionsPerAddress: 256,
   connections: 4096,
+  requestsPerAgent: 512,
   bufferedBytes: 256 * 1024 * 1024,
   headerTimeoutMs: 20_000,
   bodyTimeoutMs: 30_000,
@@ -37,6 +40,7 @@ export const DEFAULT_LIMITS: LimitsConfig = {
 const KEYS = [
   'connections_per_address',
   'connections',
+  'requests_per_agent',
   'buffered_mib',
   'header_timeout_seconds',
   'body_timeout_seconds',
@@ -52,6 +56,7 @@ export function readLimits(r: Reader, root: YAMLMap): LimitsConfig {
   return {
     connectionsPerAddress: r.int(l, 'connections_per_address', d.connectionsPerAddress, 1, 100_000),
     connections: r.int(l, 'connections', d.connections, 1, 1_000_000),
+    requestsPerAgent: r.int(l, 'requests_per_agent', d.requestsPerAgent, 1, 1_000_000),
     bufferedBytes: r.int(l, 'buffered_mib', d.bufferedBytes / 1048576, 16, 65_536) * 1048576,
     headerTimeoutMs: r.int(l, 'header_timeout_seconds', d.headerTimeoutMs / 1000, 1, 600) * 1000,
     bodyTimeoutMs: r.int(l, 'body_timeout_seconds', d.bodyTimeoutMs / 1000, 1, 3600) * 1000,

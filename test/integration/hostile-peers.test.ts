@@ -259,4 +259,23 @@ describe('hostile peers and stuck upstreams (airlock serve as a process)', () =>
     );
     assert.doesNotMatch(p.stderr(), /Maximum call stack/);
   });
+
+  it('one agent cannot take every slot: requests beyond requests_per_agent get 503 ThrottlingException', async () => {
+    const { s, p } = await start({ extraYaml: 'limits:\n  requests_per_agent: 2\n' });
+    const c = client(s, p.awsUrl);
+    // Two writes to orders are held (each takes a slot while it waits); a third is refused at once.
+    const held = [1, 2].map((n) =>
+      statusOf(c.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: `slot-${n}` } } }))),
+    );
+    await new Promise((r) => setTimeout(r, 700));
+    const t0 = performance.now();
+    const third = await c.send(new GetItemCommand({ TableName: 'events', Key: { id: { S: 'x' } } })).then(
+      () => 'ok',
+      (e: Error) => e.name,
+    );
+    assert.equal(third, 'ThrottlingException');
+    assert.ok(performance.now() - t0 < 1000);
+    p.kill('SIGKILL');
+    await Promise.all(held);
+  });
 });

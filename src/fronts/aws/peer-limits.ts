@@ -62,3 +62,23 @@ export class BodyBudget {
     return this.used;
   }
 }
+
+/** Requests in progress per agent: one agent cannot take every slot of the gateway. */
+export class AgentSlots {
+  private readonly inUse = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  take(agent: string): boolean {
+    const n = this.inUse.get(agent) ?? 0;
+    if (n >= this.max) return false;
+    this.inUse.set(agent, n + 1);
+    return true;
+  }
+
+  release(agent: string): void {
+    const n = (this.inUse.get(agent) ?? 1) - 1;
+    if (n <= 0) this.inUse.delete(agent);
+    else this.inUse.set(agent, n);
+  }
+}

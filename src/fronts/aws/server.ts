@@ -15,22 +15,21 @@ import { outcomeOf } from '../../access/outcome.js';
 import { type Recorder, RecordUnavailable } from '../../access/recorder.js';
 import type { Gate, GateResult } from '../../approvals/gate.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../../config/load-limits.js';
-import { hasDeceptiveChars } from '../../core/display-text.js';
 import { newId } from '../../core/ids.js';
 import type { AccessRequest, ActionOutcome, ActionRecord, AwsSessionRef, Scope } from '../../core/types.js';
 import type { ScopedSession, ScopedSessions } from '../../upstream/scoped-sessions.js';
 import { UpstreamError } from '../../upstream/upstream-error.js';
-import { AwsError, type ErrorProtocol, upstreamAwsError } from './aws-error.js';
+import { AwsError, upstreamAwsError } from './aws-error.js';
 import { peekService, type ServiceCodec } from './codec.js';
 import type { Forwarder } from './forward.js';
 import { checkRequestPath } from './path-guard.js';
-import { BodyBudget, ConnectionLimits } from './peer-limits.js';
+import { AgentSlots, BodyBudget, ConnectionLimits } from './peer-limits.js';
+import { readReason } from './reason-header.js';
+import { denyError, send } from './refusals.js';
 import type { RouteTable } from './routes.js';
 import { headerMap } from './sigv4-verify.js';
 
 type ScopedCredentials = ScopedSession['credentials'];
-
-const MAX_REASON = 1024;
 
 export interface AwsFrontDeps {
   /** Agents by access key, grants by id (src/access/directory.ts). */
@@ -61,10 +60,12 @@ export class AwsFront {
   private stopping = false;
   private readonly limits: LimitsConfig;
   private readonly budget: BodyBudget;
+  private readonly slots: AgentSlots;
 
   constructor(private readonly deps: AwsFrontDeps) {
     this.limits = deps.limits ?? DEFAULT_LIMITS;
     this.budget = new BodyBudget(this.limits.bufferedBytes);
+    this.slots = new AgentSlots(this.limits.requestsPerAgent);
     // 1 MiB stream buffers: S3 bodies stream through in large steps (bench/s3-throughput.ts).
     // Node checks the header deadline only every connectionsCheckingInterval (default 30 s).
     const opts = {
@@ -158,6 +159,7 @@ export class AwsFront {
     const service = peekService(headers, req.url ?? '/');
     const codec = this.deps.codecFor(service);
     let reserved = 0;
+    let slotOf: string | undefined;
     let bodyTimer: NodeJS.Timeout | undefined;
     try {
       checkRequestPath(req.url ?? '/', service);
@@ -178,6 +180,15 @@ export class AwsFront {
       clearTimeout(bodyTimer);
       this.budget.release(reserved);
       reserved = 0;
+      slotOf = agent;
+      if (!this.slots.take(agent)) {
+        slotOf = undefined;
+        throw new AwsError(
+          'ThrottlingException',
+          `agent ${agent} has ${this.limits.requestsPerAgent} requests in progress already; retry later`,
+          503,
+        );
+      }
       requestHash = createHash('sha256').update(prepared.fingerprint).digest('hex');
       access = {
         id: requestId,
@@ -246,6 +257,7 @@ export class AwsFront {
     } finally {
       clearTimeout(bodyTimer);
       this.budget.release(reserved);
+      if (slotOf !== undefined) this.slots.release(slotOf);
       const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       if (forwarded) {
         this.deps.recorder.outcome({
@@ -335,60 +347,6 @@ const HOP_BY_HOP = new Set([
   'proxy-authenticate',
   'upgrade',
 ]);
-
-function denyError(gate: Extract<GateResult, { kind: 'deny' }>): AwsError {
-  const extra: Record<string, string> = { airlockReasons: gate.reasons.join(',') };
-  if (gate.approvalId !== undefined) extra.airlockApprovalId = gate.approvalId;
-  switch (gate.deny) {
-    case 'missing-reason':
-      return new AwsError('ValidationException', gate.message, 400, extra);
-    case 'lapsed':
-    case 'aborted':
-      // Deliberately not a code the SDKs retry on their own: the agent should decide to wait again.
-      return new AwsError('ApprovalPendingException', gate.message, 400, extra);
-    default:
-      return new AwsError('AccessDeniedException', gate.message, 400, extra);
-  }
-}
-
-function send(res: ServerResponse, err: AwsError, requestId: string, protocol: ErrorProtocol = 'json'): void {
-  const r = err.render(requestId, protocol);
-  // A request whose body was never read (refused before streaming) cannot keep its connection.
-  if (!res.req.complete) res.setHeader('connection', 'close');
-  res.writeHead(r.status, r.headers);
-  res.end(r.body);
-}
-
-function readReason(raw: string | undefined, signedHeaders: readonly string[]): string | undefined {
-  if (raw === undefined) return undefined;
-  // The reason goes into the record approvers decide on: it must be covered by the signature,
-  // or anyone on the path could rewrite it.
-  if (!signedHeaders.includes('x-airlock-reason')) {
-    throw new AwsError(
-      'IncompleteSignatureException',
-      'x-airlock-reason must be a signed header: add it before signing (an SDK build-step middleware or the CLI plugin, see docs/AWS.md)',
-    );
-  }
-  // HTTP header values are latin-1 on the wire; agents may percent-encode UTF-8.
-  let reason = raw;
-  try {
-    reason = decodeURIComponent(raw);
-  } catch {
-    /* not percent-encoded: keep as sent */
-  }
-  reason = reason.trim();
-  if (reason === '') return undefined;
-  // One line of plain text: control characters (terminal escapes, newlines that forge extra
-  // lines) and bidirectional overrides would let the agent change what an approver reads.
-  if (hasDeceptiveChars(reason))
-    throw new AwsError(
-      'ValidationException',
-      'x-airlock-reason must be one line of text without control or bidirectional-override characters',
-    );
-  if (reason.length > MAX_REASON)
-    throw new AwsError('ValidationException', `x-airlock-reason is longer than ${MAX_REASON} characters`);
-  return reason;
-}
 
 function pipe(from: IncomingMessage, to: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
