@@ -1,74 +1,39 @@
 /**
- * A small RFC 4180 CSV parser (https://www.rfc-editor.org/rfc/rfc4180): quoted fields,
- * "" for a quote inside one, CR LF / LF / CR inside quotes kept as data, rows ended by
- * CR LF or LF. No CSV library is installed here, and exports from ticketing systems are
+ * RFC 4180 CSV (https://www.rfc-editor.org/rfc/rfc4180) through csv-parse: quoted fields,
+ * "" for a quote inside one, line breaks inside quotes kept as data, rows ended by CR LF,
+ * LF or CR, a spreadsheet's byte-order mark dropped. Exports from ticketing systems are
  * exactly the quoted, multi-line kind a `split(',')` gets wrong.
  *
  * Hostile input fails with a positioned error rather than a guess: a quote inside an
  * unquoted field, text after a closing quote, or an unterminated quoted field.
  */
+import { CsvError as ParseError, parse } from 'csv-parse/sync';
+
 export class CsvError extends Error {
   override readonly name = 'CsvError';
 }
 
+/** csv-parse's refusals, in the words the import's users see (with the line). */
+const MESSAGES: Readonly<Record<string, string>> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed',
+  INVALID_OPENING_QUOTE: 'a quote inside an unquoted field',
+  CSV_INVALID_CLOSING_QUOTE: 'text after a closing quote (quote the whole field, "" for a quote)',
+};
+
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // byte-order mark from spreadsheet exports
-  let line = 1;
-  let quoted = false;
-  let afterQuote = false;
-  const endField = () => {
-    row.push(field);
-    field = '';
-    afterQuote = false;
-  };
-  const endRow = () => {
-    endField();
-    rows.push(row);
-    row = [];
-  };
-  while (i < text.length) {
-    const c = text[i] as string;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        afterQuote = true;
-        i++;
-        continue;
-      }
-      if (c === '\n') line++;
-      field += c;
-      i++;
-      continue;
-    }
-    if (c === ',') {
-      endField();
-      i++;
-    } else if (c === '\r' || c === '\n') {
-      endRow();
-      line++;
-      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-    } else if (afterQuote) {
-      throw new CsvError(`line ${line}: text after a closing quote (quote the whole field, "" for a quote)`);
-    } else if (c === '"') {
-      if (field !== '') throw new CsvError(`line ${line}: a quote inside an unquoted field`);
-      quoted = true;
-      i++;
-    } else {
-      field += c;
-      i++;
-    }
+  try {
+    return parse(text, {
+      bom: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      skip_empty_lines: false,
+    }) as string[][];
+  } catch (err) {
+    if (!(err instanceof ParseError)) throw err;
+    const what = MESSAGES[err.code] ?? err.message;
+    const line = (err as { lines?: number }).lines;
+    throw new CsvError(line === undefined ? what : `line ${line}: ${what}`);
   }
-  if (quoted) throw new CsvError(`line ${line}: a quoted field is never closed`);
-  if (field !== '' || row.length > 0 || afterQuote) endRow();
-  return rows;
 }
 
 /** Rows as objects keyed by the header row; blank lines are skipped, ragged rows refused. */
