@@ -18,6 +18,9 @@ import { AwsFront } from './fronts/aws/server.js';
 import { serviceActionGroups, serviceIamActions } from './fronts/aws/service-actions.js';
 import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
 import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
+import { mcpActionGroups, mcpActions } from './fronts/mcp/actions.js';
+import { McpFront } from './fronts/mcp/server.js';
+import { Upstreams } from './fronts/mcp/upstreams.js';
 import { postgresActionGroups, postgresActions } from './fronts/postgres/actions.js';
 import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
@@ -35,6 +38,8 @@ export interface RunningAirlock {
   readonly store: Store;
   /** Postgres front listeners by database name. */
   readonly databases: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+  /** The MCP front's base URL (servers at `${mcpUrl}/mcp/NAME`), when `mcp:` is configured. */
+  readonly mcpUrl: string | undefined;
   /** Immediate stop (tests, CLI errors): in-flight requests are cut; their outcomes are recorded as such. */
   /** Publishes a signed checkpoint of the ledger head now (no-op without `audit.checkpoints`). */
   publishCheckpoint(): Promise<void>;
@@ -57,6 +62,7 @@ export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
 
 export function actionGroups(action: string): string[] {
   if (action.startsWith('postgres:')) return postgresActionGroups(action);
+  if (action.startsWith('mcp:')) return mcpActionGroups(action);
   const cls = dynamoDbActionClass(action);
   if (cls !== 'unknown') return [`dynamodb:${cls}`];
   return serviceActionGroups(action);
@@ -65,7 +71,7 @@ export function actionGroups(action: string): string[] {
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
     defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
-    knownActions: [...dynamoDbIamActions(), ...serviceIamActions(), ...postgresActions()],
+    knownActions: [...dynamoDbIamActions(), ...serviceIamActions(), ...postgresActions(), ...mcpActions()],
     actionGroups,
   });
 }
@@ -146,6 +152,27 @@ export async function startAirlock(
         log,
       }),
   );
+  const mcp =
+    config.mcp === undefined
+      ? undefined
+      : new McpFront({
+          store,
+          recorder,
+          masterKey: key,
+          gate,
+          policy: () => policy,
+          // Lists then keep tools denied without arguments: arguments might allow them.
+          argsConditional: engine.policyIds.some((id) => engine.describe(id)?.text.includes('context.args')),
+          upstreams: new Upstreams(config.mcp.servers, log),
+          config: config.mcp,
+          upstreamTimeoutMs: limits.upstreamResponseTimeoutMs,
+          headerTimeoutMs: limits.headerTimeoutMs,
+          log,
+        });
+  const mcpAddr =
+    mcp === undefined || config.mcp === undefined
+      ? undefined
+      : await mcp.listen(config.mcp.listen.host, config.mcp.listen.port);
   const databases: Record<string, { host: string; port: number }> = {};
   for (const [i, front] of pgFronts.entries()) {
     const db = config.databases[i] as DatabaseConfig;
@@ -173,10 +200,11 @@ export async function startAirlock(
     apiUrl: `http://${apiAddr.address}:${apiAddr.port}`,
     store,
     databases,
+    mcpUrl: mcpAddr === undefined ? undefined : `http://${mcpAddr.address}:${mcpAddr.port}`,
     publishCheckpoint: async () => void (await checkpoints?.publish()),
     async close() {
       clearInterval(expiry);
-      await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close())]);
+      await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close()), mcp?.close()]);
       forwarder.close();
       sessions.close();
       await checkpoints
@@ -187,14 +215,18 @@ export async function startAirlock(
     async shutdown(graceMs: number) {
       clearInterval(expiry);
       const started = performance.now();
-      await Promise.all([aws.shutdown(graceMs), ...pgFronts.map((f) => f.stopAccepting())]);
+      await Promise.all([
+        aws.shutdown(graceMs),
+        ...pgFronts.map((f) => f.stopAccepting()),
+        mcp?.stopAccepting(),
+      ]);
       // Statements already sent on open Postgres sessions get the rest of the grace period.
       const left = Math.max(0, graceMs - (performance.now() - started));
       if (!(await recorder.drain(left)))
         log(
           `shutdown: ${recorder.pending} forwarded request(s) unfinished after ${graceMs} ms; recorded as cut off`,
         );
-      await Promise.all([api.close(), ...pgFronts.map((f) => f.close())]);
+      await Promise.all([api.close(), ...pgFronts.map((f) => f.close()), mcp?.close()]);
       forwarder.close();
       sessions.close();
       // The final checkpoint covers every outcome recorded above.

@@ -75,6 +75,7 @@ export class Gate {
         operation: req.operation,
         region: req.region,
         grantId: covering?.id,
+        ...(req.args === undefined ? {} : { args: req.args }),
       },
     });
 

@@ -21,7 +21,7 @@ export interface AccessRequest {
   /** The authenticated agent's name. */
   readonly agent: string;
   /** Which front received it. */
-  readonly front: 'aws' | 'postgres';
+  readonly front: FrontName;
   /** AWS service signing name, e.g. `dynamodb`. */
   readonly service: string;
   readonly region: string;
@@ -35,7 +35,15 @@ export interface AccessRequest {
   /** Readable, redacted summary of the payload for approvers. */
   readonly summary: PayloadSummary;
   readonly receivedAt: Date;
+  /**
+   * MCP front: the call's arguments, top-level names to text (strings as they are, other
+   * values as canonical JSON), which policy sees as tags of `context.args` (docs/MCP.md).
+   */
+  readonly args?: Readonly<Record<string, string>>;
 }
+
+/** The fronts Airlock has. */
+export type FrontName = 'aws' | 'postgres' | 'mcp';
 
 /** A JSON-safe, redacted description of what the request would do. */
 export type PayloadSummary = { readonly [key: string]: unknown };
@@ -93,6 +101,8 @@ export interface PolicyInput {
     readonly region: string;
     /** A live grant that covers every scope, if the agent holds one. */
     readonly grantId: string | undefined;
+    /** MCP front: the call's arguments (AccessRequest.args); absent: none. */
+    readonly args?: Readonly<Record<string, string>>;
   };
 }
 
@@ -162,7 +172,7 @@ export interface ActionRecord {
   readonly requestId: string;
   readonly at: Date;
   readonly agent: string;
-  readonly front: 'aws' | 'postgres';
+  readonly front: FrontName;
   readonly service: string;
   readonly operation: string;
   readonly scopes: readonly Scope[];
@@ -179,6 +189,8 @@ export interface ActionRecord {
   readonly requestHash?: string | undefined;
   /** Postgres front only: the statement as executed (see docs/POSTGRES.md, "Recording"). */
   readonly postgres?: PostgresStatementDetail;
+  /** MCP front only: the server, method and (redacted) arguments of the call. */
+  readonly mcp?: McpCallDetail;
   /**
    * 'intent': written durably before the request was forwarded; what happened upstream
    * follows in its own `action.outcome` entry (ActionResult). Absent: the row is complete
@@ -206,6 +218,30 @@ export interface ActionResult {
   readonly error: string | undefined;
   /** Postgres front only: what the statement did. */
   readonly postgres?: Pick<PostgresStatementDetail, 'commandTags' | 'rows' | 'sqlstate'>;
+  /** MCP front only: what the upstream answered. */
+  readonly mcp?: McpResultDetail;
+}
+
+export interface McpCallDetail {
+  /** Upstream server name from the config. */
+  readonly server: string;
+  /** JSON-RPC method, e.g. `tools/call`. */
+  readonly method: string;
+  /** Tool or prompt name, or resource URI. */
+  readonly target: string;
+  /** Arguments with secret-looking values redacted (docs/MCP.md, "Recording"). */
+  readonly args: PayloadSummary;
+  /** sha256 (hex) of the canonical JSON of the unredacted arguments. */
+  readonly argsHash: string;
+}
+
+export interface McpResultDetail {
+  /** Bytes of the result's JSON. */
+  readonly resultBytes: number;
+  /** The tool result's isError (false for other methods). */
+  readonly isError: boolean;
+  /** JSON-RPC error code when the upstream answered with an error. */
+  readonly errorCode?: number;
 }
 
 export interface PostgresStatementDetail {
