@@ -161,8 +161,7 @@ export async function startAirlock(
           masterKey: key,
           gate,
           policy: () => policy,
-          // Lists then keep tools denied without arguments: arguments might allow them.
-          argsConditional: engine.policyIds.some((id) => engine.describe(id)?.text.includes('context.args')),
+          policyTexts: engine.policyIds.map((id) => engine.describe(id)?.text ?? ''),
           upstreams: new Upstreams(config.mcp.servers, log),
           config: config.mcp,
           upstreamTimeoutMs: limits.upstreamResponseTimeoutMs,

@@ -235,7 +235,9 @@ export class Gate {
   }
 }
 
-/** A grant covers a request when every scope of the request is one the grant names exactly. */
+/** A grant covers a request when every scope of the request is one the grant names exactly (call binding included). */
 export function covers(grant: Grant, scopes: readonly Scope[]): boolean {
-  return scopes.every((s) => grant.scopes.some((g) => g.action === s.action && g.resource === s.resource));
+  return scopes.every((s) =>
+    grant.scopes.some((g) => g.action === s.action && g.resource === s.resource && g.call === s.call),
+  );
 }

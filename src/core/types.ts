@@ -9,6 +9,12 @@ export interface Scope {
   readonly action: string;
   /** Resource ARN, e.g. `arn:aws:dynamodb:us-east-1:123456789012:table/orders`. */
   readonly resource: string;
+  /**
+   * Binds a grant to one exact call (MCP: sha256 of the canonical arguments, docs/MCP.md):
+   * policy never sees it; a grant covers a scope only when this matches too, and an
+   * approval of such a scope grants one use unless the approver sets max uses.
+   */
+  readonly call?: string;
 }
 
 /**

@@ -58,8 +58,8 @@ export class CallPath {
     const requestId = newId('req');
     const started = performance.now();
     const receivedAt = new Date();
-    const scopes: Scope[] = [{ action: call.action, resource: call.resource }];
     const hash = argsHash(call.args);
+    const scopes: Scope[] = [{ action: call.action, resource: call.resource, call: hash }];
     const redacted = redactArgs(call.args) as Record<string, unknown>;
     const access: AccessRequest = {
       id: requestId,

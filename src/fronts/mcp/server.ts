@@ -18,6 +18,7 @@ import type { Store } from '../../ledger/store.js';
 import { verifyBearer } from './bearer.js';
 import { CallPath } from './call-path.js';
 import { EdgeError, INTERNAL_ERROR, INVALID_REQUEST, parseMessage, readBody } from './http-edge.js';
+import { argsResourceMatcher } from './list-filter.js';
 import { mcpServerFor, type SessionDeps } from './session.js';
 import type { Upstreams } from './upstreams.js';
 
@@ -28,7 +29,8 @@ export interface McpFrontDeps {
   readonly masterKey: MasterKey;
   readonly gate: Gate;
   readonly policy: () => Evaluator;
-  readonly argsConditional: boolean;
+  /** Texts of the loaded policies (for list filtering: list-filter.ts). */
+  readonly policyTexts: readonly string[];
   readonly upstreams: Upstreams;
   readonly config: McpConfig;
   readonly upstreamTimeoutMs: number;
@@ -49,7 +51,7 @@ export class McpFront {
     this.session = {
       calls: new CallPath(deps.gate, deps.recorder),
       policy: deps.policy,
-      argsConditional: deps.argsConditional,
+      argsMayAllow: argsResourceMatcher(deps.policyTexts),
       progressMs: deps.config.progressSeconds * 1000,
       upstreamTimeoutMs: deps.upstreamTimeoutMs,
     };

@@ -30,6 +30,7 @@ import { hasDeceptiveChars } from '../../core/display-text.js';
 import { MCP_CALL, MCP_GET_PROMPT, MCP_READ_RESOURCE, type McpTargetKind, mcpResource } from './actions.js';
 import type { CallIdentity, CallPath, CallResult, GatedCall } from './call-path.js';
 import { AIRLOCK_REFUSED } from './http-edge.js';
+import type { ArgsResourceMatch } from './list-filter.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -40,8 +41,8 @@ const MAX_REASON = 1024;
 export interface SessionDeps {
   readonly calls: CallPath;
   readonly policy: () => Evaluator;
-  /** Some policy tests `context.args`: a tool denied without arguments may be allowed with some. */
-  readonly argsConditional: boolean;
+  /** Resources an arguments-testing policy might allow (list-filter.ts). */
+  readonly argsMayAllow: ArgsResourceMatch;
   readonly progressMs: number;
   readonly upstreamTimeoutMs: number;
 }
@@ -236,8 +237,8 @@ function reasonOf(meta: Record<string, unknown> | undefined, ctx: SessionContext
 
 /**
  * Whether policy could allow this agent `action` on `resource`: not denied when asked
- * with a reason and no arguments, or denied only by default while some policy tests
- * `context.args` (arguments might make it allowed). Used to filter lists only; every
+ * with a reason and no arguments, or denied only by default while a policy testing
+ * `context.args` names it (arguments might make it allowed: list-filter.ts). Used to filter lists only; every
  * call is evaluated in full.
  */
 function couldAllow(
@@ -262,5 +263,5 @@ function couldAllow(
     },
   });
   if (d.effect !== 'deny') return true;
-  return deps.argsConditional && d.reasons.length === 1 && d.reasons[0] === 'default-deny';
+  return d.reasons.length === 1 && d.reasons[0] === 'default-deny' && deps.argsMayAllow(resource);
 }
