@@ -19,6 +19,7 @@ import { serviceActionGroups, serviceIamActions } from './fronts/aws/service-act
 import { dynamoDbActionClass } from './fronts/aws/services/dynamodb.js';
 import { dynamoDbIamActions } from './fronts/aws/services/dynamodb-operations.js';
 import { mcpActionGroups, mcpActions } from './fronts/mcp/actions.js';
+import { ToolPins } from './fronts/mcp/pins.js';
 import { McpFront } from './fronts/mcp/server.js';
 import { Upstreams } from './fronts/mcp/upstreams.js';
 import { postgresActionGroups, postgresActions } from './fronts/postgres/actions.js';
@@ -66,6 +67,11 @@ export function actionGroups(action: string): string[] {
   const cls = dynamoDbActionClass(action);
   if (cls !== 'unknown') return [`dynamodb:${cls}`];
   return serviceActionGroups(action);
+}
+
+/** Where the MCP front pins upstream tool definitions (docs/MCP.md). */
+export function mcpPinsPath(config: AirlockConfig): string {
+  return join(config.dataDir, 'mcp-pins.json');
 }
 
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
@@ -166,6 +172,7 @@ export async function startAirlock(
           config: config.mcp,
           upstreamTimeoutMs: limits.upstreamResponseTimeoutMs,
           headerTimeoutMs: limits.headerTimeoutMs,
+          pins: new ToolPins(mcpPinsPath(config)),
           log,
         });
   const mcpAddr =

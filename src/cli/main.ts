@@ -7,10 +7,11 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AdminError, createAgent, createApprover, rotateApproverToken, setApproverGroups } from '../admin.js';
 import { hashPassword } from '../api/passwords.js';
-import { loadPolicy, openMasterKey, openStore, startAirlock } from '../app.js';
+import { loadPolicy, mcpPinsPath, openMasterKey, openStore, startAirlock } from '../app.js';
 import { runAuditCheck } from '../audit-check/command.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { ToolPins } from '../fronts/mcp/pins.js';
 import { auditRecord } from '../ledger/audit.js';
 import { auditVerify } from './audit-verify.js';
 import { CliError } from './cli-error.js';
@@ -44,7 +45,8 @@ const USAGE = `usage: airlock <command> [options]   (global: --config FILE, defa
   audit check [--since T] [--agent A] [--resource R] [--format text|json|html] [--out FILE]
               [--max-fail-share 0.1] [--min-review-seconds N]
                                           score approvals on the six items; exit 4 when too many fail
-  audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)`;
+  audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)
+  mcp accept SERVER                       accept the changed tool definitions of an MCP server (docs/MCP.md)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -105,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
       for (const [name, a] of Object.entries(running.databases))
         process.stderr.write(`airlock: Postgres front for ${name} on ${a.host}:${a.port}\n`);
+      if (running.mcpUrl !== undefined)
+        process.stderr.write(`airlock: MCP front ${running.mcpUrl}/mcp/SERVER\n`);
       const signal = await stopped;
       process.stderr.write(
         `airlock: ${signal}: finishing in-flight requests (up to ${SHUTDOWN_GRACE_MS / 1000} s)\n`,
@@ -120,6 +124,19 @@ async function main(argv: string[]): Promise<number> {
       out(
         `ok: ${cfg.policies.length} file(s), ${engine.policyIds.length} policies: ${engine.policyIds.join(', ')}`,
       );
+      return 0;
+    }
+    case 'mcp accept': {
+      const cfg = config();
+      const server = need(arg, 'SERVER');
+      if (!cfg.mcp?.servers.some((s) => s.name === server))
+        throw new CliError(`no MCP server ${server} in ${cfg.source}`, 2);
+      const accepted = new ToolPins(mcpPinsPath(cfg)).accept(server);
+      if (values.json) out(accepted);
+      else if (accepted.length === 0) out(`${server}: no changed tool definitions to accept`);
+      else
+        for (const a of accepted)
+          out(`${server}: accepted ${a.tool}: sha256 ${a.from.slice(0, 16)}… → ${a.to.slice(0, 16)}…`);
       return 0;
     }
     case 'agents create':

@@ -33,8 +33,11 @@ export type CallResult<T> =
   | {
       readonly kind: 'refused';
       readonly requestId: string;
-      /** The gate's refusal, or 'unrecorded' when the intent could not be made durable. */
-      readonly refusal: Extract<GateResult, { kind: 'deny' }>['deny'] | 'unrecorded';
+      /**
+       * The gate's refusal; 'unrecorded' when the intent could not be made durable;
+       * 'definition-changed' when the tool no longer matches its pin (pins.ts).
+       */
+      readonly refusal: Extract<GateResult, { kind: 'deny' }>['deny'] | 'unrecorded' | 'definition-changed';
       readonly message: string;
       readonly approvalId: string | undefined;
     };
@@ -47,6 +50,38 @@ export class CallPath {
     private readonly gate: Gate,
     private readonly recorder: Recorder,
   ) {}
+
+  /** Refuses a call before it reaches the gate (a changed tool definition), and records it. */
+  refuse(
+    who: CallIdentity,
+    call: GatedCall,
+    refusal: 'definition-changed',
+    message: string,
+    reasons: readonly string[],
+  ): CallResult<never> {
+    const requestId = newId('req');
+    const hash = argsHash(call.args);
+    const redacted = redactArgs(call.args) as Record<string, unknown>;
+    this.recorder.refused({
+      requestId,
+      at: new Date(),
+      agent: who.agent,
+      front: 'mcp',
+      service: 'mcp',
+      operation: call.method,
+      scopes: [{ action: call.action, resource: call.resource, call: hash }],
+      outcome: 'denied',
+      policyReasons: reasons,
+      upstreamStatus: undefined,
+      latencyMs: 0,
+      grantId: undefined,
+      approvalId: undefined,
+      error: message,
+      requestHash: hash,
+      mcp: { server: who.server, method: call.method, target: call.target, args: redacted, argsHash: hash },
+    });
+    return { kind: 'refused', requestId, refusal, message, approvalId: undefined };
+  }
 
   async run<T>(
     who: CallIdentity,

@@ -17,8 +17,10 @@ import type { MasterKey } from '../../core/secrets.js';
 import type { Store } from '../../ledger/store.js';
 import { verifyBearer } from './bearer.js';
 import { CallPath } from './call-path.js';
+import { Definitions } from './definitions.js';
 import { EdgeError, INTERNAL_ERROR, INVALID_REQUEST, parseMessage, readBody } from './http-edge.js';
 import { argsResourceMatcher } from './list-filter.js';
+import type { ToolPins } from './pins.js';
 import { mcpServerFor, type SessionDeps } from './session.js';
 import type { Upstreams } from './upstreams.js';
 
@@ -35,6 +37,8 @@ export interface McpFrontDeps {
   readonly config: McpConfig;
   readonly upstreamTimeoutMs: number;
   readonly headerTimeoutMs: number;
+  /** Tool definition pins (pins.ts), `data_dir/mcp-pins.json`. */
+  readonly pins: ToolPins;
   readonly log: (line: string) => void;
 }
 
@@ -54,6 +58,8 @@ export class McpFront {
       argsMayAllow: argsResourceMatcher(deps.policyTexts),
       progressMs: deps.config.progressSeconds * 1000,
       upstreamTimeoutMs: deps.upstreamTimeoutMs,
+      pins: deps.pins,
+      definitions: new Definitions(),
     };
     // Held calls stay open for the hold window: no overall request timeout, headers in time.
     this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => {

@@ -29,8 +29,10 @@ import type { Evaluator } from '../../approvals/gate.js';
 import { hasDeceptiveChars } from '../../core/display-text.js';
 import { MCP_CALL, MCP_GET_PROMPT, MCP_READ_RESOURCE, type McpTargetKind, mcpResource } from './actions.js';
 import type { CallIdentity, CallPath, CallResult, GatedCall } from './call-path.js';
+import type { Definitions } from './definitions.js';
 import { AIRLOCK_REFUSED } from './http-edge.js';
 import type { ArgsResourceMatch } from './list-filter.js';
+import type { ToolPins } from './pins.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -45,6 +47,8 @@ export interface SessionDeps {
   readonly argsMayAllow: ArgsResourceMatch;
   readonly progressMs: number;
   readonly upstreamTimeoutMs: number;
+  readonly pins: ToolPins;
+  readonly definitions: Definitions;
 }
 
 export interface SessionContext extends CallIdentity {
@@ -74,7 +78,15 @@ export function mcpServerFor(upstream: Client, ctx: SessionContext, deps: Sessio
   if (caps.tools) {
     server.setRequestHandler(ListToolsRequestSchema, async (req, extra) => {
       const r = await upstream.listTools(req.params, opts(extra));
-      return { ...r, tools: r.tools.filter((t) => visible('tool', MCP_CALL, t.name, 'tools/call')) };
+      if (req.params?.cursor === undefined) deps.definitions.saw(ctx.server, r.tools);
+      return {
+        ...r,
+        tools: r.tools.filter(
+          (t) =>
+            visible('tool', MCP_CALL, t.name, 'tools/call') &&
+            deps.pins.check(ctx.server, t).status !== 'changed',
+        ),
+      };
     });
     server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
       const { name, arguments: args = {} } = req.params;
@@ -87,9 +99,15 @@ export function mcpServerFor(upstream: Client, ctx: SessionContext, deps: Sessio
         args,
         reason: reasonOf(req.params._meta, ctx),
       };
-      const r = await gated(deps, ctx, call, extra, (signal) =>
-        upstream.callTool({ name, arguments: args }, undefined, { signal, timeout: deps.upstreamTimeoutMs }),
-      );
+      const changed = await pinRefusal(deps, ctx, upstream, call, extra);
+      const r =
+        changed ??
+        (await gated(deps, ctx, call, extra, (signal) =>
+          upstream.callTool({ name, arguments: args }, undefined, {
+            signal,
+            timeout: deps.upstreamTimeoutMs,
+          }),
+        ));
       if (r.kind === 'result') return r.result as CallToolResult;
       // A refusal is a tool error, so the agent (and the model behind it) reads why and what to do.
       return {
@@ -205,6 +223,46 @@ async function gated<T>(
   } finally {
     clearInterval(timer);
   }
+}
+
+/** A call of a tool whose definition no longer matches its pin is refused before the gate. */
+async function pinRefusal(
+  deps: SessionDeps,
+  ctx: SessionContext,
+  upstream: Client,
+  call: GatedCall,
+  extra: Extra,
+): Promise<CallResult<never> | undefined> {
+  const tool = await deps.definitions.tool(ctx.server, call.target, () =>
+    listAllTools(upstream, { signal: extra.signal, timeout: deps.upstreamTimeoutMs }),
+  );
+  // A tool the upstream does not list is left to the upstream to refuse (after the gate).
+  if (tool === undefined) return undefined;
+  const pin = deps.pins.check(ctx.server, tool);
+  if (pin.status !== 'changed') return undefined;
+  return deps.calls.refuse(
+    ctx,
+    call,
+    'definition-changed',
+    `the definition of ${ctx.server} tool ${call.target} changed since Airlock pinned it ` +
+      `(pinned sha256 ${pin.pinned.hash.slice(0, 16)}…, now ${pin.now.hash.slice(0, 16)}…` +
+      `${pin.pinned.descriptionHash === pin.now.descriptionHash ? '' : '; description changed'}` +
+      `${pin.pinned.inputSchemaHash === pin.now.inputSchemaHash ? '' : '; input schema changed'}); ` +
+      `its calls are refused until an operator reviews it and runs: airlock mcp accept ${ctx.server}`,
+    ['tool-definition-changed'],
+  );
+}
+
+async function listAllTools(upstream: Client, o: { signal: AbortSignal; timeout: number }) {
+  const tools = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 50; page++) {
+    const r = await upstream.listTools(cursor === undefined ? {} : { cursor }, o);
+    tools.push(...r.tools);
+    cursor = r.nextCursor;
+    if (cursor === undefined) break;
+  }
+  return tools;
 }
 
 function describe(result: unknown): { resultBytes: number; isError: boolean } {
