@@ -16,6 +16,7 @@ import { auditRecord } from '../ledger/audit.js';
 import { auditVerify } from './audit-verify.js';
 import { CliError } from './cli-error.js';
 import { api } from './http-client.js';
+import { mcpStdioBridge } from './mcp-stdio.js';
 import { readPassword } from './password-input.js';
 import { printApproval, printAudit, table } from './print.js';
 
@@ -46,7 +47,8 @@ const USAGE = `usage: airlock <command> [options]   (global: --config FILE, defa
               [--max-fail-share 0.1] [--min-review-seconds N]
                                           score approvals on the six items; exit 4 when too many fail
   audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)
-  mcp accept SERVER                       accept the changed tool definitions of an MCP server (docs/MCP.md)`;
+  mcp accept SERVER                       accept the changed tool definitions of an MCP server (docs/MCP.md)
+  mcp stdio --url URL                     stdio MCP server relaying to the MCP front (token: AIRLOCK_MCP_TOKEN)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -72,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
       'min-review-seconds': { type: 'string' },
       checkpoints: { type: 'string' },
       'public-key': { type: 'string' },
+      url: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -126,6 +129,8 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case 'mcp stdio':
+      return mcpStdioBridge(need(values.url, '--url'), process.env.AIRLOCK_MCP_TOKEN);
     case 'mcp accept': {
       const cfg = config();
       const server = need(arg, 'SERVER');

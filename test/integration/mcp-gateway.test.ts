@@ -4,8 +4,10 @@
  * the record, and refusals at the edge that never reach an upstream.
  */
 import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { airlockCli } from '../support/cli.js';
 import { type McpHarness, startMcpHarness } from '../support/mcp-harness.js';
@@ -236,6 +238,48 @@ describe('mcp front: pinned tool definitions', () => {
     const after = await counter.callTool({ name: 'shifty', arguments: {} });
     assert.equal(after.isError, undefined, text(after));
     assert.equal(h.counter.calls.get('shifty'), 2);
+  });
+});
+
+describe('mcp front: airlock mcp stdio', () => {
+  const bridged = async (token: string) => {
+    const c = new Client({ name: 'stdio-agent', version: '1.0.0' });
+    await c.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [resolve('bin/airlock.js'), 'mcp', 'stdio', '--url', `${h.mcpUrl}/mcp/counter`],
+        env: { ...getDefaultEnvironment(), AIRLOCK_MCP_TOKEN: token },
+        stderr: 'pipe',
+      }),
+    );
+    return c;
+  };
+
+  it('relays lists, calls and a held call with its progress', async () => {
+    const c = await bridged(h.token);
+    try {
+      assert.ok((await c.listTools()).tools.some((t) => t.name === 'count'));
+      const before = h.counter.calls.get('count') ?? 0;
+      assert.match(text(await c.callTool({ name: 'count', arguments: { via: 'stdio' } })), /^count #/);
+      assert.equal(h.counter.calls.get('count'), before + 1);
+      const progress = { n: 0 };
+      const held = heldCall(c, 'wipe', { target: 'via-stdio' }, progress);
+      const a = await h.pending('via-stdio');
+      await waitFor(async () => (progress.n >= 1 ? true : undefined));
+      await h.api('GET', `/v1/approvals/${a.id}`);
+      await h.api('POST', `/v1/approvals/${a.id}/approve`, { comment: 'bridge ok' });
+      const r = await held;
+      assert.equal(r.isError, undefined, text(r));
+      assert.match(text(r), /^wipe #/);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("a wrong token fails the handshake with Airlock's error", async () => {
+    const before = h.counter.requests;
+    await assert.rejects(bridged(`${h.agent.accessKeyId}:wrong`), /Unauthorized: invalid credential/);
+    assert.equal(h.counter.requests, before);
   });
 });
 
