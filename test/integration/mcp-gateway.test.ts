@@ -134,6 +134,14 @@ describe('mcp front: holds', () => {
     const r = await call;
     assert.equal(r.isError, undefined, text(r));
     assert.match(text(r), /^wipe #1 /);
+    // The record: the tool, its arguments and the result's size, linked to the approval.
+    const shown = await waitFor(async () => {
+      const a = await airlockCli(['--config', h.configPath, 'audit', 'show', id]);
+      return /result {2}\d+ bytes/.test(a.stdout) ? a.stdout : undefined;
+    }, 10_000);
+    assert.match(shown, /mcp {5}counter tools\/call wipe/);
+    assert.match(shown, /args {4}\{"target":"approved-1"\}/);
+    assert.match(shown, /3 reason {5}ticket OPS-7: clean up/);
     // The approval covered exactly that call, once: the same call again is held anew.
     const again = heldCall(counter, 'wipe', { target: 'approved-1' });
     const second = await h.pending('approved-1');
