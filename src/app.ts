@@ -21,6 +21,10 @@ import { codecFor } from './fronts/aws/codecs.js';
 import { Forwarder } from './fronts/aws/forward.js';
 import { RouteTable } from './fronts/aws/routes.js';
 import { AwsFront } from './fronts/aws/server.js';
+import { mcpCatalog } from './fronts/mcp/catalog.js';
+import { ToolPins } from './fronts/mcp/pins.js';
+import { McpFront } from './fronts/mcp/server.js';
+import { Upstreams } from './fronts/mcp/upstreams.js';
 import { postgresCatalog } from './fronts/postgres/catalog.js';
 import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
@@ -39,6 +43,8 @@ export interface RunningAirlock {
   readonly store: Store;
   /** Postgres front listeners by database name. */
   readonly databases: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+  /** The MCP front's base URL (servers at `${mcpUrl}/mcp/NAME`), when `mcp:` is configured. */
+  readonly mcpUrl: string | undefined;
   /** Immediate stop (tests, CLI errors): in-flight requests are cut; their outcomes are recorded as such. */
   /** Publishes a signed checkpoint of the ledger head now (no-op without `audit.checkpoints`). */
   publishCheckpoint(): Promise<void>;
@@ -59,10 +65,15 @@ export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
   return SqliteStore.open({ path: join(config.dataDir, 'airlock.sqlite'), ledgerKey: key.derive('ledger') });
 }
 
-/** Every front's policy catalog; a new front adds its own here. */
-const CATALOGS: readonly FrontCatalog[] = [postgresCatalog, awsCatalog];
+/** Every front's policy catalog; a new front adds its own here. The first that owns an action names its groups. */
+const CATALOGS: readonly FrontCatalog[] = [postgresCatalog, mcpCatalog, awsCatalog];
 
 export const actionGroups = actionGroupsFrom(CATALOGS);
+
+/** Where the MCP front pins upstream tool definitions (docs/MCP.md). */
+export function mcpPinsPath(config: AirlockConfig): string {
+  return join(config.dataDir, 'mcp-pins.json');
+}
 
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
@@ -152,6 +163,26 @@ export async function startAirlock(
         log,
       }),
   );
+  const mcp =
+    config.mcp === undefined
+      ? undefined
+      : new McpFront({
+          directory,
+          recorder,
+          gate,
+          policy: () => policy,
+          policyTexts: engine.policyIds.map((id) => engine.describe(id)?.text ?? ''),
+          upstreams: new Upstreams(config.mcp.servers, log),
+          config: config.mcp,
+          upstreamTimeoutMs: limits.upstreamResponseTimeoutMs,
+          headerTimeoutMs: limits.headerTimeoutMs,
+          pins: new ToolPins(mcpPinsPath(config)),
+          log,
+        });
+  const mcpAddr =
+    mcp === undefined || config.mcp === undefined
+      ? undefined
+      : await mcp.listen(config.mcp.listen.host, config.mcp.listen.port);
   const databases: Record<string, { host: string; port: number }> = {};
   for (const [i, front] of pgFronts.entries()) {
     const db = config.databases[i] as DatabaseConfig;
@@ -179,10 +210,11 @@ export async function startAirlock(
     apiUrl: `${apiTls === undefined ? 'http' : 'https'}://${apiAddr.address}:${apiAddr.port}`,
     store,
     databases,
+    mcpUrl: mcpAddr === undefined ? undefined : `http://${mcpAddr.address}:${mcpAddr.port}`,
     publishCheckpoint: async () => void (await checkpoints?.publish()),
     async close() {
       clearInterval(expiry);
-      await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close())]);
+      await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close()), mcp?.close()]);
       forwarder.close();
       sessions.close();
       await checkpoints
@@ -193,14 +225,18 @@ export async function startAirlock(
     async shutdown(graceMs: number) {
       clearInterval(expiry);
       const started = performance.now();
-      await Promise.all([aws.shutdown(graceMs), ...pgFronts.map((f) => f.stopAccepting())]);
+      await Promise.all([
+        aws.shutdown(graceMs),
+        ...pgFronts.map((f) => f.stopAccepting()),
+        mcp?.stopAccepting(),
+      ]);
       // Statements already sent on open Postgres sessions get the rest of the grace period.
       const left = Math.max(0, graceMs - (performance.now() - started));
       if (!(await recorder.drain(left)))
         log(
           `shutdown: ${recorder.pending} forwarded request(s) unfinished after ${graceMs} ms; recorded as cut off`,
         );
-      await Promise.all([api.close(), ...pgFronts.map((f) => f.close())]);
+      await Promise.all([api.close(), ...pgFronts.map((f) => f.close()), mcp?.close()]);
       forwarder.close();
       sessions.close();
       // The final checkpoint covers every outcome recorded above.

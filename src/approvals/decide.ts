@@ -148,7 +148,8 @@ export class Decider {
         scopes: approval.scopes,
         issuedAt: now,
         expiresAt: new Date(now.getTime() + seconds * 1000),
-        maxUses: input.maxUses,
+        // An approval of one exact call (Scope.call) is spent by that call unless widened.
+        maxUses: input.maxUses ?? (approval.scopes.some((s) => s.call !== undefined) ? 1 : undefined),
         uses: 0,
         revokedAt: undefined,
         revokedBy: undefined,

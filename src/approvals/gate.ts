@@ -71,6 +71,7 @@ export class Gate {
         operation: req.operation,
         region: req.region,
         grantId: covering?.id,
+        ...(req.args === undefined ? {} : { args: req.args }),
       },
     });
 
@@ -230,7 +231,9 @@ export class Gate {
   }
 }
 
-/** A grant covers a request when every scope of the request is one the grant names exactly. */
+/** A grant covers a request when every scope of the request is one the grant names exactly (call binding included). */
 export function covers(grant: Grant, scopes: readonly Scope[]): boolean {
-  return scopes.every((s) => grant.scopes.some((g) => g.action === s.action && g.resource === s.resource));
+  return scopes.every((s) =>
+    grant.scopes.some((g) => g.action === s.action && g.resource === s.resource && g.call === s.call),
+  );
 }

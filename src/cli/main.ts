@@ -7,14 +7,16 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AdminError, createAgent, createApprover, rotateApproverToken, setApproverGroups } from '../admin.js';
 import { hashPassword } from '../api/passwords.js';
-import { loadPolicy, openMasterKey, openStore, startAirlock } from '../app.js';
+import { loadPolicy, mcpPinsPath, openMasterKey, openStore, startAirlock } from '../app.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { ToolPins } from '../fronts/mcp/pins.js';
 import { auditRecord } from '../ledger/audit.js';
 import { runAuditCheck } from './audit-check-command.js';
 import { auditVerify } from './audit-verify.js';
 import { CliError } from './cli-error.js';
 import { api } from './http-client.js';
+import { mcpStdioBridge } from './mcp-stdio.js';
 import { readPassword } from './password-input.js';
 import { printApproval, printAudit, table } from './print.js';
 
@@ -44,7 +46,9 @@ const USAGE = `usage: airlock <command> [options]   (global: --config FILE, defa
   audit check [--since T] [--agent A] [--resource R] [--format text|json|html] [--out FILE]
               [--max-fail-share 0.1] [--min-review-seconds N]
                                           score approvals on the six items; exit 4 when too many fail
-  audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)`;
+  audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)
+  mcp accept SERVER                       accept the changed tool definitions of an MCP server (docs/MCP.md)
+  mcp stdio --url URL                     stdio MCP server relaying to the MCP front (token: AIRLOCK_MCP_TOKEN)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -70,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
       'min-review-seconds': { type: 'string' },
       checkpoints: { type: 'string' },
       'public-key': { type: 'string' },
+      url: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -105,6 +110,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
       for (const [name, a] of Object.entries(running.databases))
         process.stderr.write(`airlock: Postgres front for ${name} on ${a.host}:${a.port}\n`);
+      if (running.mcpUrl !== undefined)
+        process.stderr.write(`airlock: MCP front ${running.mcpUrl}/mcp/SERVER\n`);
       const signal = await stopped;
       process.stderr.write(
         `airlock: ${signal}: finishing in-flight requests (up to ${SHUTDOWN_GRACE_MS / 1000} s)\n`,
@@ -120,6 +127,21 @@ async function main(argv: string[]): Promise<number> {
       out(
         `ok: ${cfg.policies.length} file(s), ${engine.policyIds.length} policies: ${engine.policyIds.join(', ')}`,
       );
+      return 0;
+    }
+    case 'mcp stdio':
+      return mcpStdioBridge(need(values.url, '--url'), process.env.AIRLOCK_MCP_TOKEN);
+    case 'mcp accept': {
+      const cfg = config();
+      const server = need(arg, 'SERVER');
+      if (!cfg.mcp?.servers.some((s) => s.name === server))
+        throw new CliError(`no MCP server ${server} in ${cfg.source}`, 2);
+      const accepted = new ToolPins(mcpPinsPath(cfg)).accept(server);
+      if (values.json) out(accepted);
+      else if (accepted.length === 0) out(`${server}: no changed tool definitions to accept`);
+      else
+        for (const a of accepted)
+          out(`${server}: accepted ${a.tool}: sha256 ${a.from.slice(0, 16)}… → ${a.to.slice(0, 16)}…`);
       return 0;
     }
     case 'agents create':

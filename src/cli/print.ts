@@ -59,9 +59,25 @@ export function printAudit(r: AuditRecord): string {
     ...r.actions.flatMap((a) => [
       `               ${String(a.at)} ${safe(a.operation)} ${a.outcome === OUTCOME_UNKNOWN ? 'OUTCOME UNKNOWN (forwarded; no outcome recorded)' : String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
       ...postgresLines(a),
+      ...mcpLines(a),
     ]),
   ];
   return lines.join('\n');
+}
+
+/** MCP calls also show their server, target, (redacted) arguments and result. */
+function mcpLines(a: Record<string, unknown>): string[] {
+  const m = a.mcp as Record<string, unknown> | undefined;
+  if (m === undefined) return [];
+  const result =
+    m.resultBytes === undefined
+      ? safe(a.error ?? '-')
+      : `${String(m.resultBytes)} bytes${m.isError === true ? ', isError' : ''}${m.errorCode === undefined ? '' : `, error ${String(m.errorCode)}`} (${String(a.latencyMs)} ms)`;
+  return [
+    `                 mcp     ${safe(m.server)} ${safe(m.method)} ${safe(m.target)}`,
+    `                 args    ${safe(JSON.stringify(m.args ?? {}))} (sha256 ${String(m.argsHash ?? '').slice(0, 16)}…)`,
+    `                 result  ${result}`,
+  ];
 }
 
 /** Postgres statements also show their session, SQL, parameters and result. */

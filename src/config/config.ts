@@ -4,6 +4,7 @@ import type { AuditCheckSettings } from './audit-check-config.js';
 import type { DatabaseConfig } from './databases.js';
 import type { LimitsConfig } from './load-limits.js';
 import type { ListenerTls } from './load-listen-tls.js';
+import type { McpConfig } from './load-mcp.js';
 
 /** The validated configuration every other layer reads. Paths are absolute. */
 export interface UpstreamRoute {
@@ -56,6 +57,8 @@ export interface AirlockConfig {
   readonly audit?: AuditConfig;
   /** `admins:` — approver groups that may revoke other approvers over the API. */
   readonly admins?: AdminsConfig;
+  /** `mcp:` — the MCP front and its upstream MCP servers (docs/MCP.md); absent: no MCP front. */
+  readonly mcp?: McpConfig;
 }
 
 export interface AuditConfig {

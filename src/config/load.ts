@@ -12,6 +12,7 @@ import { readAdmins, readAudit } from './load-audit.js';
 import { readConsole, readGuards } from './load-console.js';
 import { readLimits } from './load-limits.js';
 import { readListenerTls } from './load-listen-tls.js';
+import { readMcp } from './load-mcp.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -32,6 +33,7 @@ const TOP_KEYS = [
   'limits',
   'audit',
   'admins',
+  'mcp',
 ] as const;
 
 export function loadConfig(path: string): AirlockConfig {
@@ -143,11 +145,13 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     limits: readLimits(r, root),
     ...withAudit(readAudit(r, root, base, dataDir)),
     admins: readAdmins(r, root),
+    ...withMcp(readMcp(r, root.get('mcp', true) as Node | undefined, at)),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
 }
 
+const withMcp = (mcp: AirlockConfig['mcp']) => (mcp === undefined ? {} : { mcp });
 const withAudit = (audit: AirlockConfig['audit']) => (audit === undefined ? {} : { audit });
 
 const ROLE_KEYS = ['role_arn', 'external_id', 'sts_endpoint', 'sts_region', 'max_session_seconds'];

@@ -9,6 +9,12 @@ export interface Scope {
   readonly action: string;
   /** Resource ARN, e.g. `arn:aws:dynamodb:us-east-1:123456789012:table/orders`. */
   readonly resource: string;
+  /**
+   * Binds a grant to one exact call (MCP: sha256 of the canonical arguments, docs/MCP.md):
+   * policy never sees it; a grant covers a scope only when this matches too, and an
+   * approval of such a scope grants one use unless the approver sets max uses.
+   */
+  readonly call?: string;
 }
 
 /** Names a front (src/fronts/NAME): not a closed union, so adding a front changes no shared type. */
@@ -39,6 +45,11 @@ export interface AccessRequest {
   /** Readable, redacted summary of the payload for approvers. */
   readonly summary: PayloadSummary;
   readonly receivedAt: Date;
+  /**
+   * MCP front: the call's arguments, top-level names to text (strings as they are, other
+   * values as canonical JSON), which policy sees as tags of `context.args` (docs/MCP.md).
+   */
+  readonly args?: Readonly<Record<string, string>>;
 }
 
 /** A JSON-safe, redacted description of what the request would do. */
@@ -97,6 +108,8 @@ export interface PolicyInput {
     readonly region: string;
     /** A live grant that covers every scope, if the agent holds one. */
     readonly grantId: string | undefined;
+    /** MCP front: the call's arguments (AccessRequest.args); absent: none. */
+    readonly args?: Readonly<Record<string, string>>;
   };
 }
 
@@ -188,6 +201,8 @@ export interface ActionRecord {
   readonly requestHash?: string | undefined;
   /** Postgres front only: the statement as executed (see docs/POSTGRES.md, "Recording"). */
   readonly postgres?: PostgresStatementDetail;
+  /** MCP front only: the server, method and (redacted) arguments of the call. */
+  readonly mcp?: McpCallDetail;
   /**
    * 'intent': written durably before the request was forwarded; what happened upstream
    * follows in its own `action.outcome` entry (ActionResult). Absent: the row is complete
@@ -215,6 +230,30 @@ export interface ActionResult {
   readonly error: string | undefined;
   /** Postgres front only: what the statement did. */
   readonly postgres?: Pick<PostgresStatementDetail, 'commandTags' | 'rows' | 'sqlstate'>;
+  /** MCP front only: what the upstream answered. */
+  readonly mcp?: McpResultDetail;
+}
+
+export interface McpCallDetail {
+  /** Upstream server name from the config. */
+  readonly server: string;
+  /** JSON-RPC method, e.g. `tools/call`. */
+  readonly method: string;
+  /** Tool or prompt name, or resource URI. */
+  readonly target: string;
+  /** Arguments with secret-looking values redacted (docs/MCP.md, "Recording"). */
+  readonly args: PayloadSummary;
+  /** sha256 (hex) of the canonical JSON of the unredacted arguments. */
+  readonly argsHash: string;
+}
+
+export interface McpResultDetail {
+  /** Bytes of the result's JSON. */
+  readonly resultBytes: number;
+  /** The tool result's isError (false for other methods). */
+  readonly isError: boolean;
+  /** JSON-RPC error code when the upstream answered with an error. */
+  readonly errorCode?: number;
 }
 
 export interface PostgresStatementDetail {

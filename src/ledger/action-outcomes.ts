@@ -61,6 +61,9 @@ export function joinActionOutcomes(entries: readonly LedgerEntry[]): LedgerEntry
         completedAt: r.at,
         outcomeSeq: done.seq,
         ...(postgres === undefined ? {} : { postgres }),
+        ...(rest.mcp === undefined || r.mcp === undefined
+          ? {}
+          : { mcp: { ...(rest.mcp as object), ...(r.mcp as object) } }),
       };
     }
     out.push({ ...e, body: JSON.stringify(joined) });

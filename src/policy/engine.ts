@@ -87,11 +87,12 @@ export class PolicyEngine {
 
   evaluate(input: PolicyInput): PolicyDecision {
     const context = contextOf(input);
+    const args = input.context.args ?? {};
     const allowIds = new Set<string>();
     const holds: LoadedPolicy[] = [];
     let requireReason = false;
     for (const scope of input.scopes) {
-      const r = this.authorizeScope(input.agent, scope, context);
+      const r = this.authorizeScope(input.agent, scope, context, args);
       if (r.effect === 'deny') return r.decision;
       for (const p of r.matched) {
         allowIds.add(p.id);
@@ -135,6 +136,7 @@ export class PolicyEngine {
     agent: string,
     scope: Scope,
     context: Record<string, unknown>,
+    args: Readonly<Record<string, string>>,
   ):
     | { effect: 'allow'; matched: LoadedPolicy[] }
     | { effect: 'deny'; decision: Extract<PolicyDecision, { effect: 'deny' }> } {
@@ -144,7 +146,7 @@ export class PolicyEngine {
       resource: { type: `${NAMESPACE}::Resource`, id: scope.resource },
       context: context as never,
       preparsedPolicySetId: this.setId,
-      entities: this.entitiesFor(agent, scope),
+      entities: [...this.entitiesFor(agent, scope), argsEntity(args)],
     });
     const where = `${scope.action} on ${scope.resource}`;
     if (answer.type === 'failure') {
@@ -273,7 +275,15 @@ function contextOf(input: PolicyInput): Record<string, unknown> {
     front: c.front,
     has_grant: c.grantId !== undefined,
     grant_id: c.grantId ?? '',
+    args: { __entity: { type: `${NAMESPACE}::Args`, id: ARGS_ID } },
   };
+}
+
+/** The one Args entity of a request (every request has one; empty outside the MCP front). */
+const ARGS_ID = 'request';
+
+function argsEntity(args: Readonly<Record<string, string>>): EntityJson {
+  return { uid: { type: `${NAMESPACE}::Args`, id: ARGS_ID }, attrs: {}, parents: [], tags: { ...args } };
 }
 
 /** IPv4 clients on a dual-stack socket arrive as ::ffff:a.b.c.d; policies name them as IPv4. */

@@ -31,6 +31,8 @@ export function memoizeEvaluator(inner: Evaluator, maxEntries = 10_000): Evaluat
         c.region,
         c.grantId ?? null,
         input.scopes.map((sc) => [sc.action, sc.resource]),
+        // MCP arguments are policy input too (context.args): a call with other arguments is another key.
+        c.args === undefined ? null : Object.entries(c.args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
       ]);
       let d = cache.get(key);
       if (d === undefined) {

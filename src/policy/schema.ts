@@ -22,6 +22,7 @@ export const CONTEXT_TYPE = `{
     front: String,
     has_grant: Bool,
     grant_id: String,
+    args: Args,
   }`;
 
 export interface ActionCatalog {
@@ -38,6 +39,9 @@ export function schemaText(catalog: ActionCatalog): string {
     `namespace ${NAMESPACE} {`,
     '  entity Agent = { name: String };',
     '  entity Resource = { arn: String, service: String };',
+    // An MCP call's arguments as tags: `context.args.hasTag("repo") && context.args.getTag("repo") == "prod"`.
+    // Tags, not a record: Cedar records are closed, and every tool has its own argument names.
+    '  entity Args tags String;',
     `  type RequestContext = ${CONTEXT_TYPE};`,
   ];
   for (const g of [...groups].sort()) lines.push(`  action ${quote(g)};`);
