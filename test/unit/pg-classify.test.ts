@@ -3,17 +3,41 @@ import { before, describe, it } from 'node:test';
 import type { Scope } from '../../src/core/types.js';
 import type { ClassifyContext } from '../../src/fronts/postgres/classification.js';
 import { classify, loadParser } from '../../src/fronts/postgres/classify.js';
-import {
-  DEFAULT_SIDE_EFFECT_FUNCTIONS,
-  functionMatcher,
-} from '../../src/fronts/postgres/side-effect-functions.js';
+import { type CatalogFunction, FunctionCatalog } from '../../src/fronts/postgres/function-catalog.js';
+import { NEVER_READ_FUNCTIONS } from '../../src/fronts/postgres/never-read-functions.js';
+
+/** A small stand-in for the upstream's pg_proc: (schema, name, all overloads stable/immutable). */
+export const CATALOG: readonly CatalogFunction[] = (
+  [
+    ['pg_catalog', 'now', true],
+    ['pg_catalog', 'lower', true],
+    ['pg_catalog', 'count', true],
+    ['pg_catalog', 'name', true],
+    ['pg_catalog', 'pg_backend_pid', true],
+    ['pg_catalog', 'pg_read_file', false],
+    ['pg_catalog', 'set_config', false],
+    ['pg_catalog', 'nextval', false],
+    ['pg_catalog', 'ts_stat', false],
+    ['pg_catalog', 'pg_terminate_backend', false],
+    ['pg_catalog', 'pg_advisory_lock', false],
+    ['pg_catalog', 'lo_import', false],
+    ['pg_catalog', 'brin_summarize_range', false],
+    ['pg_catalog', 'query_to_xml', true],
+    ['public', 'dblink', false],
+    ['public', 'audit_purge', true],
+    ['public', 'crosstab', false],
+  ] as const
+).map(([schema, name, reads]) => ({ schema, name, reads }));
+
+export const catalog = (readFunctions: readonly string[] = []) =>
+  new FunctionCatalog(CATALOG, { neverRead: [...NEVER_READ_FUNCTIONS, 'audit_*'], readFunctions });
 
 const ctx = (over: Partial<ClassifyContext> = {}): ClassifyContext => ({
   db: 'prod',
   searchPath: ['public'],
   user: 'airlock',
   defaultSearchPath: ['airlock', 'public'],
-  isSideEffect: functionMatcher([...DEFAULT_SIDE_EFFECT_FUNCTIONS, 'audit_*']),
+  functions: catalog(),
   prepared: new Map(),
   ...over,
 });
@@ -65,10 +89,10 @@ describe('statement classification', () => {
       "SELECT set_config('x', 'y', false)",
       ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/set_config'],
     ],
-    ['SELECT audit_purge()', ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/audit_purge']],
+    ['SELECT audit_purge()', ['postgres:function arn:airlock:postgres:prod:function/public/audit_purge']],
     [
       'SELECT * FROM dblink($$x$$) AS r(a int)',
-      ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/dblink'],
+      ['postgres:function arn:airlock:postgres:prod:function/public/dblink'],
     ],
     [
       'SELECT * INTO newt FROM t',

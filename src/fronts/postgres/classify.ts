@@ -147,7 +147,15 @@ function statement(c: Collector, node: Node): void {
     }
     case 'TransactionStmt': {
       const kind = str(body.kind);
-      c.effects.push({ kind: 'transaction', op: txOp(kind) });
+      const readWrite = list(body.options).some((o) => {
+        const d = (o as Node).DefElem as Node | undefined;
+        // READ WRITE is `transaction_read_only` = integer 0 (an empty `ival` in the JSON tree).
+        const iv = ((d?.arg as Node | undefined)?.A_Const as Node | undefined)?.ival as Node | undefined;
+        return str(d?.defname) === 'transaction_read_only' && iv !== undefined && (iv.ival ?? 0) === 0;
+      });
+      c.effects.push({ kind: 'transaction', op: txOp(kind), readWrite });
+      // BEGIN READ WRITE opts out of PostgreSQL's read-only enforcement for the block.
+      if (readWrite) c.addDb('read_write');
       // Two-phase commit outlives the session: COMMIT/ROLLBACK PREPARED act on any
       // session's prepared transaction (another application's included).
       if (PREPARED_XACT.has(kind ?? '')) c.addDb('prepared_xact');
