@@ -29,6 +29,11 @@ export function variableSet(c: Collector, body: Node): void {
     c.addDb('session');
     return;
   }
+  // SET of a pinned setting to its pinned value changes nothing.
+  if (name !== undefined && PINNED_SETTINGS.has(name)) {
+    c.addDb('session');
+    return;
+  }
   if (name !== undefined && sets && !isEverydaySetting(name)) {
     c.add('config', settingResource(c.ctx.db, name));
     return;
