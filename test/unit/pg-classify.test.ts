@@ -3,34 +3,7 @@ import { before, describe, it } from 'node:test';
 import type { Scope } from '../../src/core/types.js';
 import type { ClassifyContext } from '../../src/fronts/postgres/classification.js';
 import { classify, loadParser } from '../../src/fronts/postgres/classify.js';
-import { type CatalogFunction, FunctionCatalog } from '../../src/fronts/postgres/function-catalog.js';
-import { NEVER_READ_FUNCTIONS } from '../../src/fronts/postgres/never-read-functions.js';
-
-/** A small stand-in for the upstream's pg_proc: (schema, name, all overloads stable/immutable). */
-export const CATALOG: readonly CatalogFunction[] = (
-  [
-    ['pg_catalog', 'now', true],
-    ['pg_catalog', 'lower', true],
-    ['pg_catalog', 'count', true],
-    ['pg_catalog', 'name', true],
-    ['pg_catalog', 'pg_backend_pid', true],
-    ['pg_catalog', 'pg_read_file', false],
-    ['pg_catalog', 'set_config', false],
-    ['pg_catalog', 'nextval', false],
-    ['pg_catalog', 'ts_stat', false],
-    ['pg_catalog', 'pg_terminate_backend', false],
-    ['pg_catalog', 'pg_advisory_lock', false],
-    ['pg_catalog', 'lo_import', false],
-    ['pg_catalog', 'brin_summarize_range', false],
-    ['pg_catalog', 'query_to_xml', true],
-    ['public', 'dblink', false],
-    ['public', 'audit_purge', true],
-    ['public', 'crosstab', false],
-  ] as const
-).map(([schema, name, reads]) => ({ schema, name, reads }));
-
-export const catalog = (readFunctions: readonly string[] = []) =>
-  new FunctionCatalog(CATALOG, { neverRead: [...NEVER_READ_FUNCTIONS, 'audit_*'], readFunctions });
+import { catalog } from '../support/pg-catalog-fixture.js';
 
 const ctx = (over: Partial<ClassifyContext> = {}): ClassifyContext => ({
   db: 'prod',
@@ -138,6 +111,53 @@ describe('statement classification', () => {
     ],
   ];
   for (const [sql, want] of table) it(sql, () => assert.deepEqual(scopes(sql), [...want].sort()));
+
+  it('issue 21: attribute notation, SELECT INTO in set operations, the allow-list', () => {
+    const fn = (schema: string, name: string) =>
+      `postgres:function arn:airlock:postgres:prod:function/${schema}/${name}`;
+    assert.deepEqual(scopes("select ('s'::regclass).nextval"), [fn('pg_catalog', 'nextval')]);
+    assert.deepEqual(scopes('select x.pg_terminate_backend from pg_backend_pid() x'), [
+      fn('pg_catalog', 'pg_terminate_backend'),
+    ]);
+    assert.deepEqual(scopes('select o.id, o.name, (o.id::text).lower from orders o'), [
+      `postgres:select ${t('public', 'orders')}`,
+    ]);
+    assert.deepEqual(scopes('select * into x from a union select * from b'), [
+      `postgres:ddl ${t('public', 'x')}`,
+      `postgres:select ${t('public', 'a')}`,
+      `postgres:select ${t('public', 'b')}`,
+    ]);
+    // Unknown or user functions are not reads; stable built-ins are, unless shadowed on the path.
+    assert.deepEqual(scopes('select made_up(1)'), [fn('pg_catalog', 'made_up'), fn('public', 'made_up')]);
+    assert.deepEqual(scopes('select now(), pg_catalog.lower($1)'), [`postgres:select ${DB}`]);
+    assert.deepEqual(scopes("select query_to_xml('delete from t', true, true, '')"), [
+      fn('pg_catalog', 'query_to_xml'),
+    ]);
+    assert.deepEqual(scopes('select audit_purge()', ctx({ functions: catalog(['public.audit_purge']) })), [
+      fn('public', 'audit_purge'),
+    ]);
+    assert.deepEqual(scopes('select crosstab($$x$$)', ctx({ functions: catalog(['public.crosstab']) })), [
+      fn('public', 'crosstab'),
+    ]);
+  });
+
+  it('issue 21: pinned settings and BEGIN READ WRITE', () => {
+    const pinned = (sql: string) => classify(sql, ctx()).effects.some((e) => e.kind === 'pinned_setting');
+    for (const sql of [
+      'SET standard_conforming_strings = off',
+      'SET LOCAL backslash_quote = on',
+      "SELECT set_config('standard_conforming_strings', 'off', true)",
+      'SELECT set_config($1, $2, false)',
+      'SET default_transaction_read_only TO false',
+      'SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE',
+      'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE',
+    ])
+      assert.ok(pinned(sql), sql);
+    for (const sql of ['SET standard_conforming_strings = on', 'RESET ALL', 'SET TRANSACTION READ ONLY'])
+      assert.ok(!pinned(sql), sql);
+    assert.deepEqual(scopes('BEGIN READ WRITE'), [`postgres:read_write ${DB}`, `postgres:transaction ${DB}`]);
+    assert.deepEqual(scopes('START TRANSACTION READ ONLY'), [`postgres:transaction ${DB}`]);
+  });
 
   it('resolves unqualified names against every schema of the search_path', () => {
     assert.deepEqual(scopes('UPDATE t SET a = 1', ctx({ searchPath: ['app', 'public'] })), [
