@@ -180,10 +180,11 @@ export class PgSession {
     const startup = this.startup as ClientStartup;
     let functions: FunctionCatalog;
     try {
+      // UTF8 unless the agent chose another parsable encoding (not a role/database default);
       // Airlock's pins come last: they win over anything the agent's startup carried.
       this.upstream = await connectUpstream(
         this.deps.db.upstream,
-        new Map([...startup.forward, ...pinnedStartupParams()]),
+        new Map([['client_encoding', 'UTF8'], ...startup.forward, ...pinnedStartupParams()]),
       );
       functions = await this.deps.db.catalog.get(this.upstream.socket);
     } catch (err) {
