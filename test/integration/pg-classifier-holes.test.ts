@@ -22,6 +22,13 @@ const SETUP = `
   CREATE EXTENSION tablefunc;
   CREATE EXTENSION pg_surgery;
   CREATE EXTENSION xml2;
+  CREATE FUNCTION public.bump_op(int, int) RETURNS int VOLATILE LANGUAGE sql
+    AS $$ SELECT nextval('public.payments_seq')::int $$;
+  CREATE OPERATOR public.#%# (LEFTARG = int, RIGHTARG = int, FUNCTION = public.bump_op);
+  CREATE TYPE public.bumped AS (v int);
+  CREATE FUNCTION public.bump_cast(int) RETURNS public.bumped VOLATILE LANGUAGE sql
+    AS $$ SELECT row(nextval('public.payments_seq')::int)::public.bumped $$;
+  CREATE CAST (int AS public.bumped) WITH FUNCTION public.bump_cast(int);
 `;
 
 interface Upstream {
@@ -55,8 +62,7 @@ describe('issue 21: classifier holes, checked at the upstream', () => {
   let baseline: Upstream;
 
   before(async () => {
-    h = await startPgHarness({ flags: ['-c', 'log_statement=all'] });
-    await h.direct.query(SETUP);
+    h = await startPgHarness({ flags: ['-c', 'log_statement=all'], setupSql: SETUP });
     victim = new pg.Client({
       host: '127.0.0.1',
       port: h.upstreamPort,
@@ -246,6 +252,15 @@ describe('issue 21: classifier holes, checked at the upstream', () => {
       "select * from xpath_table('id', 'status', 'orders', '/x', 'true; delete from orders; select 1') AS evil_c3(id int, x text)";
     await refused(h, () => c.query(sql));
     neverRan('evil_c3');
+    await unchanged();
+  });
+
+  it('operators and casts with a volatile function behind them are not reads', async () => {
+    await refused(h, () => c.query('select 1 #%# 2 AS evil_o1'));
+    await refused(h, () => c.query('select 1 OPERATOR(public.#%#) 2 AS evil_o2'));
+    await refused(h, () => c.query('select (1::public.bumped).v AS evil_o3'));
+    await refused(h, () => c.query('select cast(1 AS bumped) AS evil_o4'));
+    for (const m of ['evil_o1', 'evil_o2', 'evil_o3', 'evil_o4']) neverRan(m);
     await unchanged();
   });
 

@@ -58,6 +58,8 @@ export async function startPgHarness(
     flags?: readonly string[];
     log?: (line: string) => void;
     databaseYaml?: string;
+    /** Run on the upstream before Airlock starts (so its function catalog sees it). */
+    setupSql?: string;
   } = {},
 ): Promise<PgHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-'));
@@ -79,6 +81,7 @@ export async function startPgHarness(
   });
   await direct.connect();
   await direct.query(SCHEMA_SQL);
+  if (opts.setupSql !== undefined) await direct.query(opts.setupSql);
 
   process.env[PASSWORD_ENV] = UPSTREAM_PASSWORD;
   const yaml = `data_dir: ${dir}/airlock

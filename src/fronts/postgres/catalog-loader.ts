@@ -7,19 +7,33 @@
  * behind that.
  */
 import type { Socket } from 'node:net';
-import { type CatalogFunction, FunctionCatalog } from './function-catalog.js';
+import { type CatalogFunction, FunctionCatalog, type VolatileBehind } from './function-catalog.js';
 import { upstreamQuery } from './upstream-query.js';
 
 const CATALOG_TTL_MS = 5 * 60_000;
 
 /**
- * Per (schema, name): whether every overload is a function marked immutable or stable.
- * Aggregates and window functions count as functions; procedures (CALL) do not read.
+ * Per (schema, name): whether every overload is a function marked immutable or stable
+ * (aggregates and window functions count as functions; procedures do not read); and the
+ * operators and cast target types with a volatile function behind them.
  */
-const CATALOG_SQL = `SELECT n.nspname, p.proname,
-  bool_and(p.provolatile IN ('i', 's') AND p.prokind <> 'p')
+const CATALOG_SQL = `SELECT 'f', n.nspname, p.proname,
+  bool_and(p.provolatile IN ('i', 's') AND p.prokind <> 'p')::text
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-GROUP BY 1, 2`;
+GROUP BY 2, 3
+UNION ALL
+SELECT 'o', o.oprname, n.nspname, p.proname
+FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE p.provolatile = 'v'
+UNION ALL
+SELECT 't', t.typname, n.nspname, p.proname
+FROM pg_catalog.pg_type t JOIN pg_catalog.pg_proc p ON p.oid = t.typinput
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE p.provolatile = 'v'
+UNION ALL
+SELECT 't', t.typname, n.nspname, p.proname
+FROM pg_catalog.pg_cast k JOIN pg_catalog.pg_proc p ON p.oid = k.castfunc
+JOIN pg_catalog.pg_type t ON t.oid = k.casttarget
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE p.provolatile = 'v'`;
 
 export class CatalogLoader {
   private catalog: FunctionCatalog | undefined;
@@ -39,12 +53,14 @@ export class CatalogLoader {
 
   private async load(socket: Socket): Promise<FunctionCatalog> {
     const rows = await upstreamQuery(socket, CATALOG_SQL);
-    const fns: CatalogFunction[] = rows.map((r) => ({
-      schema: r[0] ?? '',
-      name: r[1] ?? '',
-      reads: r[2] === 't',
-    }));
-    this.catalog = new FunctionCatalog(fns, this.opts);
+    const fns: CatalogFunction[] = [];
+    const operators: VolatileBehind[] = [];
+    const casts: VolatileBehind[] = [];
+    for (const [kind, a = '', b = '', c = ''] of rows) {
+      if (kind === 'f') fns.push({ schema: a ?? '', name: b ?? '', reads: c === 'true' });
+      else (kind === 'o' ? operators : casts).push({ name: a ?? '', schema: b ?? '', fn: c ?? '' });
+    }
+    this.catalog = new FunctionCatalog(fns, this.opts, { operators, casts });
     this.loadedAt = performance.now();
     return this.catalog;
   }

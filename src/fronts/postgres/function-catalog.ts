@@ -42,15 +42,32 @@ export interface CatalogFunction {
   readonly reads: boolean;
 }
 
+/**
+ * An operator or a cast target type with a volatile function behind it (the operator's
+ * `oprcode`, the cast's `castfunc` or the type's input function): `name` is the operator
+ * or type name, `schema.fn` the function PostgreSQL calls for it.
+ */
+export interface VolatileBehind {
+  readonly name: string;
+  readonly schema: string;
+  readonly fn: string;
+}
+
 export class FunctionCatalog {
   private readonly schemasOf = new Map<string, Set<string>>();
+  private readonly operators = new Map<string, VolatileBehind[]>();
+  private readonly casts = new Map<string, VolatileBehind[]>();
   private readonly readable = new Set<string>();
   private readonly neverRead: (name: string) => boolean;
 
   constructor(
     rows: Iterable<CatalogFunction>,
     opts: { readonly neverRead: readonly string[]; readonly readFunctions: readonly string[] },
+    behind: { readonly operators?: Iterable<VolatileBehind>; readonly casts?: Iterable<VolatileBehind> } = {},
   ) {
+    for (const o of behind.operators ?? [])
+      this.operators.set(o.name, [...(this.operators.get(o.name) ?? []), o]);
+    for (const t of behind.casts ?? []) this.casts.set(t.name, [...(this.casts.get(t.name) ?? []), t]);
     this.neverRead = functionMatcher(opts.neverRead);
     for (const r of rows) {
       const s = this.schemasOf.get(r.name) ?? new Set<string>();
@@ -81,6 +98,21 @@ export class FunctionCatalog {
     if (found.length > 0) return found;
     const rest = order.filter((s) => s !== 'pg_temp');
     return rest.length === 0 ? ['pg_catalog'] : rest;
+  }
+
+  /**
+   * Functions an operator of this name may call that are volatile. No built-in operator
+   * is (PostgreSQL 18); user-defined ones are, if so marked. Other operators, extension
+   * ones included, are taken at their volatility mark; the read-only transaction stands
+   * behind a mark that lies.
+   */
+  volatileOperator(name: string): readonly VolatileBehind[] {
+    return this.operators.get(name) ?? [];
+  }
+
+  /** Volatile functions a cast to (or literal of) this type name may call. */
+  volatileCast(typeName: string): readonly VolatileBehind[] {
+    return this.casts.get(typeName) ?? [];
   }
 
   /** A call of `[schema.]name` only reads (see the file comment). */

@@ -2,7 +2,8 @@
  * The generic walk of any parse subtree: DML nested anywhere (CTEs, subqueries),
  * relation references, SELECT INTO / FOR UPDATE at any level of a set operation,
  * and every function reference: calls (`fn(x)`) and attribute notation (`(x).fn`,
- * `rel.fn`), which PostgreSQL resolves to the same function call
+ * `rel.fn`), which PostgreSQL resolves to the same function call, and operators and
+ * casts with a volatile function behind them
  * (https://www.postgresql.org/docs/current/xfunc-sql.html#XFUNC-SQL-COMPOSITE-FUNCTIONS).
  */
 import { functionResource, type StatementClass } from './actions.js';
@@ -63,6 +64,16 @@ export function walk(c: Collector, value: unknown, mode: StatementClass): void {
         if (fn === 'set_config') setConfig(c, list((child as Node).args));
       }
       walk(c, child, mode);
+    } else if (key === 'A_Expr' && executes) {
+      // An operator is a call of its function (pg_operator.oprcode).
+      const op = names((child as Node).name);
+      behind(c, c.ctx.functions.volatileOperator(op[op.length - 1] ?? ''));
+      walk(c, child, mode);
+    } else if (key === 'TypeCast' && executes) {
+      // A cast calls its cast function, or the type's input function for a literal.
+      const type = names(((child as Node).typeName as Node | undefined)?.names);
+      behind(c, c.ctx.functions.volatileCast(type[type.length - 1] ?? ''));
+      walk(c, child, mode);
     } else if (key === 'ColumnRef' && executes) {
       // `rel.fn` is fn(rel) when rel has no column fn; `a.b.fn` likewise for a field.
       const fields = list((child as Node).fields);
@@ -83,6 +94,10 @@ function call(c: Collector, schema: string | undefined, fn: string): void {
   const cat = c.ctx.functions;
   if (cat.isRead(schema, fn, c.path)) return;
   for (const s of cat.candidates(schema, fn, c.path)) c.add('function', functionResource(c.ctx.db, s, fn));
+}
+
+function behind(c: Collector, fns: readonly { schema: string; fn: string }[]): void {
+  for (const f of fns) c.add('function', functionResource(c.ctx.db, f.schema, f.fn));
 }
 
 /**
