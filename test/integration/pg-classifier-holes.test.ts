@@ -183,6 +183,17 @@ describe('issue 21: classifier holes, checked at the upstream', () => {
       'set session characteristics as transaction read write',
     ])
       await assert.rejects(c.query(sql), { code: '55P02' }, sql);
+    await assert.rejects(
+      c.query({ text: "select set_config('standard_conforming_strings', $1, false)", values: ['off'] }),
+      { code: '55P02' },
+    );
+    let recorded = false;
+    for (let i = 0; i < 100 && !recorded; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const entries = await h.airlock.store.ledger({ agent: h.agent.name });
+      recorded = entries.some((e) => e.kind === 'action' && e.body.includes('pinned-setting'));
+    }
+    assert.ok(recorded, 'a refused change of a pinned setting is recorded');
     await c.query('BEGIN');
     await assert.rejects(c.query('set local standard_conforming_strings = off'), { code: '55P02' });
     await c.query('ROLLBACK');

@@ -1,7 +1,7 @@
 /**
  * SQL text → statement classes and every relation touched, with the real
  * PostgreSQL parser (libpg-query). The whole parse tree is walked, so a DELETE in
- * a CTE nested anywhere, a side-effecting function in a WHERE clause, or the inner
+ * a CTE nested anywhere, a function off the read allow-list in a WHERE clause, or the inner
  * statement of EXPLAIN ANALYZE / PREPARE / COPY (query) is found wherever it is.
  * Unqualified names resolve against every schema of the session's search_path
  * (one scope per candidate schema, so a policy cannot be dodged by a path trick).

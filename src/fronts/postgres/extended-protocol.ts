@@ -29,6 +29,8 @@ interface Portal {
 export interface StatementChecks {
   gate(sql: string, c: Classification): Promise<GatedStatement>;
   deny(g: GatedStatement, mode: 'simple' | 'extended', params?: string[]): Promise<void>;
+  /** Records and answers a refusal decided without policy (a pinned setting). */
+  refusePinned(sql: string, c: Classification, err: PgError, mode: 'simple' | 'extended'): Promise<void>;
   recorder(
     g: GatedStatement,
     params: string[] | undefined,
@@ -52,7 +54,7 @@ export class ExtendedProtocol {
     const enc = unparsable(c);
     if (enc !== undefined) return this.out.refuse(enc, 'extended');
     const pin = pinnedSetting(c);
-    if (pin !== undefined) return this.out.refuse(pin, 'extended');
+    if (pin !== undefined) return this.checks.refusePinned(p.sql, c, pin, 'extended');
     const txOp = c.statements === 1 ? txOpOf(c) : undefined;
     if (this.out.failedBlock && txOp !== 'rollback' && txOp !== 'rollback_to' && txOp !== 'commit')
       return this.out.refuse(inFailedTx(), 'extended');

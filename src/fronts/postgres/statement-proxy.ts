@@ -59,6 +59,7 @@ export class StatementProxy {
     this.extended = new ExtendedProtocol(deps.db, this.state, this.out, this.guard, {
       gate: (sql, c) => this.gate(sql, c),
       deny: (g, mode, params) => this.deny(g, mode, params),
+      refusePinned: (sql, c, err, mode) => this.refusePinned(sql, c, err, mode),
       recorder: (g, params) => this.recorder(g, params),
     });
   }
@@ -190,10 +191,7 @@ export class StatementProxy {
     const enc = unparsable(c);
     if (enc !== undefined) return this.out.refuse(enc, 'simple');
     const pin = pinnedSetting(c);
-    if (pin !== undefined) {
-      this.record(actionRecord(unchecked(sql, c, 'deny', 'pinned-setting', pin.message), this.ctx, {}));
-      return this.out.refuse(pin, 'simple');
-    }
+    if (pin !== undefined) return this.refusePinned(sql, c, pin, 'simple');
     if (c.statements === 0) {
       this.out.forward(encodeQuery(sql), { kind: 'simple', terminals: Terminals.query });
       return;
@@ -266,6 +264,16 @@ export class StatementProxy {
     const r = g.result as Extract<GateResult, { kind: 'deny' }>;
     this.record(actionRecord(g, this.ctx, { params }));
     return this.out.refuse(refusal(r), mode);
+  }
+
+  private refusePinned(
+    sql: string,
+    c: Classification,
+    err: PgError,
+    mode: 'simple' | 'extended',
+  ): Promise<void> {
+    this.record(actionRecord(unchecked(sql, c, 'deny', 'pinned-setting', err.message), this.ctx, {}));
+    return this.out.refuse(err, mode);
   }
 
   private recorder(g: GatedStatement, params: string[] | undefined) {
