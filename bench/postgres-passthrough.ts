@@ -131,16 +131,18 @@ function postgresPids(dataDir: string): number[] {
 
 async function classificationMicros(): Promise<{ p50: number; p99: number }> {
   const { classify, loadParser } = await import('../src/fronts/postgres/classify.js');
-  const { DEFAULT_SIDE_EFFECT_FUNCTIONS, functionMatcher } = await import(
-    '../src/fronts/postgres/side-effect-functions.js'
-  );
+  const { FunctionCatalog } = await import('../src/fronts/postgres/function-catalog.js');
+  const { NEVER_READ_FUNCTIONS } = await import('../src/fronts/postgres/never-read-functions.js');
   await loadParser();
   const ctx = {
     db: 'bench',
     searchPath: ['public'],
     user: 'postgres',
     defaultSearchPath: ['public'],
-    isSideEffect: functionMatcher(DEFAULT_SIDE_EFFECT_FUNCTIONS),
+    functions: new FunctionCatalog(
+      ['now', 'count', 'lower'].map((name) => ({ schema: 'pg_catalog', name, reads: true })),
+      { neverRead: NEVER_READ_FUNCTIONS, readFunctions: [] },
+    ),
     prepared: new Map(),
   };
   const sqls = [

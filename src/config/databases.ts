@@ -27,6 +27,8 @@ export interface DatabaseConfig {
   readonly clientTlsEnabled: boolean;
   readonly searchPath: readonly string[];
   readonly sideEffectFunctions: readonly string[];
+  /** Functions to count as reads besides the upstream's stable/immutable built-ins (`name` or `schema.name`). */
+  readonly readFunctions: readonly string[];
   readonly recordParams: 'full' | 'redacted' | 'none';
 }
 
@@ -39,6 +41,7 @@ const KEYS = [
   'client_tls',
   'search_path',
   'side_effect_functions',
+  'read_functions',
   'record_params',
 ];
 const NAME_RE = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -124,6 +127,7 @@ export function readDatabases(
       clientTlsEnabled: tlsEnabled,
       searchPath: strings(item, 'search_path', ['$user', 'public'], at),
       sideEffectFunctions: strings(item, 'side_effect_functions', [], at),
+      readFunctions: strings(item, 'read_functions', [], at),
       recordParams: recordParams as DatabaseConfig['recordParams'],
     });
   }

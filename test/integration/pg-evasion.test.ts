@@ -164,10 +164,10 @@ describe('postgres evasion corpus', () => {
     await c.query('RESET search_path');
   });
 
-  it('known limit: a user-defined function that writes is not visible in the SQL text', async () => {
-    // Documented in docs/POSTGRES.md: functions outside the side-effect list count as reads.
-    // The test pins the behaviour so a change is noticed.
-    await c.query('SELECT public.sneaky()');
-    assert.notEqual((await h.direct.query(SNAPSHOT)).rows[0].s, before0);
+  it('a user-defined function is not a read: postgres:function, held (issue 21)', async () => {
+    // Only stable/immutable built-ins and read_functions are reads (function-catalog.ts).
+    await refused(h, () => c.query('SELECT public.sneaky()'));
+    await refused(h, () => c.query('SELECT o.sneaky FROM orders o'));
+    assert.equal((await h.direct.query(SNAPSHOT)).rows[0].s, before0);
   });
 });

@@ -169,6 +169,28 @@ describe('postgres wire protocol', () => {
     assert.equal(plain.out, '7');
   });
 
+  it('psql meta-commands still pass as reads (issue 21: functions by allow-list, read-only transactions)', async () => {
+    const cmds = [
+      '\\d',
+      '\\d orders',
+      '\\d+ orders',
+      '\\dt+',
+      '\\df',
+      '\\dn+',
+      '\\du',
+      '\\dv',
+      '\\di',
+      '\\dx',
+      '\\sf pg_catalog.lower(text)',
+    ];
+    const r = await psql(
+      h,
+      cmds.flatMap((c) => ['-c', c]),
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /orders/);
+  });
+
   it('psql: wrong password, unknown and revoked agents are refused with 28P01', async () => {
     const bad = await psql(h, ['-c', 'SELECT 1'], { password: 'wrong' });
     assert.notEqual(bad.code, 0);

@@ -26,6 +26,8 @@ export async function startEmbeddedPg(opts: {
   dir: string;
   password: string;
   flags?: readonly string[];
+  /** Server log lines (with `log_statement=all`, every statement the upstream ran). */
+  onLog?: (line: string) => void;
 }): Promise<EmbeddedPg> {
   chmodSync(opts.dir, 0o755);
   const port = await freePort();
@@ -37,7 +39,7 @@ export async function startEmbeddedPg(opts: {
     persistent: false,
     authMethod: 'scram-sha-256',
     createPostgresUser: true,
-    onLog: () => undefined,
+    onLog: opts.onLog ?? (() => undefined),
     onError: () => undefined,
     postgresFlags: [
       '-c',

@@ -25,6 +25,8 @@ export interface PgHarness {
   readonly upstreamPort: number;
   readonly agent: { name: string; accessKeyId: string; secretAccessKey: string };
   readonly approvers: Record<string, string>;
+  /** The upstream's server log so far (statements, with `flags: ['-c', 'log_statement=all']`). */
+  readonly serverLog: string[];
   /** Superuser connection straight to the upstream. */
   readonly direct: pg.Client;
   /** A `pg` client of the agent through Airlock (connected). */
@@ -50,10 +52,24 @@ export const SCHEMA_SQL = `
 `;
 
 export async function startPgHarness(
-  opts: { holdWindowSeconds?: number; extraDb?: string } = {},
+  opts: {
+    holdWindowSeconds?: number;
+    extraDb?: string;
+    flags?: readonly string[];
+    log?: (line: string) => void;
+    databaseYaml?: string;
+    /** Run on the upstream before Airlock starts (so its function catalog sees it). */
+    setupSql?: string;
+  } = {},
 ): Promise<PgHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-pg-'));
-  const server = await startEmbeddedPg({ dir, password: UPSTREAM_PASSWORD });
+  const serverLog: string[] = [];
+  const server = await startEmbeddedPg({
+    dir,
+    password: UPSTREAM_PASSWORD,
+    flags: opts.flags ?? [],
+    onLog: (l) => serverLog.push(...String(l).split('\n')),
+  });
   const upstreamPort = server.port;
   await server.createDatabase('app');
   const direct = new pg.Client({
@@ -65,6 +81,7 @@ export async function startPgHarness(
   });
   await direct.connect();
   await direct.query(SCHEMA_SQL);
+  if (opts.setupSql !== undefined) await direct.query(opts.setupSql);
 
   process.env[PASSWORD_ENV] = UPSTREAM_PASSWORD;
   const yaml = `data_dir: ${dir}/airlock
@@ -84,10 +101,10 @@ databases:
     auth: { password_env: ${PASSWORD_ENV} }
     tls: { mode: disable }
     search_path: [public]
-`;
+${opts.databaseYaml ?? ''}`;
   writeFileSync(join(dir, 'airlock.yaml'), yaml);
   const config = parseConfig(yaml, join(dir, 'airlock.yaml'));
-  const airlock = await startAirlock(config, { log: () => undefined });
+  const airlock = await startAirlock(config, { log: opts.log ?? (() => undefined) });
   const key = openMasterKey(config);
   const agent = await createAgent(airlock.store, key, 'billing-bot');
   const approvers: Record<string, string> = {};
@@ -103,6 +120,7 @@ databases:
     config,
     port,
     upstreamPort,
+    serverLog,
     agent,
     approvers,
     direct,

@@ -3,17 +3,14 @@ import { before, describe, it } from 'node:test';
 import type { Scope } from '../../src/core/types.js';
 import type { ClassifyContext } from '../../src/fronts/postgres/classification.js';
 import { classify, loadParser } from '../../src/fronts/postgres/classify.js';
-import {
-  DEFAULT_SIDE_EFFECT_FUNCTIONS,
-  functionMatcher,
-} from '../../src/fronts/postgres/side-effect-functions.js';
+import { catalog } from '../support/pg-catalog-fixture.js';
 
 const ctx = (over: Partial<ClassifyContext> = {}): ClassifyContext => ({
   db: 'prod',
   searchPath: ['public'],
   user: 'airlock',
   defaultSearchPath: ['airlock', 'public'],
-  isSideEffect: functionMatcher([...DEFAULT_SIDE_EFFECT_FUNCTIONS, 'audit_*']),
+  functions: catalog(),
   prepared: new Map(),
   ...over,
 });
@@ -65,10 +62,10 @@ describe('statement classification', () => {
       "SELECT set_config('x', 'y', false)",
       ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/set_config'],
     ],
-    ['SELECT audit_purge()', ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/audit_purge']],
+    ['SELECT audit_purge()', ['postgres:function arn:airlock:postgres:prod:function/public/audit_purge']],
     [
       'SELECT * FROM dblink($$x$$) AS r(a int)',
-      ['postgres:function arn:airlock:postgres:prod:function/pg_catalog/dblink'],
+      ['postgres:function arn:airlock:postgres:prod:function/public/dblink'],
     ],
     [
       'SELECT * INTO newt FROM t',
@@ -114,6 +111,53 @@ describe('statement classification', () => {
     ],
   ];
   for (const [sql, want] of table) it(sql, () => assert.deepEqual(scopes(sql), [...want].sort()));
+
+  it('issue 21: attribute notation, SELECT INTO in set operations, the allow-list', () => {
+    const fn = (schema: string, name: string) =>
+      `postgres:function arn:airlock:postgres:prod:function/${schema}/${name}`;
+    assert.deepEqual(scopes("select ('s'::regclass).nextval"), [fn('pg_catalog', 'nextval')]);
+    assert.deepEqual(scopes('select x.pg_terminate_backend from pg_backend_pid() x'), [
+      fn('pg_catalog', 'pg_terminate_backend'),
+    ]);
+    assert.deepEqual(scopes('select o.id, o.name, (o.id::text).lower from orders o'), [
+      `postgres:select ${t('public', 'orders')}`,
+    ]);
+    assert.deepEqual(scopes('select * into x from a union select * from b'), [
+      `postgres:ddl ${t('public', 'x')}`,
+      `postgres:select ${t('public', 'a')}`,
+      `postgres:select ${t('public', 'b')}`,
+    ]);
+    // Unknown or user functions are not reads; stable built-ins are, unless shadowed on the path.
+    assert.deepEqual(scopes('select made_up(1)'), [fn('pg_catalog', 'made_up'), fn('public', 'made_up')]);
+    assert.deepEqual(scopes('select now(), pg_catalog.lower($1)'), [`postgres:select ${DB}`]);
+    assert.deepEqual(scopes("select query_to_xml('delete from t', true, true, '')"), [
+      fn('pg_catalog', 'query_to_xml'),
+    ]);
+    assert.deepEqual(scopes('select audit_purge()', ctx({ functions: catalog(['public.audit_purge']) })), [
+      fn('public', 'audit_purge'),
+    ]);
+    assert.deepEqual(scopes('select crosstab($$x$$)', ctx({ functions: catalog(['public.crosstab']) })), [
+      fn('public', 'crosstab'),
+    ]);
+  });
+
+  it('issue 21: pinned settings and BEGIN READ WRITE', () => {
+    const pinned = (sql: string) => classify(sql, ctx()).effects.some((e) => e.kind === 'pinned_setting');
+    for (const sql of [
+      'SET standard_conforming_strings = off',
+      'SET LOCAL backslash_quote = on',
+      "SELECT set_config('standard_conforming_strings', 'off', true)",
+      'SELECT set_config($1, $2, false)',
+      'SET default_transaction_read_only TO false',
+      'SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE',
+      'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE',
+    ])
+      assert.ok(pinned(sql), sql);
+    for (const sql of ['SET standard_conforming_strings = on', 'RESET ALL', 'SET TRANSACTION READ ONLY'])
+      assert.ok(!pinned(sql), sql);
+    assert.deepEqual(scopes('BEGIN READ WRITE'), [`postgres:read_write ${DB}`, `postgres:transaction ${DB}`]);
+    assert.deepEqual(scopes('START TRANSACTION READ ONLY'), [`postgres:transaction ${DB}`]);
+  });
 
   it('resolves unqualified names against every schema of the search_path', () => {
     assert.deepEqual(scopes('UPDATE t SET a = 1', ctx({ searchPath: ['app', 'public'] })), [

@@ -15,6 +15,8 @@ const GROUPS = {
   truncate: 'write',
   lock: 'write',
   copy_from: 'write',
+  // BEGIN READ WRITE: a transaction block PostgreSQL does not hold to reads (read-only-guard.ts).
+  read_write: 'write',
   ddl: 'admin',
   grant: 'admin',
   set_role: 'admin',

@@ -5,6 +5,7 @@
  */
 import type { Scope } from '../../core/types.js';
 import type { StatementClass } from './actions.js';
+import type { FunctionCatalog } from './function-catalog.js';
 import type { Node } from './parse-tree.js';
 
 export interface ClassifyContext {
@@ -16,7 +17,8 @@ export interface ClassifyContext {
   readonly user: string;
   /** What RESET search_path goes back to (expanded). */
   readonly defaultSearchPath: readonly string[];
-  readonly isSideEffect: (fn: string) => boolean;
+  /** Which function calls are reads (function-catalog.ts). */
+  readonly functions: FunctionCatalog;
   /** Statements prepared in this session (for EXECUTE). */
   readonly prepared: ReadonlyMap<string, PreparedEntry>;
 }
@@ -47,7 +49,9 @@ export type SessionEffect =
   | { readonly kind: 'deallocate'; readonly name: string | undefined }
   | { readonly kind: 'application_name'; readonly value: string | 'default' }
   | { readonly kind: 'client_encoding'; readonly value: string }
-  | { readonly kind: 'transaction'; readonly op: TxOp };
+  | { readonly kind: 'transaction'; readonly op: TxOp; readonly readWrite?: boolean }
+  /** An attempt to change a setting Airlock pins (session-settings.ts): refused outright. */
+  | { readonly kind: 'pinned_setting'; readonly name: string };
 
 export type TxOp = 'begin' | 'commit' | 'rollback' | 'rollback_to' | 'savepoint' | 'release' | 'other';
 

@@ -1,7 +1,7 @@
 /**
  * SQL text → statement classes and every relation touched, with the real
  * PostgreSQL parser (libpg-query). The whole parse tree is walked, so a DELETE in
- * a CTE nested anywhere, a side-effecting function in a WHERE clause, or the inner
+ * a CTE nested anywhere, a function off the read allow-list in a WHERE clause, or the inner
  * statement of EXPLAIN ANALYZE / PREPARE / COPY (query) is found wherever it is.
  * Unqualified names resolve against every schema of the session's search_path
  * (one scope per candidate schema, so a policy cannot be dodged by a path trick).
@@ -147,7 +147,15 @@ function statement(c: Collector, node: Node): void {
     }
     case 'TransactionStmt': {
       const kind = str(body.kind);
-      c.effects.push({ kind: 'transaction', op: txOp(kind) });
+      const readWrite = list(body.options).some((o) => {
+        const d = (o as Node).DefElem as Node | undefined;
+        // READ WRITE is `transaction_read_only` = integer 0 (an empty `ival` in the JSON tree).
+        const iv = ((d?.arg as Node | undefined)?.A_Const as Node | undefined)?.ival as Node | undefined;
+        return str(d?.defname) === 'transaction_read_only' && iv !== undefined && (iv.ival ?? 0) === 0;
+      });
+      c.effects.push({ kind: 'transaction', op: txOp(kind), readWrite });
+      // BEGIN READ WRITE opts out of PostgreSQL's read-only enforcement for the block.
+      if (readWrite) c.addDb('read_write');
       // Two-phase commit outlives the session: COMMIT/ROLLBACK PREPARED act on any
       // session's prepared transaction (another application's included).
       if (PREPARED_XACT.has(kind ?? '')) c.addDb('prepared_xact');

@@ -4,8 +4,9 @@ import type { DatabaseConfig } from '../../config/databases.js';
 import type { CredentialSource } from '../../upstream/aws-credentials.js';
 import { passwordProvider } from '../../upstream/pg-password.js';
 import { loadOrCreateTls } from '../tls-cert.js';
+import { CatalogLoader } from './catalog-loader.js';
+import { NEVER_READ_FUNCTIONS } from './never-read-functions.js';
 import type { PgDatabase } from './session.js';
-import { DEFAULT_SIDE_EFFECT_FUNCTIONS, functionMatcher } from './side-effect-functions.js';
 
 export function postgresDatabase(
   config: AirlockConfig,
@@ -21,7 +22,10 @@ export function postgresDatabase(
       connectTimeoutMs: 10_000,
     },
     defaultSearchPath: db.searchPath,
-    isSideEffect: functionMatcher([...DEFAULT_SIDE_EFFECT_FUNCTIONS, ...db.sideEffectFunctions]),
+    catalog: new CatalogLoader({
+      neverRead: [...NEVER_READ_FUNCTIONS, ...db.sideEffectFunctions],
+      readFunctions: db.readFunctions,
+    }),
     params: db.recordParams,
     tls: db.clientTlsEnabled ? loadOrCreateTls(config.dataDir, db.clientTls) : undefined,
     tlsRequired: db.clientTlsRequired,

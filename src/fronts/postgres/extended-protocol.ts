@@ -11,11 +11,12 @@ import { decodeBind, decodeExecute, decodeParse, decodeTarget, type Frame } from
 import { PgError, SqlState } from './pg-error.js';
 import type { Outcome, Prepared } from './prepared-statements.js';
 import type { ProxyExchange } from './proxy-exchange.js';
+import type { ReadOnlyGuard } from './read-only-guard.js';
 import { Terminals } from './response-queue.js';
 import type { PgDatabase } from './session.js';
 import { type GatedStatement, recordParams, type StatementDone } from './statement-gate.js';
-import { inFailedTx, unparsable } from './statement-refusals.js';
-import { txOpOf, type UpstreamSessionState } from './upstream-session-state.js';
+import { inFailedTx, pinnedSetting, unparsable } from './statement-refusals.js';
+import { preparedUnit, txOpOf, type UpstreamSessionState, unitOf } from './upstream-session-state.js';
 
 interface Portal {
   readonly stmt: Prepared;
@@ -30,6 +31,8 @@ export interface StatementChecks {
   deny(g: GatedStatement, mode: 'simple' | 'extended', params?: string[]): Promise<void>;
   /** Records the intent before the statement runs: its outcome recorder, or the refusal to answer. */
   run(g: GatedStatement, params: string[] | undefined): Promise<((done: StatementDone) => void) | PgError>;
+  /** Records and answers a refusal decided without policy (a pinned setting). */
+  refusePinned(sql: string, c: Classification, err: PgError, mode: 'simple' | 'extended'): Promise<void>;
 }
 
 export class ExtendedProtocol {
@@ -39,6 +42,7 @@ export class ExtendedProtocol {
     private readonly db: PgDatabase,
     private readonly state: UpstreamSessionState,
     private readonly out: ProxyExchange,
+    private readonly guard: ReadOnlyGuard,
     private readonly checks: StatementChecks,
   ) {}
 
@@ -47,6 +51,8 @@ export class ExtendedProtocol {
     const c = this.state.classify(p.sql);
     const enc = unparsable(c);
     if (enc !== undefined) return this.out.refuse(enc, 'extended');
+    const pin = pinnedSetting(c);
+    if (pin !== undefined) return this.checks.refusePinned(p.sql, c, pin, 'extended');
     const txOp = c.statements === 1 ? txOpOf(c) : undefined;
     if (this.out.failedBlock && txOp !== 'rollback' && txOp !== 'rollback_to' && txOp !== 'commit')
       return this.out.refuse(inFailedTx(), 'extended');
@@ -59,9 +65,14 @@ export class ExtendedProtocol {
     if (c.statements > 0 && !this.out.failedBlock) {
       g = await this.checks.gate(p.sql, c);
       if (g.result.kind === 'deny') return this.checks.deny(g, 'extended');
+      // A write switches to read-write before its Parse: the Parse opens the agent's
+      // implicit transaction (read-only-guard.ts). Its Bind finds the switch made.
+      const settle = this.guard.before(unitOf(c), 'extended');
+      if (settle !== undefined) await settle;
       // Effects of a statement sent by Parse happen at its Execute, if ever: never confirmed.
       this.state.applyEffects(c);
     }
+    this.guard.extendedMessage();
     const parsePath = this.state.searchPath.join(',');
     // One namespace for protocol and SQL-prepared statements, as in PostgreSQL (a named
     // statement cannot be redefined: refused above with 42P05, as PostgreSQL would).
@@ -118,6 +129,7 @@ export class ExtendedProtocol {
       if (stmt.txOp !== 'rollback' && stmt.txOp !== 'rollback_to')
         return this.out.refuse(inFailedTx(), 'extended');
       this.portals.set(b.portal, { stmt, gated: undefined, params });
+      this.guard.extendedMessage();
       this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.bind });
       return undefined;
     }
@@ -125,6 +137,8 @@ export class ExtendedProtocol {
     const g = stmt.parsePath === this.state.searchPath.join(',') ? stmt.parseGate : undefined;
     stmt.parseGate = undefined;
     if (g === undefined) return this.bindAgain(f, b.portal, stmt, params);
+    const settle = this.guard.before(preparedUnit(stmt), 'extended');
+    if (settle !== undefined) return settle.then(() => this.bound(f, b.portal, stmt, g, params));
     this.bound(f, b.portal, stmt, g, params);
     return undefined;
   }
@@ -141,15 +155,17 @@ export class ExtendedProtocol {
     params: string[] | undefined,
   ): Promise<void> {
     const scopes = preparedScopes(stmt, this.state.classifyContext());
+    const classes = [...new Set(scopes.map((sc) => sc.action.slice('postgres:'.length) as StatementClass))];
     const g = await this.checks.gate(stmt.sql, {
       scopes,
-      classes: [...new Set(scopes.map((sc) => sc.action.slice('postgres:'.length) as StatementClass))],
+      classes,
       effects: [],
       statements: 1,
       parseError: undefined,
     });
     if (g.result.kind === 'deny') return this.checks.deny(g, 'extended', params);
-    this.bound(f, portal, stmt, g, params);
+    await this.guard.before(preparedUnit(stmt, classes), 'extended');
+    this.bound(f, portal, stmt, g, params, classes);
   }
 
   private bound(
@@ -158,8 +174,10 @@ export class ExtendedProtocol {
     stmt: Prepared,
     g: GatedStatement,
     params: string[] | undefined,
+    classes: readonly StatementClass[] = stmt.classes,
   ): void {
     this.portals.set(portal, { stmt, gated: g, params });
+    this.guard.ran(preparedUnit(stmt, classes), 'extended');
     this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.bind });
   }
 
@@ -169,6 +187,7 @@ export class ExtendedProtocol {
     // ROLLBACK TO SAVEPOINT recovers a failed block; the next Sync's ReadyForQuery tells.
     if (this.out.failedBlock && portal?.stmt.txOp === 'rollback_to') this.out.clearOnSync = true;
     if (portal?.gated === undefined) {
+      this.guard.extendedMessage();
       this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.execute });
       return undefined;
     }
@@ -178,6 +197,7 @@ export class ExtendedProtocol {
   private async executeRecorded(f: Frame, g: GatedStatement, params: string[] | undefined): Promise<void> {
     const onDone = await this.checks.run(g, params);
     if (onDone instanceof PgError) return this.out.refuse(onDone, 'extended');
+    this.guard.extendedMessage();
     this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.execute, onDone });
   }
 
@@ -186,6 +206,7 @@ export class ExtendedProtocol {
     let released: Outcome | undefined;
     if (t.kind === 'S') released = this.state.prepared.release(t.name);
     else this.portals.delete(t.name);
+    this.guard.extendedMessage();
     this.out.forward(f.raw, {
       kind: 'extended',
       terminals: Terminals.close,

@@ -23,6 +23,7 @@ export const SqlState = {
   queryCanceled: '57014',
   duplicatePreparedStatement: '42P05',
   invalidParameterValue: '22023',
+  cantChangeRuntimeParam: '55P02',
 } as const;
 
 export class PgError extends Error {

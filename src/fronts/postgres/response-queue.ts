@@ -37,6 +37,8 @@ export interface UpstreamEntry {
   readonly clearsFailed?: boolean;
   /** Sent to make the upstream fail in Airlock's place: its ErrorResponse is replaced by this. */
   readonly replaceError?: Buffer;
+  /** Airlock's own statement (read-only-guard.ts): every answer to it is kept from the client. */
+  readonly internal?: boolean;
 }
 
 interface SyntheticEntry {
@@ -56,6 +58,9 @@ export const Terminals = {
   describe: [Backend.rowDescription, Backend.noData],
   execute: [Backend.commandComplete, Backend.emptyQuery, Backend.portalSuspended],
 } as const;
+
+const CUT = Buffer.alloc(0);
+const NOTIFICATION = 0x41; // 'A' NotificationResponse
 
 export class ResponseQueue {
   private entries: Entry[] = [];
@@ -157,6 +162,11 @@ export class ResponseQueue {
         done = this.entries.shift();
         if (done?.kind === 'sync' || done?.kind === 'simple') break;
       }
+      if (done !== undefined && done.kind !== 'synthetic' && done.internal === true) {
+        if (status === 'I') this.failedTx = false;
+        this.status = this.failedTx && status === 'T' ? 'E' : status;
+        return CUT;
+      }
       if (done !== undefined && done.kind !== 'synthetic') {
         if (done.clearsFailed === true) this.failedTx = false;
         done.completion.status = status;
@@ -171,6 +181,8 @@ export class ResponseQueue {
       return true;
     }
     if (head === undefined || head.kind === 'synthetic') return false;
+    // Notifications are the session's, whatever statement they arrive during.
+    if (head.internal === true) return type === NOTIFICATION ? false : CUT;
     if (type === Backend.errorResponse) {
       const fields = decodeErrorFields(buf.subarray(f.start + 5, f.end));
       head.completion.sqlstate = fields.get('C');

@@ -11,6 +11,9 @@ import type { Store } from '../../ledger/store.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { loadParser } from './classify.js';
 import { type PgDatabase, PgSession } from './session.js';
+import { pinnedStartupParams } from './session-settings.js';
+import { connectUpstream } from './upstream-connection.js';
+import { upstreamRoleWarnings } from './upstream-role-check.js';
 
 export interface PostgresFrontDeps {
   readonly store: Store;
@@ -43,6 +46,7 @@ export class PostgresFront {
         resolve();
       });
     });
+    this.probing = this.probe();
     return this.server.address() as AddressInfo;
   }
 
@@ -50,6 +54,34 @@ export class PostgresFront {
   stopAccepting(): Promise<void> {
     this.server.close();
     return Promise.resolve();
+  }
+
+  /** Resolves once the startup check of the upstream role (and the catalog's first load) is done. */
+  probing: Promise<void> = Promise.resolve();
+
+  /**
+   * At startup, in the background: warms the function catalog and warns when Airlock's
+   * upstream role is more powerful than a gateway should be (upstream-role-check.ts).
+   * An upstream that is down now is not an error here: sessions report it.
+   */
+  private async probe(): Promise<void> {
+    const db = this.deps.db;
+    try {
+      const up = await connectUpstream(db.upstream, pinnedStartupParams());
+      try {
+        await db.catalog.get(up.socket);
+        for (const w of await upstreamRoleWarnings(up.socket, db.upstream.user))
+          this.deps.log(
+            `postgres front ${db.name}: WARNING ${w}: give Airlock a least-privilege role (docs/POSTGRES.md, "The upstream role")`,
+          );
+      } finally {
+        up.socket.destroy();
+      }
+    } catch (err) {
+      this.deps.log(
+        `postgres front ${db.name}: could not check the upstream role: ${(err as Error).message}`,
+      );
+    }
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,6 @@ const EVERYDAY = new Set([
   'transaction_timeout',
   'client_min_messages',
   'bytea_output',
-  'standard_conforming_strings',
   'xmlbinary',
   'xmloption',
   'lc_monetary',
@@ -48,10 +47,8 @@ const EVERYDAY = new Set([
   'plan_cache_mode',
   'jit',
   'default_transaction_isolation',
-  'default_transaction_read_only',
   'default_transaction_deferrable',
   'transaction_isolation',
-  'transaction_read_only',
   'transaction_deferrable',
   // SET TRANSACTION ..., SET SESSION CHARACTERISTICS AS TRANSACTION ..., SET TRANSACTION SNAPSHOT
   'transaction',
@@ -66,4 +63,38 @@ export function isEverydaySetting(name: string): boolean {
   const n = name.toLowerCase();
   if (n.startsWith('airlock.')) return true; // Airlock's own (airlock.reason), never read by PostgreSQL
   return EVERYDAY.has(n) || (!n.includes('.') && EVERYDAY_PREFIXES.some((p) => n.startsWith(p)));
+}
+
+/**
+ * Settings Airlock pins on the upstream session (its StartupMessage carries these
+ * values, upstream-connection.ts), with the only value an agent may SET them to.
+ * - standard_conforming_strings, backslash_quote, escape_string_warning change how a
+ *   string literal is lexed (or warned about): with `standard_conforming_strings=off`,
+ *   `'x\' , $$ ' ; DELETE ...` is one SELECT to Airlock's parser (which always lexes as
+ *   if it were on) and a DELETE to PostgreSQL. Pinned, there is one reading of the text.
+ *   https://www.postgresql.org/docs/current/runtime-config-compatible.html
+ * - default_transaction_read_only / transaction_read_only: PostgreSQL enforces "read"
+ *   for statements Airlock classified as reads (read-only-guard.ts); only Airlock
+ *   turns it off, for a statement policy let write.
+ * RESET and SET ... TO DEFAULT go back to the StartupMessage's value, the pinned one
+ * (https://www.postgresql.org/docs/current/sql-reset.html), so they stay allowed.
+ * client_encoding is checked apart (startup-options.ts, isParsableEncoding).
+ */
+export const PINNED_SETTINGS: ReadonlyMap<string, string> = new Map([
+  ['standard_conforming_strings', 'on'],
+  ['backslash_quote', 'safe_encoding'],
+  ['escape_string_warning', 'on'],
+  ['default_transaction_read_only', 'on'],
+  ['transaction_read_only', 'on'],
+]);
+
+export function isPinnedSetting(name: string): boolean {
+  return PINNED_SETTINGS.has(name.toLowerCase());
+}
+
+/** The pinned settings as StartupMessage parameters, for Airlock's own session. */
+export function pinnedStartupParams(): Map<string, string> {
+  const m = new Map(PINNED_SETTINGS);
+  m.delete('transaction_read_only'); // per transaction: follows default_transaction_read_only
+  return m;
 }

@@ -18,12 +18,16 @@ import {
   backendKeyData,
   errorResponse,
   negotiateProtocol,
+  parameterStatus,
   readyForQuery,
 } from './backend-codec.js';
 import type { CancelRegistry } from './cancel-registry.js';
+import type { CatalogLoader } from './catalog-loader.js';
 import { ClientAuth } from './client-auth.js';
 import { type Frame, FrontendFramer, MAX_AUTH_MESSAGE } from './frontend-codec.js';
+import type { FunctionCatalog } from './function-catalog.js';
 import { PgError, SqlState } from './pg-error.js';
+import { pinnedStartupParams } from './session-settings.js';
 import type { ClientStartup } from './startup-options.js';
 import type { ParamRecording } from './statement-gate.js';
 import { StatementProxy } from './statement-proxy.js';
@@ -39,7 +43,8 @@ export interface PgDatabase {
   readonly upstream: UpstreamTarget;
   /** search_path when the session has not set one; `$user` is the upstream user. */
   readonly defaultSearchPath: readonly string[];
-  readonly isSideEffect: (fn: string) => boolean;
+  /** The upstream's function catalog: which calls are reads (function-catalog.ts). */
+  readonly catalog: CatalogLoader;
   readonly params: ParamRecording;
   readonly tls: SecureContext | undefined;
   readonly tlsRequired: boolean;
@@ -175,9 +180,17 @@ export class PgSession {
   private async connect(): Promise<void> {
     this.step = 'connecting';
     const startup = this.startup as ClientStartup;
+    let functions: FunctionCatalog;
     try {
-      this.upstream = await connectUpstream(this.deps.db.upstream, startup.forward);
+      // UTF8 unless the agent chose another parsable encoding (not a role/database default);
+      // Airlock's pins come last: they win over anything the agent's startup carried.
+      this.upstream = await connectUpstream(
+        this.deps.db.upstream,
+        new Map([['client_encoding', 'UTF8'], ...startup.forward, ...pinnedStartupParams()]),
+      );
+      functions = await this.deps.db.catalog.get(this.upstream.socket);
     } catch (err) {
+      this.upstream?.socket.destroy();
       this.deps.log(
         `postgres front ${this.deps.db.name}: upstream connection failed for ${this.agent} (${this.sessionId}): ${(err as Error).message}`,
       );
@@ -195,7 +208,7 @@ export class PgSession {
       return;
     }
     const up = this.upstream;
-    this.proxy = new StatementProxy(
+    const proxy = new StatementProxy(
       this.deps,
       {
         writeUpstream: (b) => {
@@ -212,8 +225,15 @@ export class PgSession {
         toClient: (b) => this.toClient(b),
         close: () => this.close(),
       },
-      { agent: this.agent, sessionId: this.sessionId, sourceIp: this.socket.remoteAddress ?? '', startup },
+      {
+        agent: this.agent,
+        sessionId: this.sessionId,
+        sourceIp: this.socket.remoteAddress ?? '',
+        startup,
+        functions,
+      },
     );
+    this.proxy = proxy;
     up.socket.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
     const lost = () => {
       // Tell the agent why its session ends (the upstream's own FATAL, if any, was relayed).
@@ -232,7 +252,7 @@ export class PgSession {
     this.key = this.deps.cancels.register(() => this.cancel());
     this.toClient(
       Buffer.concat([
-        ...up.parameterStatus,
+        ...up.parameterStatus.map(agentView),
         backendKeyData(this.key.pid, this.key.secret.readInt32BE(0)),
         readyForQuery('I'),
       ]),
@@ -306,4 +326,14 @@ export class PgSession {
     if (!this.socket.destroyed) this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
+}
+
+/**
+ * The upstream reports default_transaction_read_only (a GUC_REPORT setting) as Airlock
+ * pinned it; to the agent its session is read-write, Airlock switching per statement
+ * (read-only-guard.ts), so libpq's `target_session_attrs=read-write` still connects.
+ */
+function agentView(status: Buffer): Buffer {
+  const [name] = status.subarray(5).toString('utf8').split('\0');
+  return name === 'default_transaction_read_only' ? parameterStatus(name, 'off') : status;
 }

@@ -17,8 +17,10 @@ import type { BackendFrame } from './backend-codec.js';
 import type { Classification } from './classification.js';
 import { ExtendedProtocol } from './extended-protocol.js';
 import { decodeQuery, decodeTarget, encodeQuery, type Frame, Frontend } from './frontend-codec.js';
+import type { FunctionCatalog } from './function-catalog.js';
 import { PgError, SqlState } from './pg-error.js';
 import { ProxyExchange, type ProxyIo } from './proxy-exchange.js';
+import { ReadOnlyGuard } from './read-only-guard.js';
 import { Terminals } from './response-queue.js';
 import type { SessionDeps } from './session.js';
 import { type ClientStartup, statementReason } from './startup-options.js';
@@ -30,8 +32,8 @@ import {
   refusal,
   type StatementDone,
 } from './statement-gate.js';
-import { inFailedTx, unchecked, unparsable } from './statement-refusals.js';
-import { txOpOf, UpstreamSessionState } from './upstream-session-state.js';
+import { inFailedTx, pinnedSetting, unchecked, unparsable } from './statement-refusals.js';
+import { txOpOf, UpstreamSessionState, unitOf } from './upstream-session-state.js';
 
 const AGENT_RECHECK_MS = 1000;
 
@@ -41,12 +43,15 @@ export interface ProxyContext {
   readonly sessionId: string;
   readonly sourceIp: string;
   readonly startup: ClientStartup;
+  /** The upstream's function catalog as of this session's start. */
+  readonly functions: FunctionCatalog;
 }
 
 export class StatementProxy {
   private readonly out: ProxyExchange;
   private readonly state: UpstreamSessionState;
   private readonly extended: ExtendedProtocol;
+  private readonly guard: ReadOnlyGuard;
   /** Ends the statement being gated (CancelRequest, session end). Reused until it fires. */
   private hold = new AbortController();
   private gating = false;
@@ -60,11 +65,13 @@ export class StatementProxy {
     private readonly session: ProxyContext,
   ) {
     this.out = new ProxyExchange(io);
-    this.state = new UpstreamSessionState(deps.db, session.startup);
-    this.extended = new ExtendedProtocol(deps.db, this.state, this.out, {
+    this.state = new UpstreamSessionState(deps.db, session.startup, session.functions);
+    this.guard = new ReadOnlyGuard(this.out);
+    this.extended = new ExtendedProtocol(deps.db, this.state, this.out, this.guard, {
       gate: (sql, c) => this.gate(sql, c),
       deny: (g, mode, params) => this.deny(g, mode, params),
       run: (g, params) => this.recorded(g, params),
+      refusePinned: (sql, c, err, mode) => this.refusePinned(sql, c, err, mode),
     });
   }
 
@@ -122,8 +129,18 @@ export class StatementProxy {
       return undefined;
     }
     switch (f.type) {
-      case Frontend.query:
-        return this.onQuery(decodeQuery(f.payload));
+      case Frontend.query: {
+        let sql: string;
+        try {
+          sql = decodeQuery(f.payload);
+        } catch (err) {
+          // A malformed Query (a NUL inside the text): PostgreSQL answers the error and
+          // then ReadyForQuery, and the session goes on; so does Airlock.
+          if (err instanceof PgError && err.severity !== 'FATAL') return this.out.refuse(err, 'simple');
+          throw err;
+        }
+        return this.onQuery(sql);
+      }
       case Frontend.parse:
         return this.extended.onParse(f);
       case Frontend.bind:
@@ -132,6 +149,7 @@ export class StatementProxy {
         return this.extended.onExecute(f);
       case Frontend.describe:
         decodeTarget(f.payload);
+        this.guard.extendedMessage();
         this.out.forward(f.raw, { kind: 'extended', terminals: Terminals.describe });
         return undefined;
       case Frontend.close:
@@ -145,6 +163,7 @@ export class StatementProxy {
           clearsFailed: this.out.clearOnSync,
         });
         this.out.clearOnSync = false;
+        this.guard.unitEnd();
         if (this.out.failedBlock || this.out.drainAtSync) {
           // Later decisions depend on the transaction state this Sync reports.
           this.out.drainAtSync = false;
@@ -181,6 +200,8 @@ export class StatementProxy {
     const c = this.state.classify(sql);
     const enc = unparsable(c);
     if (enc !== undefined) return this.out.refuse(enc, 'simple');
+    const pin = pinnedSetting(c);
+    if (pin !== undefined) return this.refusePinned(sql, c, pin, 'simple');
     if (c.statements === 0) {
       this.out.forward(encodeQuery(sql), { kind: 'simple', terminals: Terminals.query });
       return;
@@ -197,6 +218,7 @@ export class StatementProxy {
           clearsFailed: true,
           onDone: done,
         });
+        this.guard.unitEnd();
         return this.out.drain();
       }
       this.deps.recorder.refused(actionRecord(unchecked(sql, c, 'deny'), this.ctx, {}));
@@ -206,6 +228,9 @@ export class StatementProxy {
     if (g.result.kind === 'deny') return this.deny(g, 'simple');
     const record = await this.recorded(g, undefined);
     if (record instanceof PgError) return this.out.refuse(record, 'simple');
+    const unit = unitOf(c);
+    const settle = this.guard.before(unit, 'simple');
+    if (settle !== undefined) await settle;
     const effects = this.state.applyEffects(c);
     this.out.forward(encodeQuery(sql), {
       kind: 'simple',
@@ -219,6 +244,8 @@ export class StatementProxy {
         if (d.sqlstate === undefined || c.statements === 1) effects.settle(d.sqlstate === undefined);
       },
     });
+    this.guard.ran(unit, 'simple');
+    this.guard.unitEnd();
   }
 
   private async gate(sql: string, c: Classification): Promise<GatedStatement> {
@@ -272,6 +299,18 @@ export class StatementProxy {
       });
     }
     return (done) => this.deps.recorder.outcome(actionResult(g, this.ctx, requestId, done));
+  }
+
+  private refusePinned(
+    sql: string,
+    c: Classification,
+    err: PgError,
+    mode: 'simple' | 'extended',
+  ): Promise<void> {
+    this.deps.recorder.refused(
+      actionRecord(unchecked(sql, c, 'deny', 'pinned-setting', err.message), this.ctx, {}),
+    );
+    return this.out.refuse(err, mode);
   }
 
   flushUpstream(): void {

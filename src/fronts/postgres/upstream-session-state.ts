@@ -7,7 +7,10 @@
 import type { StatementClass } from './actions.js';
 import type { Classification, TxOp } from './classification.js';
 import { classify } from './classify.js';
+import type { FunctionCatalog } from './function-catalog.js';
+import type { Prepared } from './prepared-statements.js';
 import { type Outcome, PreparedStatements } from './prepared-statements.js';
+import type { GuardedUnit } from './read-only-guard.js';
 import type { PgDatabase } from './session.js';
 import { applicationNameReason, type ClientStartup, parseSearchPath } from './startup-options.js';
 
@@ -22,6 +25,7 @@ export class UpstreamSessionState {
   constructor(
     private readonly db: PgDatabase,
     private readonly startup: ClientStartup,
+    private readonly functions: FunctionCatalog,
   ) {
     const path = startup.forward.get('search_path');
     this.searchPath =
@@ -54,7 +58,7 @@ export class UpstreamSessionState {
       searchPath: this.searchPath,
       user: this.db.upstream.user,
       defaultSearchPath: this.expand(this.db.defaultSearchPath),
-      isSideEffect: this.db.isSideEffect,
+      functions: this.functions,
       prepared: this.prepared.entries,
     };
   }
@@ -112,4 +116,19 @@ export class UpstreamSessionState {
 export function txOpOf(c: Classification): TxOp | undefined {
   for (const e of c.effects) if (e.kind === 'transaction') return e.op;
   return undefined;
+}
+
+/** A classified query string as the read-only guard sees it. */
+export function unitOf(c: Classification): GuardedUnit {
+  return {
+    classes: c.classes,
+    txOp: c.statements === 1 ? txOpOf(c) : undefined,
+    anyTx: c.effects.some((e) => e.kind === 'transaction'),
+    snapshots: c.effects.some((e) => e.kind === 'prepare'),
+  };
+}
+
+/** A prepared statement about to be bound, as the read-only guard sees it. */
+export function preparedUnit(p: Prepared, classes: readonly StatementClass[] = p.classes): GuardedUnit {
+  return { classes, txOp: p.txOp, anyTx: p.txOp !== undefined, snapshots: false };
 }

@@ -5,7 +5,7 @@
 import { settingResource } from './actions.js';
 import { list, type Node, str } from './parse-tree.js';
 import type { Collector } from './scope-collector.js';
-import { isEverydaySetting } from './session-settings.js';
+import { isEverydaySetting, PINNED_SETTINGS } from './session-settings.js';
 
 export function variableSet(c: Collector, body: Node): void {
   const name = str(body.name)?.toLowerCase();
@@ -24,6 +24,16 @@ export function variableSet(c: Collector, body: Node): void {
   }
   // RESET (and SET ... TO DEFAULT) only go back to the configured value.
   const sets = kind !== 'VAR_RESET' && kind !== 'VAR_SET_DEFAULT';
+  if (name !== undefined && sets && changesPinned(name, body)) {
+    c.effects.push({ kind: 'pinned_setting', name: pinnedName(name) });
+    c.addDb('session');
+    return;
+  }
+  // SET of a pinned setting to its pinned value changes nothing.
+  if (name !== undefined && PINNED_SETTINGS.has(name)) {
+    c.addDb('session');
+    return;
+  }
   if (name !== undefined && sets && !isEverydaySetting(name)) {
     c.add('config', settingResource(c.ctx.db, name));
     return;
@@ -59,4 +69,37 @@ export function variableSet(c: Collector, body: Node): void {
     });
   }
   c.addDb('session');
+}
+
+/** SET of a pinned setting to another value, or SET TRANSACTION / SESSION CHARACTERISTICS ... READ WRITE. */
+function changesPinned(name: string, body: Node): boolean {
+  if (name === 'transaction' || name === 'session characteristics')
+    return list(body.args).some((a) => {
+      const d = (a as Node).DefElem as Node | undefined;
+      return str(d?.defname) === 'transaction_read_only' && !isTrue(d?.arg);
+    });
+  const pinned = PINNED_SETTINGS.get(name);
+  if (pinned === undefined) return false;
+  const args = list(body.args);
+  if (args.length !== 1) return true;
+  const a = (args[0] as Node).A_Const as Node | undefined;
+  const v = str((a?.sval as Node | undefined)?.sval)?.toLowerCase();
+  if (pinned === 'on') return !(isTrue(args[0]) || (v !== undefined && ON.has(v)));
+  return v !== pinned;
+}
+
+function pinnedName(name: string): string {
+  return name === 'transaction' || name === 'session characteristics' ? 'transaction_read_only' : name;
+}
+
+const ON = new Set(['on', 'true', 'yes', '1', 't', 'y']);
+
+/** A constant that PostgreSQL reads as boolean true (an integer 1, `true`, or 'on'). */
+function isTrue(arg: unknown): boolean {
+  const a = (arg as Node | undefined)?.A_Const as Node | undefined;
+  if (a === undefined) return false;
+  if (a.boolval !== undefined) return (a.boolval as Node).boolval === true;
+  if (a.ival !== undefined) return (a.ival as Node).ival === 1;
+  const s = str((a.sval as Node | undefined)?.sval);
+  return s !== undefined && ON.has(s.toLowerCase());
 }
