@@ -155,9 +155,8 @@ export async function startAirlock(
   const pgFronts = config.databases.map(
     (db) =>
       new PostgresFront({
-        store,
+        directory,
         recorder,
-        masterKey: key,
         gate,
         db: postgresDatabase(config, db, credentials),
         log,

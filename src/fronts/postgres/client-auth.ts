@@ -6,8 +6,7 @@
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-START-UP
  */
 import { randomBytes } from 'node:crypto';
-import type { MasterKey } from '../../core/secrets.js';
-import type { Store } from '../../ledger/store.js';
+import type { Directory } from '../../access/directory.js';
 import { Auth, authRequest, authSasl } from './backend-codec.js';
 import {
   decodeSaslInitial,
@@ -42,8 +41,7 @@ export class ClientAuth {
   private minor = 0;
 
   constructor(
-    private readonly store: Store,
-    private readonly masterKey: MasterKey,
+    private readonly directory: Directory,
     private readonly tlsAvailable: boolean,
     private readonly tlsRequired: boolean,
     private tlsActive: boolean,
@@ -116,14 +114,11 @@ export class ClientAuth {
           );
         this.startup = readStartup(p.params);
         this.minor = p.minor;
-        const agent = await this.store.agentByName(this.startup.user);
+        const agent = await this.directory.agentByName(this.startup.user);
         // An unknown or revoked agent still runs the whole exchange (against a random
         // secret) and fails at the same step: no user enumeration by timing or message.
-        this.agentOk = agent !== undefined && agent.revokedAt === undefined;
-        const secret =
-          agent !== undefined && this.agentOk
-            ? this.masterKey.unseal(agent.sealedSecret, agent.accessKeyId)
-            : randomBytes(30).toString('base64');
+        this.agentOk = agent !== undefined;
+        const secret = agent?.secret ?? randomBytes(30).toString('base64');
         this.scram = new ScramServer(secret);
         this.step = 'sasl-initial';
         return { kind: 'reply', bytes: authSasl([SCRAM_MECHANISM]) };

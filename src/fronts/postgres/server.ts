@@ -4,10 +4,9 @@
  * the listener, since a CancelRequest arrives on a connection of its own.
  */
 import net, { type AddressInfo } from 'node:net';
+import type { Directory } from '../../access/directory.js';
 import type { Recorder } from '../../access/recorder.js';
 import type { Gate } from '../../approvals/gate.js';
-import type { MasterKey } from '../../core/secrets.js';
-import type { Store } from '../../ledger/store.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { loadParser } from './classify.js';
 import { type PgDatabase, PgSession } from './session.js';
@@ -16,9 +15,9 @@ import { connectUpstream } from './upstream-connection.js';
 import { upstreamRoleWarnings } from './upstream-role-check.js';
 
 export interface PostgresFrontDeps {
-  readonly store: Store;
+  /** Agents by name (SCRAM), opened secrets (access/directory.ts). */
+  readonly directory: Directory;
   readonly recorder: Recorder;
-  readonly masterKey: MasterKey;
   readonly gate: Gate;
   readonly db: PgDatabase;
   readonly log: (line: string) => void;

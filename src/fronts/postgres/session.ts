@@ -7,11 +7,10 @@
  */
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
+import type { Directory } from '../../access/directory.js';
 import type { Recorder } from '../../access/recorder.js';
 import type { Gate } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
-import type { MasterKey } from '../../core/secrets.js';
-import type { Store } from '../../ledger/store.js';
 import {
   type BackendFrame,
   BackendFramer,
@@ -51,8 +50,8 @@ export interface PgDatabase {
 }
 
 export interface SessionDeps {
-  readonly store: Store;
-  readonly masterKey: MasterKey;
+  /** Agents by name (SCRAM), opened secrets (access/directory.ts). */
+  readonly directory: Directory;
   readonly gate: Gate;
   readonly db: PgDatabase;
   readonly log: (line: string) => void;
@@ -87,7 +86,7 @@ export class PgSession {
     this.socket = socket;
     socket.setNoDelay(true);
     const db = deps.db;
-    this.auth = new ClientAuth(deps.store, deps.masterKey, db.tls !== undefined, db.tlsRequired, false);
+    this.auth = new ClientAuth(deps.directory, db.tls !== undefined, db.tlsRequired, false);
     this.attach(socket);
   }
 

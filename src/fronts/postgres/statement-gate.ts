@@ -3,6 +3,7 @@
  * maps refusals to PostgreSQL errors. Also builds the ledger row for a statement.
  * No wire bytes here.
  */
+import { outcomeOf } from '../../access/outcome.js';
 import type { Gate, GateResult } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
 import type { AccessRequest, ActionOutcome, ActionRecord, ActionResult, Scope } from '../../core/types.js';
@@ -98,11 +99,6 @@ export function refusal(r: Extract<GateResult, { kind: 'deny' }>): PgError {
     default:
       return new PgError(SqlState.insufficientPrivilege, `Airlock: ${r.message}`, { detail });
   }
-}
-
-export function outcomeOf(r: GateResult): ActionOutcome {
-  if (r.kind === 'allow') return r.held ? 'approved' : 'allowed';
-  return r.deny === 'lapsed' || r.deny === 'aborted' || r.deny === 'expired' ? 'lapsed' : 'denied';
 }
 
 export function recordParams(

@@ -252,8 +252,8 @@ export class StatementProxy {
     // Revoking an agent ends its open sessions: checked again at most every AGENT_RECHECK_MS.
     const now = performance.now();
     if (now - this.agentCheckedAt > AGENT_RECHECK_MS) {
-      const agent = await this.deps.store.agentByName(this.agent);
-      if (agent === undefined || agent.revokedAt !== undefined)
+      const agent = await this.deps.directory.agentByName(this.agent);
+      if (agent === undefined)
         throw new PgError(SqlState.invalidAuthorization, `agent "${this.agent}" has been revoked`, {
           severity: 'FATAL',
         });
