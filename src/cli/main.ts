@@ -12,6 +12,7 @@ import { runAuditCheck } from '../audit-check/command.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { auditRecord } from '../ledger/audit.js';
+import { createLogger, parseLogFormat, parseLogLevel } from '../ops/log.js';
 import { auditVerify } from './audit-verify.js';
 import { CliError } from './cli-error.js';
 import { api } from './http-client.js';
@@ -70,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
       'min-review-seconds': { type: 'string' },
       checkpoints: { type: 'string' },
       'public-key': { type: 'string' },
+      'log-format': { type: 'string' },
+      'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -96,7 +99,11 @@ async function main(argv: string[]): Promise<number> {
   switch (`${cmd} ${sub ?? ''}`.trim()) {
     case 'serve': {
       const cfg = config();
-      const running = await startAirlock(cfg);
+      const logger = createLogger({
+        format: cliValue(() => parseLogFormat(values['log-format'])),
+        level: cliValue(() => parseLogLevel(values['log-level'] ?? process.env.AIRLOCK_LOG_LEVEL)),
+      });
+      const running = await startAirlock(cfg, { logger, startupChecks: true, processMetrics: true });
       // Listen for the signal before saying we are up: a supervisor may send it at once.
       const stopped = new Promise<string>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));
@@ -308,6 +315,15 @@ async function local(
     }
   } finally {
     await store.close();
+  }
+}
+
+/** A flag value parser's error as a usage error (exit 2). */
+function cliValue<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
   }
 }
 

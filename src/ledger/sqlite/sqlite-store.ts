@@ -61,6 +61,8 @@ export interface SqliteStoreOptions {
    * StoreFault. Default 2000.
    */
   readonly lockWaitMs?: number;
+  /** Told of each group commit of action rows: batch size and write time (metrics). */
+  readonly onCommit?: ((batchSize: number, ms: number) => void) | undefined;
 }
 
 /** A lock another connection holds: worth retrying for a while. */
@@ -99,6 +101,7 @@ export class SqliteStore implements Store {
     groupCommitMs: number,
     private readonly path: string,
     private readonly lockWaitMs: number,
+    onCommit: ((batchSize: number, ms: number) => void) | undefined,
   ) {
     this.sql = statementCache(db);
     this.cache = new ReadCache(db);
@@ -109,6 +112,7 @@ export class SqliteStore implements Store {
       maxBatch: MAX_ACTION_BATCH,
       retryable: isBusyFault,
       retryForMs: lockWaitMs,
+      onCommit,
     });
   }
 
@@ -125,7 +129,14 @@ export class SqliteStore implements Store {
     // Migrations above may wait on SQLite's own busy timeout (startup only); from here on
     // a held lock is waited for off the event loop (writeWith, GroupCommit).
     db.pragma('busy_timeout = 0');
-    return new SqliteStore(db, opts.ledgerKey, opts.groupCommitMs ?? 20, opts.path, opts.lockWaitMs ?? 2000);
+    return new SqliteStore(
+      db,
+      opts.ledgerKey,
+      opts.groupCommitMs ?? 20,
+      opts.path,
+      opts.lockWaitMs ?? 2000,
+      opts.onCommit,
+    );
   }
 
   // Agents
