@@ -11,7 +11,9 @@ import { createAgent, createApprover } from '../admin.js';
 import { hashPassword } from '../api/passwords.js';
 import { openMasterKey, startAirlock } from '../app.js';
 import { loadConfig } from '../config/load.js';
+import { createLogger } from '../ops/log.js';
 import { staticCredentials } from '../upstream/aws-credentials.js';
+import { awsCliSetup } from './aws-cli-setup.js';
 import { startVerifyingDynamo } from './verifying-upstream.js';
 
 // Airlock's own upstream identity in the demo; in production it comes from the default credential chain.
@@ -48,7 +50,10 @@ resources:
 `,
   );
   const config = loadConfig(configPath);
-  const airlock = await startAirlock(config, { credentials: staticCredentials(UPSTREAM) });
+  // Each request, decision and grant change as a readable line below the instructions.
+  const logger = createLogger({ format: process.env.AIRLOCK_DEMO_LOG_FORMAT === 'json' ? 'json' : 'pretty' });
+  const airlock = await startAirlock(config, { credentials: staticCredentials(UPSTREAM), logger });
+  const cli = await awsCliSetup(dir);
   const key = openMasterKey(config);
   const agent = await createAgent(airlock.store, key, 'demo-agent');
   const alice = await createApprover(airlock.store, 'alice', ['dba']);
@@ -83,6 +88,18 @@ node examples/agent.mjs get o-1                          # allowed: a read
 node examples/agent.mjs put o-1 "JIRA-7 restock order"   # held until a dba approves (waits up to 50 s)
 node examples/agent.mjs delete-table                     # denied by policy no-table-deletes
 
+# the same with the AWS CLI${cli.version === undefined ? '' : ` (${cli.version} found)`}: v2 2.13+ (AWS_ENDPOINT_URL), or v1; README "AWS CLI"
+${
+  cli.note === undefined
+    ? ''
+    : `#   note: ${cli.note}
+`
+}${cli.exports.join('\n')}
+aws dynamodb get-item --endpoint-url ${airlock.awsUrl} --table-name orders --key '{"id":{"S":"o-1"}}'
+AIRLOCK_REASON="JIRA-7 restock order" aws dynamodb put-item --endpoint-url ${airlock.awsUrl} \\
+  --table-name orders --item '{"id":{"S":"o-1"},"status":{"S":"restock"}}'     # held
+aws dynamodb delete-table --endpoint-url ${airlock.awsUrl} --table-name orders    # denied
+
 ── Terminal 3: the approver ─────────────────────────────────────────────
 export AIRLOCK_URL=${airlock.apiUrl} AIRLOCK_TOKEN=${alice.token}
 npx airlock approvals list
@@ -97,7 +114,7 @@ ${airlock.apiUrl}/console/   sign in as alice / ${alicePassword}
 npx airlock ${cfg} audit show <approval-id>
 npx airlock ${cfg} audit verify
 
-Ctrl-C stops the demo.
+Ctrl-C stops the demo. Requests, decisions and grants are logged below.
 `);
   await new Promise<void>((r) => {
     process.once('SIGINT', r);

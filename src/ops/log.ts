@@ -54,6 +54,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
       ignore: 'pid,hostname,service',
       ...(opts.destination === undefined ? {} : { destination: opts.destination as NodeJS.WritableStream }),
       sync: true,
+      singleLine: true,
     });
     return pino(options, stream);
   }

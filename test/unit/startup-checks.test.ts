@@ -115,6 +115,6 @@ describe('startup checks', () => {
     out = '';
     createLogger({ format: 'pretty', destination: sink }).warn({ agent: 'bot' }, 'careful');
     assert.match(out, /WARN.*careful/);
-    assert.match(out, /agent: "bot"/);
+    assert.match(out, /\{"agent":"bot"\}\n$/, 'one line per event');
   });
 });
