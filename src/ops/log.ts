@@ -42,7 +42,8 @@ export interface LogOptions {
 export function createLogger(opts: LogOptions = {}): Logger {
   const options: LoggerOptions = {
     level: opts.level ?? 'info',
-    base: { service: 'airlock' },
+    // `name`, not a `service` field: requests log their AWS service under `service`.
+    name: 'airlock',
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
@@ -51,7 +52,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
     const stream = pretty({
       colorize: opts.destination === undefined && process.stdout.isTTY === true,
       translateTime: 'SYS:HH:MM:ss.l',
-      ignore: 'pid,hostname,service',
+      ignore: 'pid,hostname,name',
       ...(opts.destination === undefined ? {} : { destination: opts.destination as NodeJS.WritableStream }),
       sync: true,
       singleLine: true,
