@@ -14,6 +14,7 @@ import type { AirlockConfig } from './config/config.js';
 import type { DatabaseConfig } from './config/databases.js';
 import { DEFAULT_LIMITS } from './config/load-limits.js';
 import type { ListenerTls } from './config/load-listen-tls.js';
+import { ensurePrivateFile } from './core/private-files.js';
 import { MasterKey } from './core/secrets.js';
 import type { Evaluator } from './core/types.js';
 import { awsCatalog } from './fronts/aws/catalog.js';
@@ -32,6 +33,15 @@ import { tlsFiles } from './fronts/tls-cert.js';
 import { startCheckpoints } from './ledger/checkpoint-publisher.js';
 import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
+import { createLogger, type Logger, lineLog } from './ops/log.js';
+import { Metrics } from './ops/metrics.js';
+import { Observer } from './ops/observer.js';
+import {
+  checkCredentials,
+  checkFileModes,
+  checkHoldWindow,
+  checkRoutesReachable,
+} from './ops/startup-checks.js';
 import { PolicyEngine } from './policy/engine.js';
 import { memoizeEvaluator } from './policy/memo-evaluator.js';
 import { type CredentialSource, defaultCredentialChain } from './upstream/aws-credentials.js';
@@ -41,6 +51,8 @@ export interface RunningAirlock {
   readonly awsUrl: string;
   readonly apiUrl: string;
   readonly store: Store;
+  /** This process's Prometheus registry (also served at the API's /metrics). */
+  readonly metrics: Metrics;
   /** Postgres front listeners by database name. */
   readonly databases: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
   /** The MCP front's base URL (servers at `${mcpUrl}/mcp/NAME`), when `mcp:` is configured. */
@@ -61,12 +73,24 @@ export function openMasterKey(config: AirlockConfig): MasterKey {
   return MasterKey.load({ env: process.env.AIRLOCK_MASTER_KEY, keyFile: join(config.dataDir, 'master.key') });
 }
 
-export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
-  return SqliteStore.open({ path: join(config.dataDir, 'airlock.sqlite'), ledgerKey: key.derive('ledger') });
+export function openStore(
+  config: AirlockConfig,
+  key: MasterKey,
+  onCommit?: (batchSize: number, ms: number) => void,
+): SqliteStore {
+  const path = join(config.dataDir, 'airlock.sqlite');
+  // 0600 in a 0700 directory, whatever the umask; SQLite gives -wal and -shm the same mode.
+  ensurePrivateFile(path);
+  return SqliteStore.open({ path, ledgerKey: key.derive('ledger'), onCommit });
 }
 
 /** Every front's policy catalog; a new front adds its own here. The first that owns an action names its groups. */
 const CATALOGS: readonly FrontCatalog[] = [postgresCatalog, mcpCatalog, awsCatalog];
+
+/** Every action any front can produce (the Cedar schema is generated from them). */
+export function knownActions(): string[] {
+  return CATALOGS.flatMap((c) => c.actions());
+}
 
 export const actionGroups = actionGroupsFrom(CATALOGS);
 
@@ -78,21 +102,49 @@ export function mcpPinsPath(config: AirlockConfig): string {
 export async function loadPolicy(config: AirlockConfig): Promise<PolicyEngine> {
   return PolicyEngine.load([...config.policies], {
     defaultMaxGrantSeconds: config.holds.defaultMaxGrantSeconds,
-    knownActions: CATALOGS.flatMap((c) => c.actions()),
+    knownActions: knownActions(),
     actionGroups,
   });
 }
 
 export async function startAirlock(
   config: AirlockConfig,
-  opts: { credentials?: CredentialSource; log?: (line: string) => void } = {},
+  opts: {
+    credentials?: CredentialSource;
+    /** Line-based log for the modules that take one (tests pass `() => undefined`). */
+    log?: (line: string) => void;
+    /** The structured log (ops/log.ts). Default: JSON on stdout, or silent when `log` is given. */
+    logger?: Logger;
+    /** Run the startup checks (ops/startup-checks.ts) and log what they find. */
+    startupChecks?: boolean;
+    /** Add Node process metrics (CPU, memory, event loop) to /metrics. */
+    processMetrics?: boolean;
+  } = {},
 ): Promise<RunningAirlock> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = opts.logger ?? (opts.log === undefined ? createLogger() : createLogger({ level: 'silent' }));
+  const log = opts.log ?? lineLog(logger, 'airlock');
   const engine = await loadPolicy(config);
+  let pendingHolds: () => Promise<number> = async () => 0;
+  const metrics = new Metrics({
+    pendingHolds: () => pendingHolds(),
+    processMetrics: opts.processMetrics === true,
+  });
+  const observer = new Observer(logger, metrics);
   // Decisions memoized per second (exact, see memo-evaluator.ts); one gate for every front.
-  const policy: Evaluator = memoizeEvaluator(engine);
+  const memo = memoizeEvaluator(engine);
+  const policy: Evaluator = {
+    evaluate(input) {
+      const started = performance.now();
+      try {
+        return memo.evaluate(input);
+      } finally {
+        metrics.policyEvaluated(performance.now() - started);
+      }
+    },
+  };
   const key = openMasterKey(config);
-  const store = openStore(config, key);
+  const store = openStore(config, key, (n, ms) => metrics.ledgerCommit(n, ms));
+  pendingHolds = async () => (await store.listApprovals({ status: 'pending' })).length;
   try {
     await store.checkWritable();
   } catch (err) {
@@ -117,8 +169,10 @@ export async function startAirlock(
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
   });
-  const recorder = new Recorder(store, log);
+  const recorder = new Recorder(store, log, observer);
   const credentials = opts.credentials ?? defaultCredentialChain();
+  /** Last known answer of the credential chain: set by the startup check. */
+  let credentialState: 'ok' | 'missing' | 'unchecked' = 'unchecked';
   const limits = config.limits ?? DEFAULT_LIMITS;
   const forwarder = new Forwarder(credentials, {
     connectTimeoutMs: limits.upstreamConnectTimeoutMs,
@@ -145,8 +199,13 @@ export async function startAirlock(
   const api = new ApiServer({
     tls: apiTls,
     store,
-    decider: new Decider(store, waiter, undefined, config.guards),
+    decider: new Decider(store, waiter, undefined, config.guards, (r) => observer.decided(r)),
     log,
+    observer,
+    ready: () => ({
+      policies: engine.policyIds.length,
+      credentials: credentialState,
+    }),
     guards: config.guards,
     policy: (id) => engine.describe(id),
     console: config.console,
@@ -204,7 +263,26 @@ export async function startAirlock(
       .catch((e: unknown) => log(`session sweep failed: ${(e as Error).message}`));
   }, 1000);
   expiry.unref();
+  if (opts.startupChecks === true) {
+    const found = [
+      ...checkFileModes(config),
+      ...checkHoldWindow(config),
+      ...checkRoutesReachable(
+        config,
+        (await store.listAgents()).filter((a) => a.revokedAt === undefined).map((a) => a.name),
+        knownActions(),
+        (input) => engine.evaluate(input),
+      ),
+    ];
+    for (const p of found) observer.startupProblem(p.check, p.problem, p.fix);
+    // Not awaited: the chain may take seconds (instance metadata); it warns when it answers.
+    void checkCredentials(credentials).then((p) => {
+      credentialState = p === undefined ? 'ok' : 'missing';
+      if (p !== undefined) observer.startupProblem(p.check, p.problem, p.fix);
+    });
+  }
   return {
+    metrics,
     awsUrl: `${awsTls === undefined ? 'http' : 'https'}://${awsAddr.address}:${awsAddr.port}`,
     apiUrl: `${apiTls === undefined ? 'http' : 'https'}://${apiAddr.address}:${apiAddr.port}`,
     store,

@@ -8,9 +8,13 @@
  * request in its own protocol and sends nothing upstream. What the upstream answered
  * follows as an outcome row. A refusal never reaches a resource, so its single row is
  * written after the answer, like an outcome.
+ *
+ * Being the one path, it is also where the operator's view of requests comes from: each
+ * request's log line and metrics (ops/observer.ts) are emitted here when it ends.
  */
 import type { ActionRecord, ActionResult } from '../core/types.js';
 import type { Store } from '../ledger/store.js';
+import { Observer } from '../ops/observer.js';
 
 /** The intent could not be made durable: the request must not be forwarded. */
 export class RecordUnavailable extends Error {
@@ -19,12 +23,13 @@ export class RecordUnavailable extends Error {
 
 export class Recorder {
   /** Intents recorded whose outcome is not yet: requests in flight. */
-  private readonly inFlight = new Set<string>();
+  private readonly inFlight = new Map<string, ActionRecord>();
   private drained: (() => void) | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly log: (line: string) => void,
+    private readonly observer: Observer = new Observer(),
   ) {}
 
   /** Records a request about to be forwarded; resolves once durable. */
@@ -32,30 +37,30 @@ export class Recorder {
     try {
       await this.store.recordIntent(a);
     } catch (err) {
-      this.log(`ledger: refused ${a.requestId}: its intent could not be recorded: ${(err as Error).message}`);
+      this.observer.intentUnrecorded(a, err);
       throw new RecordUnavailable(
         'Airlock could not record this request durably, so it was not forwarded; retry once the gateway is healthy',
         { cause: err },
       );
     }
-    this.inFlight.add(a.requestId);
+    this.inFlight.set(a.requestId, a);
   }
 
   /** Records what happened to a forwarded request. */
   outcome(r: ActionResult): void {
+    const intent = this.inFlight.get(r.requestId);
+    if (intent !== undefined) this.observer.request(intent, r);
+    else this.log(`ledger: outcome of ${r.requestId} without an intent in this process`);
     this.store
       .recordOutcome(r)
-      .catch((e) =>
-        this.log(`ledger: could not record the outcome of ${r.requestId}: ${(e as Error).message}`),
-      )
+      .catch((e) => this.observer.recordFailed('outcome', r.requestId, e))
       .finally(() => this.settle(r.requestId));
   }
 
   /** Records a request that was refused (never forwarded). */
   refused(a: ActionRecord): void {
-    this.store
-      .recordAction(a)
-      .catch((e) => this.log(`ledger: could not record refusal ${a.requestId}: ${(e as Error).message}`));
+    this.observer.request(a);
+    this.store.recordAction(a).catch((e) => this.observer.recordFailed('refusal', a.requestId, e));
   }
 
   /** Requests forwarded and not yet answered. */

@@ -8,6 +8,7 @@
 export const API_ROUTES = [
   'GET /healthz',
   'GET /readyz',
+  'GET /metrics',
   'GET /v1/openapi.json',
   'GET /v1/auth/methods',
   'GET /v1/auth/oidc/login',
@@ -74,8 +75,17 @@ export const OPENAPI = {
     '/healthz': { get: { summary: 'Liveness', responses: { 200: ok('ok') } } },
     '/readyz': {
       get: {
-        summary: 'Readiness: the store can make records durable',
-        responses: { 200: ok('ready'), 503: ok('the store is failing; requests are refused') },
+        summary: 'Readiness: the store can make records durable and policies are loaded',
+        responses: {
+          200: ok('ready; also {policies, credentials}'),
+          503: ok('the store is failing (requests are refused) or no policy is loaded'),
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (text format 0.0.4); unauthenticated',
+        responses: { 200: ok('metrics') },
       },
     },
     '/v1/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI 3.1') } } },

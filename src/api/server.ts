@@ -11,7 +11,8 @@
  *   POST /v1/approvers/{name}/revoke       yourself, or anyone if you are in an `admins.groups` group
  *   GET  /v1/audit/{approvalId}            the linked record
  *   GET  /healthz                           the process answers
- *   GET  /readyz                            the store can write (503 with the problem when not)
+ *   GET  /readyz                            the store can write, policies are loaded (503 with the problem when not)
+ *   GET  /metrics                           Prometheus text (ops/metrics.ts); unauthenticated like /healthz
  * and the console's routes (console-routes.ts); all of them are in openapi.ts.
  * Console sessions (cookie) are accepted too, with a CSRF token on every call.
  */
@@ -25,6 +26,7 @@ import { hashToken } from '../core/secrets.js';
 import type { ApprovalStatus, Approver } from '../core/types.js';
 import { auditRecord } from '../ledger/audit.js';
 import type { Store } from '../ledger/store.js';
+import type { Observer } from '../ops/observer.js';
 import { detailExtras, type PolicyLookup, queueItem } from './approval-detail.js';
 import { ApprovalFeed } from './approval-feed.js';
 import { ConsoleRoutes, refuseAgentCredential } from './console-routes.js';
@@ -54,6 +56,10 @@ export interface ApiDeps {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   /** Approver groups whose members may revoke other approvers (config `admins.groups`). */
   readonly adminGroups?: readonly string[] | undefined;
+  /** Log lines and metrics for decisions and grant changes; its registry is served at /metrics. */
+  readonly observer?: Observer | undefined;
+  /** What /readyz reports besides the store. */
+  readonly ready?: (() => { policies: number; credentials: 'ok' | 'missing' | 'unchecked' }) | undefined;
 }
 
 interface Caller {
@@ -128,9 +134,21 @@ export class ApiServer {
     if (method === 'GET' && url.pathname === '/readyz') {
       // Unauthenticated like /healthz (load balancers probe it): it names the fault, no data.
       const h = this.deps.store.health();
-      return h.ok
-        ? json(res, 200, { ok: true })
-        : json(res, 503, { ok: false, store: h.problem, since: h.since.toISOString() });
+      const extra = this.deps.ready?.();
+      const policiesMissing = extra !== undefined && extra.policies === 0;
+      const detail = extra === undefined ? {} : { policies: extra.policies, credentials: extra.credentials };
+      if (!h.ok) {
+        return json(res, 503, { ok: false, store: h.problem, since: h.since.toISOString(), ...detail });
+      }
+      if (policiesMissing) return json(res, 503, { ok: false, ...detail, problem: 'no policies loaded' });
+      return json(res, 200, { ok: true, ...detail });
+    }
+    const metrics = this.deps.observer?.metrics;
+    if (method === 'GET' && url.pathname === '/metrics' && metrics !== undefined) {
+      const text = await metrics.text();
+      res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+      res.end(text);
+      return;
     }
     if (await this.web.public(req, res, url)) return;
     const { approver, channel, session } = await this.caller(req, url);
@@ -190,6 +208,7 @@ export class ApiServer {
     if (collection === 'grants' && id !== undefined && verb === 'revoke' && method === 'POST') {
       const ok = await store.revokeGrant(id, approver.name, new Date());
       if (!ok) throw new ApiError(404, 'not-found', `no active grant ${id}`);
+      this.deps.observer?.grantRevoked(id, approver.name);
       return json(res, 200, { revoked: id, by: approver.name });
     }
     if (collection === 'approvers' && id !== undefined && verb === 'revoke' && method === 'POST') {
@@ -252,18 +271,51 @@ export class ApiServer {
       throw new ApiError(403, 'agent-credential', 'agent credentials cannot use the approver API');
     }
     const m = /^Bearer (alt_[A-Za-z0-9_-]{20,64})$/.exec(auth);
-    if (!m?.[1])
+    if (!m?.[1]) throw bearerProblem(auth);
+    const approver = await this.deps.store.approverByTokenHash(hashToken(m[1]));
+    if (approver === undefined) {
       throw new ApiError(
         401,
-        'unauthenticated',
-        'send Authorization: Bearer <approver token> (AIRLOCK_TOKEN)',
+        'unknown-token',
+        'this approver token is not known here: it was mistyped, rotated (airlock approvers rotate-token), or belongs to another Airlock; check AIRLOCK_TOKEN and AIRLOCK_URL',
       );
-    const approver = await this.deps.store.approverByTokenHash(hashToken(m[1]));
-    if (approver === undefined || approver.revokedAt !== undefined) {
-      throw new ApiError(401, 'unauthenticated', 'unknown or revoked approver token');
+    }
+    if (approver.revokedAt !== undefined) {
+      throw new ApiError(
+        401,
+        'revoked-approver',
+        `approver ${approver.name} was revoked at ${approver.revokedAt.toISOString()}; its token no longer works (an admin can create a new approver)`,
+      );
     }
     return approver;
   }
+}
+
+/** Why an Authorization header is not an approver token, said so the caller can fix it. */
+function bearerProblem(auth: string): ApiError {
+  if (auth === '') {
+    return new ApiError(
+      401,
+      'unauthenticated',
+      'no Authorization header: send Authorization: Bearer <approver token> (the CLI reads AIRLOCK_TOKEN)',
+    );
+  }
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+  if (bearer === undefined) {
+    return new ApiError(401, 'unauthenticated', 'Authorization must be "Bearer <approver token>"');
+  }
+  if (/^ALAK[A-Z2-7]{16}$/.test(bearer) || /^[A-Za-z0-9x]{40}$/.test(bearer)) {
+    return new ApiError(
+      401,
+      'agent-key-as-token',
+      'that is an agent access key, not an approver token: agents cannot use the approver API; an approver token starts with alt_ (airlock approvers create NAME --groups G)',
+    );
+  }
+  return new ApiError(
+    401,
+    'malformed-token',
+    'that is not an approver token (they start with alt_ and are shown once by airlock approvers create or rotate-token); check AIRLOCK_TOKEN',
+  );
 }
 
 function channelOf(h: string | string[] | undefined): string {

@@ -48,6 +48,8 @@ export class Decider {
     private readonly waiter: Waiter,
     private readonly now: () => Date = () => new Date(),
     private readonly guards: GuardConfig = DEFAULT_GUARDS,
+    /** Told of every recorded decision (its log line and metrics: ops/observer.ts). */
+    private readonly onDecided: (r: DecideResult) => void = () => undefined,
   ) {}
 
   async decide(input: DecideInput): Promise<DecideResult> {
@@ -168,6 +170,8 @@ export class Decider {
     }
     if (state !== 'pending') this.waiter.notify(approval.id, state);
     const updated = (await this.store.getApproval(approval.id)) ?? approval;
-    return { approval: updated, decision, grant, state };
+    const result: DecideResult = { approval: updated, decision, grant, state };
+    this.onDecided(result);
+    return result;
   }
 }

@@ -4,6 +4,7 @@
  * approvals and grants go through the gateway's API (AIRLOCK_URL, AIRLOCK_TOKEN).
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AdminError, createAgent, createApprover, rotateApproverToken, setApproverGroups } from '../admin.js';
 import { hashPassword } from '../api/passwords.js';
@@ -12,9 +13,11 @@ import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { ToolPins } from '../fronts/mcp/pins.js';
 import { auditRecord } from '../ledger/audit.js';
+import { createLogger, parseLogFormat, parseLogLevel } from '../ops/log.js';
 import { runAuditCheck } from './audit-check-command.js';
 import { auditVerify } from './audit-verify.js';
 import { CliError } from './cli-error.js';
+import { commandHelp, findCommand, groupHelp, suggestCommand, suggestFlag, usage, version } from './help.js';
 import { api } from './http-client.js';
 import { mcpStdioBridge } from './mcp-stdio.js';
 import { readPassword } from './password-input.js';
@@ -23,72 +26,109 @@ import { printApproval, printAudit, table } from './print.js';
 /** How long a SIGTERM waits for forwarded requests to finish (shorter than the usual 30 s kill timeout). */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const USAGE = `usage: airlock <command> [options]   (global: --config FILE, default $AIRLOCK_CONFIG or ./airlock.yaml)
-  serve                                   run the gateway (AWS front + approver API)
-  policy check                            load config and policies; report file:line problems
-  agents create NAME [--json]             issue an agent key pair (secret shown once)
-  agents list [--json] | agents revoke NAME
-  approvers create NAME --groups G[,G] [--json]   create an approver; prints its API token once
-  approvers list [--json] | approvers revoke NAME   revoke: token and sessions stop at once
-  approvers set-groups NAME --groups G[,G]  replace a local approver's groups
-  approvers rotate-token NAME [--json]    issue a new API token (shown once); the old one stops
-  approvers set-password NAME             set a console password (read from stdin, or AIRLOCK_PASSWORD)
-  approvals list [--status S] [--json]    (API) pending by default
-  approvals show ID [--json]              (API) the full request; starts your review clock
-  approvals approve ID [--comment T] [--confirm RESOURCE] [--duration SECONDS] [--max-uses N]
-                                          (needs a prior show; guards per risk tier apply)
-  approvals deny ID --comment T
-  grants list [--agent NAME] [--json] | grants revoke ID       (API)
-  audit show APPROVAL_ID [--json]         the six items, from the ledger
-  audit verify [--checkpoints DIR] [--public-key FILE]
-                                          check the hash chain, the approvers table and the signed
-                                          checkpoints (default: audit.checkpoints.dir); exit 3 on any problem
-  audit check [--since T] [--agent A] [--resource R] [--format text|json|html] [--out FILE]
-              [--max-fail-share 0.1] [--min-review-seconds N]
-                                          score approvals on the six items; exit 4 when too many fail
-  audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)
-  mcp accept SERVER                       accept the changed tool definitions of an MCP server (docs/MCP.md)
-  mcp stdio --url URL                     stdio MCP server relaying to the MCP front (token: AIRLOCK_MCP_TOKEN)`;
+const USAGE = usage();
+
+const OPTIONS = {
+  version: { type: 'boolean', default: false },
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  groups: { type: 'string' },
+  comment: { type: 'string' },
+  confirm: { type: 'string' },
+  duration: { type: 'string' },
+  'max-uses': { type: 'string' },
+  status: { type: 'string' },
+  agent: { type: 'string' },
+  since: { type: 'string' },
+  resource: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  import: { type: 'string' },
+  mapping: { type: 'string' },
+  'max-fail-share': { type: 'string' },
+  'min-review-seconds': { type: 'string' },
+  checkpoints: { type: 'string' },
+  'public-key': { type: 'string' },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
+  url: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (e.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw err;
+    const flag = /Unknown option '([^']+)'/.exec(e.message)?.[1] ?? '';
+    const guess = suggestFlag(flag, Object.keys(OPTIONS));
+    const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2);
+    const cmd = findCommand(words.join(' ')) ?? findCommand(words[0] ?? '');
+    throw new CliError(
+      `unknown option ${flag}${guess === undefined ? '' : `; did you mean ${guess}?`}\n` +
+        (cmd === undefined ? 'airlock --help lists the commands' : commandHelp(cmd)),
+      2,
+    );
+  }
+}
+
+/** `airlock [COMMAND] --help`: the command's help, its group's, or the usage. */
+function help(words: readonly string[]): { text: string; code: number } {
+  if (words.length === 0) return { text: USAGE, code: 0 };
+  const cmd = findCommand(words.slice(0, 2).join(' ')) ?? findCommand(words[0] ?? '');
+  if (cmd !== undefined) return { text: commandHelp(cmd), code: 0 };
+  const group = groupHelp(words[0] ?? '');
+  if (group !== undefined) return { text: group, code: 0 };
+  return { text: unknownCommand(words), code: 2 };
+}
+
+function unknownCommand(words: readonly string[]): string {
+  const guess = suggestCommand(words);
+  const said = `unknown command: ${words.join(' ')}`;
+  return guess === undefined
+    ? `${said}\n${USAGE}`
+    : `${said}; did you mean: airlock ${guess}${words.length > 2 ? ` ${words.slice(2).join(' ')}` : ''}?\n(airlock --help lists the commands)`;
+}
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      groups: { type: 'string' },
-      comment: { type: 'string' },
-      confirm: { type: 'string' },
-      duration: { type: 'string' },
-      'max-uses': { type: 'string' },
-      status: { type: 'string' },
-      agent: { type: 'string' },
-      since: { type: 'string' },
-      resource: { type: 'string' },
-      format: { type: 'string' },
-      out: { type: 'string' },
-      import: { type: 'string' },
-      mapping: { type: 'string' },
-      'max-fail-share': { type: 'string' },
-      'min-review-seconds': { type: 'string' },
-      checkpoints: { type: 'string' },
-      'public-key': { type: 'string' },
-      url: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values, positionals } = parse(argv);
   const [cmd, sub, arg] = positionals;
-  if (values.help || cmd === undefined) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+  if (values.version) {
+    process.stdout.write(`airlock ${version()} (node ${process.versions.node})\n`);
+    return 0;
+  }
+  if (values.help) {
+    const h = help(positionals);
+    (h.code === 0 ? process.stdout : process.stderr).write(`${h.text}\n`);
+    return h.code;
+  }
+  if (cmd === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
   }
   const configPath = values.config ?? process.env.AIRLOCK_CONFIG ?? 'airlock.yaml';
-  const config = (): AirlockConfig => loadConfig(configPath);
+  const config = (): AirlockConfig => {
+    if (!existsSync(configPath)) {
+      const from =
+        values.config !== undefined
+          ? 'named by --config'
+          : process.env.AIRLOCK_CONFIG !== undefined
+            ? 'named by AIRLOCK_CONFIG'
+            : 'the default, in the current directory';
+      throw new CliError(
+        `no config file ${resolve(configPath)} (${from}); name one with --config FILE or AIRLOCK_CONFIG=FILE (README, "Config")`,
+      );
+    }
+    return loadConfig(configPath);
+  };
   const out = (v: unknown) =>
     process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
   const need = (v: string | undefined, what: string): string => {
-    if (v === undefined || v === '') throw new CliError(`missing ${what}\n${USAGE}`, 2);
+    if (v === undefined || v === '') {
+      const c = findCommand(`${cmd} ${sub ?? ''}`.trim());
+      throw new CliError(`missing ${what}\n${c === undefined ? USAGE : commandHelp(c)}`, 2);
+    }
     return v;
   };
   const int = (v: string | undefined, what: string): number | undefined => {
@@ -101,7 +141,11 @@ async function main(argv: string[]): Promise<number> {
   switch (`${cmd} ${sub ?? ''}`.trim()) {
     case 'serve': {
       const cfg = config();
-      const running = await startAirlock(cfg);
+      const logger = createLogger({
+        format: cliValue(() => parseLogFormat(values['log-format'])),
+        level: cliValue(() => parseLogLevel(values['log-level'] ?? process.env.AIRLOCK_LOG_LEVEL)),
+      });
+      const running = await startAirlock(cfg, { logger, startupChecks: true, processMetrics: true });
       // Listen for the signal before saying we are up: a supervisor may send it at once.
       const stopped = new Promise<string>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));
@@ -212,7 +256,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new CliError(`unknown command: ${positionals.join(' ')}\n${USAGE}`, 2);
+      throw new CliError(unknownCommand(positionals), 2);
   }
 }
 
@@ -333,6 +377,15 @@ async function local(
   }
 }
 
+/** A flag value parser's error as a usage error (exit 2). */
+function cliValue<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+}
+
 function splitGroups(v: string | undefined): string[] {
   return (v ?? '')
     .split(',')
@@ -354,11 +407,6 @@ main(process.argv.slice(2)).then(
     if (e.name === 'PolicyLoadError') {
       process.stderr.write(`airlock: policy does not load:\n${e.message}\n`);
       process.exitCode = 1;
-      return;
-    }
-    if ((e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      process.stderr.write(`airlock: ${e.message}\n${USAGE}\n`);
-      process.exitCode = 2;
       return;
     }
     process.stderr.write(`airlock: ${e.message}\n`);

@@ -11,7 +11,10 @@ import { createAgent, createApprover } from '../admin.js';
 import { hashPassword } from '../api/passwords.js';
 import { openMasterKey, startAirlock } from '../app.js';
 import { loadConfig } from '../config/load.js';
+import { createLogger } from '../ops/log.js';
 import { staticCredentials } from '../upstream/aws-credentials.js';
+import { awsCliSetup } from './aws-cli-setup.js';
+import { type DemoPostgres, startDemoPostgres } from './demo-postgres.js';
 import { startVerifyingDynamo } from './verifying-upstream.js';
 
 // Airlock's own upstream identity in the demo; in production it comes from the default credential chain.
@@ -23,10 +26,22 @@ const AWS_PORT = Number(process.env.AIRLOCK_DEMO_AWS_PORT ?? 4566);
 const API_PORT = Number(process.env.AIRLOCK_DEMO_API_PORT ?? 4567);
 
 async function main(): Promise<void> {
-  const dir = resolve('.airlock-demo');
+  const dir = resolve(process.env.AIRLOCK_DEMO_DIR ?? '.airlock-demo');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  const started = performance.now();
   const upstream = await startVerifyingDynamo(UPSTREAM);
+  // AIRLOCK_DEMO_POSTGRES=0 skips it; a machine where it cannot start gets the AWS demo alone.
+  let postgres: DemoPostgres | undefined;
+  let postgresProblem: string | undefined;
+  if (process.env.AIRLOCK_DEMO_POSTGRES !== '0') {
+    postgres = await startDemoPostgres().catch((err: unknown) => {
+      postgresProblem = (err as Error).message;
+      return undefined;
+    });
+  }
+  if (postgres !== undefined) process.env.AIRLOCK_DEMO_PG_PASSWORD = postgres.password;
+  const pgPort = Number(process.env.AIRLOCK_DEMO_PG_PORT ?? 6432);
   const configPath = join(dir, 'airlock.yaml');
   writeFileSync(
     configPath,
@@ -45,10 +60,24 @@ holds:
 resources:
   - arn: "arn:aws:dynamodb:*:000000000000:*"
     endpoint: ${upstream.url}
-`,
+${
+  postgres === undefined
+    ? ''
+    : `databases:
+  - name: shop
+    listen: 127.0.0.1:${pgPort}
+    upstream: { host: 127.0.0.1, port: ${postgres.port}, database: shop, user: postgres }
+    auth: { password_env: AIRLOCK_DEMO_PG_PASSWORD }
+    tls: { mode: disable }     # the demo's upstream is on loopback; use verify-full for RDS
+    search_path: [public]
+`
+}`,
   );
   const config = loadConfig(configPath);
-  const airlock = await startAirlock(config, { credentials: staticCredentials(UPSTREAM) });
+  // Each request, decision and grant change as a readable line below the instructions.
+  const logger = createLogger({ format: process.env.AIRLOCK_DEMO_LOG_FORMAT === 'json' ? 'json' : 'pretty' });
+  const airlock = await startAirlock(config, { credentials: staticCredentials(UPSTREAM), logger });
+  const cli = await awsCliSetup(dir);
   const key = openMasterKey(config);
   const agent = await createAgent(airlock.store, key, 'demo-agent');
   const alice = await createApprover(airlock.store, 'alice', ['dba']);
@@ -83,6 +112,19 @@ node examples/agent.mjs get o-1                          # allowed: a read
 node examples/agent.mjs put o-1 "JIRA-7 restock order"   # held until a dba approves (waits up to 50 s)
 node examples/agent.mjs delete-table                     # denied by policy no-table-deletes
 
+# the same with the AWS CLI${cli.version === undefined ? '' : ` (${cli.version} found)`}: v2 2.13+ (AWS_ENDPOINT_URL), or v1; README "AWS CLI"
+${
+  cli.note === undefined
+    ? ''
+    : `#   note: ${cli.note}
+`
+}${cli.exports.join('\n')}
+aws dynamodb get-item --endpoint-url ${airlock.awsUrl} --table-name orders --key '{"id":{"S":"o-1"}}'
+AIRLOCK_REASON="JIRA-7 restock order" aws dynamodb put-item --endpoint-url ${airlock.awsUrl} \\
+  --table-name orders --item '{"id":{"S":"o-1"},"status":{"S":"restock"}}'     # held
+aws dynamodb delete-table --endpoint-url ${airlock.awsUrl} --table-name orders    # denied
+
+${psqlSection(airlock.databases.shop, agent, postgresProblem)}
 ── Terminal 3: the approver ─────────────────────────────────────────────
 export AIRLOCK_URL=${airlock.apiUrl} AIRLOCK_TOKEN=${alice.token}
 npx airlock approvals list
@@ -97,7 +139,7 @@ ${airlock.apiUrl}/console/   sign in as alice / ${alicePassword}
 npx airlock ${cfg} audit show <approval-id>
 npx airlock ${cfg} audit verify
 
-Ctrl-C stops the demo.
+Ready in ${((performance.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops the demo. Requests, decisions and grants are logged below.
 `);
   await new Promise<void>((r) => {
     process.once('SIGINT', r);
@@ -105,6 +147,26 @@ Ctrl-C stops the demo.
   });
   await airlock.close();
   await upstream.close();
+  await postgres?.stop();
+}
+
+function psqlSection(
+  db: { host: string; port: number } | undefined,
+  agent: { name: string; secretAccessKey: string },
+  problem: string | undefined,
+): string {
+  if (db === undefined) {
+    return problem === undefined
+      ? ''
+      : `\n# (no PostgreSQL demo: embedded PostgreSQL did not start: ${problem})\n`;
+  }
+  const conn = `"host=${db.host} port=${db.port} user=${agent.name} dbname=shop sslmode=require"`;
+  return `
+── Terminal 2, PostgreSQL: psql through Airlock's Postgres front ───────
+export PGPASSWORD=${agent.secretAccessKey}      # the agent's secret key is its password
+psql ${conn} -c "SELECT * FROM orders"                          # allowed: a read
+psql ${conn} -c "UPDATE orders SET status = 'paid' WHERE id = 1"  # held until a dba approves
+`;
 }
 
 main().catch((err: unknown) => {

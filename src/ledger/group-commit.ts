@@ -24,6 +24,8 @@ export interface GroupCommitOptions {
   readonly retryable?: (err: unknown) => boolean;
   /** How long a batch keeps retrying a retryable error. Default 0. */
   readonly retryForMs?: number;
+  /** Told of each batch written: its size and how long the write took (metrics). */
+  readonly onCommit?: ((batchSize: number, ms: number) => void) | undefined;
 }
 
 const RETRY_STEP_MS = 10;
@@ -68,6 +70,7 @@ export class GroupCommit<T> {
     this.immediate = undefined;
     const batch = this.queue;
     if (batch.length === 0) return true;
+    const started = performance.now();
     try {
       this.write(batch.map((p) => p.item));
     } catch (err) {
@@ -83,6 +86,7 @@ export class GroupCommit<T> {
       for (const p of batch) p.reject(err);
       return true;
     }
+    this.opts.onCommit?.(batch.length, performance.now() - started);
     this.failingSince = undefined;
     this.queue = [];
     for (const p of batch) p.resolve();

@@ -13,6 +13,7 @@ import type { AirlockConfig } from '../../src/config/config.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { StsStandIn } from '../../src/demo/sts-stand-in.js';
 import { startVerifyingDynamo, type VerifyingUpstream } from '../../src/demo/verifying-upstream.js';
+import type { Logger } from '../../src/ops/log.js';
 import { staticCredentials } from '../../src/upstream/aws-credentials.js';
 
 export const ACCOUNT = '123456789012';
@@ -57,6 +58,8 @@ export async function startHarness(
     role?: { arn: string; externalId?: string; sts: StsStandIn };
     /** Appended to airlock.yaml (e.g. a `guards:` or `oidc:` section). */
     extraYaml?: string;
+    /** The structured log (ops/log.ts); default silent. */
+    logger?: Logger;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-it-'));
@@ -91,6 +94,7 @@ ${roleYaml}${opts.extraYaml ?? ''}`;
   const airlock = await startAirlock(config, {
     credentials: staticCredentials(UPSTREAM_CREDS),
     log: () => undefined,
+    ...(opts.logger === undefined ? {} : { logger: opts.logger }),
   });
   const key = openMasterKey(config);
   const agent = await createAgent(airlock.store, key, 'billing-bot');

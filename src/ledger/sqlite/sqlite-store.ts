@@ -61,6 +61,8 @@ export interface SqliteStoreOptions {
    * StoreFault. Default 2000.
    */
   readonly lockWaitMs?: number;
+  /** Told of each group commit of action rows: batch size and write time (metrics). */
+  readonly onCommit?: ((batchSize: number, ms: number) => void) | undefined;
 }
 
 /** A batch this large is written at once rather than waiting for the timer. */
@@ -83,6 +85,7 @@ export class SqliteStore implements Store {
     groupCommitMs: number,
     private readonly path: string,
     private readonly lockWaitMs: number,
+    onCommit: ((batchSize: number, ms: number) => void) | undefined,
   ) {
     this.sql = statementCache(db);
     this.cache = new ReadCache(db);
@@ -93,6 +96,7 @@ export class SqliteStore implements Store {
       maxBatch: MAX_ACTION_BATCH,
       retryable: isBusyFault,
       retryForMs: lockWaitMs,
+      onCommit,
     });
   }
 
@@ -109,7 +113,14 @@ export class SqliteStore implements Store {
     // Migrations above may wait on SQLite's own busy timeout (startup only); from here on
     // a held lock is waited for off the event loop (writeWith, GroupCommit).
     db.pragma('busy_timeout = 0');
-    return new SqliteStore(db, opts.ledgerKey, opts.groupCommitMs ?? 20, opts.path, opts.lockWaitMs ?? 2000);
+    return new SqliteStore(
+      db,
+      opts.ledgerKey,
+      opts.groupCommitMs ?? 20,
+      opts.path,
+      opts.lockWaitMs ?? 2000,
+      opts.onCommit,
+    );
   }
 
   // Agents
