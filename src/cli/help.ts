@@ -224,7 +224,7 @@ export const COMMANDS: readonly CommandHelp[] = [
     summary:
       'a stdio MCP server relaying to the MCP front, for clients that only spawn servers (token: AIRLOCK_MCP_TOKEN)',
     flags: [{ flag: '--url URL', help: 'the MCP front endpoint, e.g. http://127.0.0.1:4568/mcp/github' }],
-    example: 'AIRLOCK_MCP_TOKEN=KEY:SECRET airlock mcp stdio --url http://127.0.0.1:4568/mcp/github',
+    example: 'airlock mcp stdio --url http://127.0.0.1:4568/mcp/github   # AIRLOCK_MCP_TOKEN=KEY:SECRET set',
     via: 'process',
   },
 ];
