@@ -5,8 +5,9 @@
  * quorum of distinct approvers; the grant never outlives the policy's maximum.
  */
 import { newId } from '../core/ids.js';
-import type { Approval, Approver, DecisionRecord, Grant, Verdict } from '../core/types.js';
+import type { Approval, Approver, DecisionRecord, Grant, SlackDecisionRef, Verdict } from '../core/types.js';
 import { type Store, StoreConflict } from '../ledger/store.js';
+import type { ApprovalEvents } from './events.js';
 import { appliedGuards, checkApprove, DEFAULT_GUARDS, type GuardConfig, reviewSeconds } from './guards.js';
 import { eligibleGroups, quorumState, votingGroups } from './quorum.js';
 import type { Waiter } from './waiter.js';
@@ -33,6 +34,8 @@ export interface DecideInput {
   readonly maxUses?: number | undefined;
   /** Typed confirmation (the resource name) when the request's guards ask for one. */
   readonly confirm?: string | undefined;
+  /** Channel `slack`: the Slack user, workspace and message, recorded with the decision. */
+  readonly slack?: SlackDecisionRef | undefined;
 }
 
 export interface DecideResult {
@@ -48,6 +51,7 @@ export class Decider {
     private readonly waiter: Waiter,
     private readonly now: () => Date = () => new Date(),
     private readonly guards: GuardConfig = DEFAULT_GUARDS,
+    private readonly events?: ApprovalEvents,
   ) {}
 
   async decide(input: DecideInput): Promise<DecideResult> {
@@ -118,6 +122,7 @@ export class Decider {
       reviewSeconds: reviewSeconds(shownAt, now),
       viewedDetail: shownAt !== undefined,
       guards,
+      ...(input.slack === undefined ? {} : { slack: input.slack }),
     };
     const prior = await this.store.decisions(approval.id);
     if (prior.some((d) => d.approver === input.approver.name)) {
@@ -167,6 +172,8 @@ export class Decider {
     }
     if (state !== 'pending') this.waiter.notify(approval.id, state);
     const updated = (await this.store.getApproval(approval.id)) ?? approval;
-    return { approval: updated, decision, grant, state };
+    const result: DecideResult = { approval: updated, decision, grant, state };
+    this.events?.decided(result);
+    return result;
   }
 }

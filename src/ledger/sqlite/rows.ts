@@ -147,16 +147,20 @@ export function toDecision(r: DecisionRow): DecisionRecord {
 }
 
 /** The review facts kept in decisions.detail (JSON): reviewSeconds, viewedDetail, guards. */
-function decisionDetail(text: string): Pick<DecisionRecord, 'reviewSeconds' | 'viewedDetail' | 'guards'> {
+function decisionDetail(
+  text: string,
+): Pick<DecisionRecord, 'reviewSeconds' | 'viewedDetail' | 'guards' | 'slack'> {
   const j = JSON.parse(text) as {
     reviewSeconds: number | null;
     viewedDetail: boolean;
     guards: (Omit<AppliedGuards, 'confirmText'> & { confirmText: string | null }) | null;
+    slack?: { user: string; team: string; permalink: string | null };
   };
   return {
     reviewSeconds: opt(j.reviewSeconds),
     viewedDetail: j.viewedDetail,
     ...(j.guards === null ? {} : { guards: { ...j.guards, confirmText: opt(j.guards.confirmText) } }),
+    ...(j.slack === undefined ? {} : { slack: { ...j.slack, permalink: opt(j.slack.permalink) } }),
   };
 }
 
