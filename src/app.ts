@@ -8,8 +8,10 @@ import { StoreDirectory } from './access/directory.js';
 import { Recorder } from './access/recorder.js';
 import { ApiServer } from './api/server.js';
 import { Decider } from './approvals/decide.js';
+import { type ApprovalEvents, fanOut } from './approvals/events.js';
 import { Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
+import { slackFromConfig } from './channels/slack/from-config.js';
 import type { AirlockConfig } from './config/config.js';
 import type { DatabaseConfig } from './config/databases.js';
 import { DEFAULT_LIMITS } from './config/load-limits.js';
@@ -102,9 +104,29 @@ export async function startAirlock(
     throw err;
   });
   const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
+  // Listeners outside the request path (Slack) hear of approvals through one hook.
+  const listeners: ApprovalEvents[] = [];
+  const events = fanOut(listeners, log);
+  const decider = new Decider(store, waiter, undefined, config.guards, events);
+  let slack: ReturnType<typeof slackFromConfig>;
+  try {
+    slack = slackFromConfig(config.slack, {
+      store,
+      decider,
+      guards: config.guards,
+      policy: (id) => engine.describe(id),
+      log,
+    });
+  } catch (err) {
+    await checkpoints?.stop().catch(() => undefined);
+    await store.close();
+    throw err;
+  }
+  if (slack !== undefined) listeners.push(slack);
   const gate = new Gate(store, () => policy, waiter, {
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
+    events,
   });
   const recorder = new Recorder(store, log);
   const credentials = opts.credentials ?? defaultCredentialChain();
@@ -134,7 +156,8 @@ export async function startAirlock(
   const api = new ApiServer({
     tls: apiTls,
     store,
-    decider: new Decider(store, waiter, undefined, config.guards),
+    decider,
+    slack,
     log,
     guards: config.guards,
     policy: (id) => engine.describe(id),
@@ -165,6 +188,7 @@ export async function startAirlock(
     store.expireApprovals(new Date()).then(
       (ids) => {
         for (const id of ids) waiter.notify(id, 'expired');
+        if (ids.length > 0) events.expired(ids);
       },
       (e: unknown) => log(`expiry sweep failed: ${(e as Error).message}`),
     );

@@ -12,6 +12,7 @@
  *   GET  /v1/audit/{approvalId}            the linked record
  *   GET  /healthz                           the process answers
  *   GET  /readyz                            the store can write (503 with the problem when not)
+ *   POST /v1/slack/interactions             Slack interactivity, signed by Slack (channels/slack/)
  * and the console's routes (console-routes.ts); all of them are in openapi.ts.
  * Console sessions (cookie) are accepted too, with a CSRF token on every call.
  */
@@ -28,7 +29,7 @@ import type { Store } from '../ledger/store.js';
 import { detailExtras, type PolicyLookup, queueItem } from './approval-detail.js';
 import { ApprovalFeed } from './approval-feed.js';
 import { ConsoleRoutes, refuseAgentCredential } from './console-routes.js';
-import { ApiError, json, readJson } from './http-util.js';
+import { ApiError, json, readJson, readRaw } from './http-util.js';
 import { OidcLogin } from './oidc.js';
 import {
   CSRF_HEADER,
@@ -54,6 +55,15 @@ export interface ApiDeps {
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   /** Approver groups whose members may revoke other approvers (config `admins.groups`). */
   readonly adminGroups?: readonly string[] | undefined;
+  /** Slack interactivity (POST /v1/slack/interactions, channels/slack/); absent: 404. */
+  readonly slack?:
+    | {
+        interaction(
+          raw: Buffer,
+          headers: IncomingMessage['headers'],
+        ): Promise<{ status: number; body?: unknown }>;
+      }
+    | undefined;
 }
 
 interface Caller {
@@ -131,6 +141,15 @@ export class ApiServer {
       return h.ok
         ? json(res, 200, { ok: true })
         : json(res, 503, { ok: false, store: h.problem, since: h.since.toISOString() });
+    }
+    if (method === 'POST' && url.pathname === '/v1/slack/interactions' && this.deps.slack !== undefined) {
+      // Authenticated by Slack's request signature over the raw body, not by an approver token.
+      const out = await this.deps.slack.interaction(await readRaw(req), req.headers);
+      if (out.body === undefined) {
+        res.writeHead(out.status).end();
+        return;
+      }
+      return json(res, out.status, out.body);
     }
     if (await this.web.public(req, res, url)) return;
     const { approver, channel, session } = await this.caller(req, url);

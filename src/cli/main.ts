@@ -13,6 +13,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { auditRecord } from '../ledger/audit.js';
 import { runAuditCheck } from './audit-check-command.js';
 import { auditVerify } from './audit-verify.js';
+import { CHANNEL_USAGE, channelCommand } from './channel-commands.js';
 import { CliError } from './cli-error.js';
 import { api } from './http-client.js';
 import { readPassword } from './password-input.js';
@@ -44,7 +45,8 @@ const USAGE = `usage: airlock <command> [options]   (global: --config FILE, defa
   audit check [--since T] [--agent A] [--resource R] [--format text|json|html] [--out FILE]
               [--max-fail-share 0.1] [--min-review-seconds N]
                                           score approvals on the six items; exit 4 when too many fail
-  audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)`;
+  audit check --import FILE --mapping MAP.yaml [...]   score another system's export (docs/AUDIT-CHECK.md)
+${CHANNEL_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -70,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
       'min-review-seconds': { type: 'string' },
       checkpoints: { type: 'string' },
       'public-key': { type: 'string' },
+      slack: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -134,6 +137,9 @@ async function main(argv: string[]): Promise<number> {
     case 'audit show':
     case 'audit verify':
       return await local(config(), `${cmd} ${sub}`, arg, values, out, need);
+    case 'approvers link':
+    case 'webhooks deliveries':
+      return await channelCommand(config(), `${cmd} ${sub}`, arg, values, out);
     case 'audit check': {
       // An import needs no Airlock config; use one only if it was named or exists.
       const named = values.config !== undefined || process.env.AIRLOCK_CONFIG !== undefined;
