@@ -12,6 +12,8 @@ import { type ApprovalEvents, fanOut } from './approvals/events.js';
 import { Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
 import { slackFromConfig } from './channels/slack/from-config.js';
+import { WebhookDispatcher } from './channels/webhooks/dispatcher.js';
+import { webhookTargets } from './channels/webhooks/from-config.js';
 import type { AirlockConfig } from './config/config.js';
 import type { DatabaseConfig } from './config/databases.js';
 import { DEFAULT_LIMITS } from './config/load-limits.js';
@@ -109,7 +111,9 @@ export async function startAirlock(
   const events = fanOut(listeners, log);
   const decider = new Decider(store, waiter, undefined, config.guards, events);
   let slack: ReturnType<typeof slackFromConfig>;
+  let webhooks: WebhookDispatcher;
   try {
+    webhooks = new WebhookDispatcher(store, webhookTargets(config.webhooks), { log });
     slack = slackFromConfig(config.slack, {
       store,
       decider,
@@ -123,6 +127,9 @@ export async function startAirlock(
     throw err;
   }
   if (slack !== undefined) listeners.push(slack);
+  // Webhooks read the ledger (every process's facts); these only make them prompt.
+  const poke = () => webhooks.poke();
+  listeners.push({ requested: poke, decided: poke, lapsed: () => undefined, expired: poke });
   const gate = new Gate(store, () => policy, waiter, {
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
@@ -182,6 +189,7 @@ export async function startAirlock(
     databases[db.name] = { host: addr.address, port: addr.port };
   }
   const awsAddr = await aws.listen(config.listen.aws.host, config.listen.aws.port);
+  webhooks.start();
   const apiAddr = await api.listen(config.listen.api.host, config.listen.api.port);
   // Pending approvals past their TTL become 'expired' and wake their waiters.
   const expiry = setInterval(() => {
@@ -207,6 +215,7 @@ export async function startAirlock(
     async close() {
       clearInterval(expiry);
       await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close())]);
+      await webhooks.stop();
       forwarder.close();
       sessions.close();
       await checkpoints
@@ -225,6 +234,7 @@ export async function startAirlock(
           `shutdown: ${recorder.pending} forwarded request(s) unfinished after ${graceMs} ms; recorded as cut off`,
         );
       await Promise.all([api.close(), ...pgFronts.map((f) => f.close())]);
+      await webhooks.stop();
       forwarder.close();
       sessions.close();
       // The final checkpoint covers every outcome recorded above.

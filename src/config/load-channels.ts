@@ -32,6 +32,8 @@ export interface WebhookConfig {
   readonly events: readonly WebhookEvent[];
   /** Environment variable holding the Standard Webhooks secret (`whsec_…`). */
   readonly secretEnv: string;
+  /** Seconds to wait before each retry; absent: Standard Webhooks' suggested schedule. */
+  readonly retrySeconds: readonly number[] | undefined;
 }
 
 const ENV_RE = /^[A-Z_][A-Z0-9_]*$/;
@@ -88,7 +90,7 @@ export function readWebhooks(r: Reader, root: YAMLMap): WebhookConfig[] {
       r.problem(root, 'webhooks', 'each webhooks entry must be a mapping {url, events, secret_env}');
       continue;
     }
-    r.onlyKeys(item, ['url', 'events', 'secret_env'], 'webhooks[].');
+    r.onlyKeys(item, ['url', 'events', 'secret_env', 'retry_seconds'], 'webhooks[].');
     const url = r.str(item, 'url', '');
     if (!isHttpUrl(url)) r.problem(item, 'url', 'webhooks[].url must be an http(s) URL');
     const secretEnv = r.str(item, 'secret_env', '');
@@ -114,7 +116,29 @@ export function readWebhooks(r: Reader, root: YAMLMap): WebhookConfig[] {
           );
       }
     }
-    out.push({ url, events, secretEnv });
+    let retrySeconds: number[] | undefined;
+    const retry = item.get('retry_seconds', true) as Node | undefined;
+    if (retry !== undefined) {
+      retrySeconds = [];
+      const ok =
+        isSeq(retry) &&
+        retry.items.length <= 20 &&
+        retry.items.every(
+          (x) =>
+            isScalar(x) &&
+            Number.isInteger(x.value) &&
+            (x.value as number) >= 1 &&
+            (x.value as number) <= 86400,
+        );
+      if (ok) retrySeconds = retry.items.map((x) => Number((x as { value: unknown }).value));
+      else
+        r.problem(
+          item,
+          'retry_seconds',
+          'webhooks[].retry_seconds must be a list of at most 20 waits of 1 to 86400 seconds',
+        );
+    }
+    out.push({ url, events, secretEnv, retrySeconds });
   }
   return out;
 }
