@@ -78,6 +78,18 @@ export const OPENAPI = {
         responses: { 200: ok('ready'), 503: ok('the store is failing; requests are refused') },
       },
     },
+    '/v1/slack/interactions': {
+      post: {
+        summary:
+          "Slack interactivity (Review clicks, review modal submissions); authenticated by Slack's v0 request signature, not a token (docs/SLACK.md)",
+        security: [],
+        responses: {
+          200: ok('handled (a modal error list when a submission is refused)'),
+          401: ok('signature missing, forged, stale or replayed'),
+          404: ok('Slack is not configured'),
+        },
+      },
+    },
     '/v1/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI 3.1') } } },
     '/v1/auth/methods': {
       get: { summary: 'Sign-in methods the console offers', responses: { 200: ok('{password, oidc}') } },

@@ -9,7 +9,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SLACK_WINDOW_SECONDS = 300;
 
-export type SignatureProblem = 'missing' | 'stale' | 'forged' | 'replayed';
+/** `overloaded`: too many signatures inside the window to remember one more (refused, not forgotten). */
+export type SignatureProblem = 'missing' | 'stale' | 'forged' | 'replayed' | 'overloaded';
 
 export function slackSignature(secret: string, timestamp: string, rawBody: Buffer | string): string {
   const mac = createHmac('sha256', secret).update(`v0:${timestamp}:`).update(rawBody).digest('hex');
@@ -45,7 +46,7 @@ export class SlackVerifier {
     if (this.seen.has(signature)) return 'replayed';
     if (this.seen.size >= this.maxRemembered) {
       // Full with in-window entries: refuse rather than forget one that could then be replayed.
-      return 'replayed';
+      return 'overloaded';
     }
     this.seen.set(signature, Number(timestamp));
     return undefined;

@@ -181,7 +181,7 @@ export class SlackChannel implements ApprovalEvents, InteractionHandler {
     );
     if (problem !== undefined) {
       this.o.log(`slack: interaction refused (${problem} signature)`);
-      return { status: 401, body: { error: `signature-${problem}` } };
+      return { status: problem === 'overloaded' ? 503 : 401, body: { error: `signature-${problem}` } };
     }
     const form = new URLSearchParams(raw.toString('utf8'));
     let payload: Json;
