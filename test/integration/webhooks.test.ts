@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { DeleteTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { openMasterKey, openStore, startAirlock } from '../../src/app.js';
@@ -13,6 +13,29 @@ import { channelCommand } from '../../src/cli/channel-commands.js';
 import { staticCredentials } from '../../src/upstream/aws-credentials.js';
 import { type Harness, startHarness, UPSTREAM_CREDS, waitForPending } from '../support/harness.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
+
+/**
+ * docs/webhooks.schema.json against what was sent: the event type, the required fields
+ * of the payload and of its `data` (no JSON Schema validator is a dependency; this keeps
+ * the documented required fields honest).
+ */
+const SCHEMA = JSON.parse(readFileSync('docs/webhooks.schema.json', 'utf8')) as {
+  required: string[];
+  properties: { type: { enum: string[] } };
+  allOf: {
+    if: { properties: { type: { const: string } } };
+    then: { properties: { data: { $ref: string } } };
+  }[];
+  $defs: Record<string, { required?: string[] }>;
+};
+function assertMatchesSchema(p: Record<string, unknown>): void {
+  for (const k of SCHEMA.required) assert.ok(k in p, `payload lacks ${k}`);
+  assert.ok(SCHEMA.properties.type.enum.includes(String(p.type)));
+  const rule = SCHEMA.allOf.find((r) => r.if.properties.type.const === p.type);
+  const def = SCHEMA.$defs[String(rule?.then.properties.data.$ref.split('/').at(-1))];
+  assert.ok(def, `no schema for ${String(p.type)}`);
+  for (const k of def.required ?? []) assert.ok(k in (p.data as object), `${String(p.type)} data lacks ${k}`);
+}
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 
@@ -78,6 +101,7 @@ describe('webhooks', () => {
       ledger.hash,
       'the payload cites its ledger entry',
     );
+    for (const r of rx.received) assertMatchesSchema(r.payload ?? {});
     // approval.resolved was not subscribed.
     assert.ok(!rx.received.some((r) => r.payload?.type === 'approval.resolved'));
   });
