@@ -73,6 +73,8 @@ export interface StoredApprover extends Approver {
   readonly passwordHash?: string;
   /** 'oidc' for approvers provisioned by SSO sign-in; absent means a local approver. */
   readonly source?: 'oidc';
+  /** Slack user id linked with `airlock approvers link` (channels/slack/); absent: none. */
+  readonly slackUser?: string;
 }
 
 export interface Store {

@@ -9,6 +9,7 @@ import { createApprover } from '../../src/admin.js';
 import { esc } from '../../src/channels/slack/blocks.js';
 import { SlackVerifier, slackSignature } from '../../src/channels/slack/signature.js';
 import { deliveryId } from '../../src/channels/webhooks/events.js';
+import { approverStateProblems, approversFromLedger } from '../../src/ledger/approver-state.js';
 import { SqliteStore } from '../../src/ledger/sqlite/sqlite-store.js';
 import { StoreConflict, type WebhookDelivery } from '../../src/ledger/store.js';
 
@@ -41,6 +42,13 @@ describe('store: Slack links', () => {
     const last = (await store.approverEntries()).at(-1);
     assert.equal(last?.kind, 'approver.updated');
     assert.deepEqual(JSON.parse(last?.body ?? '{}').slackUser, 'U0A');
+    const recorded = approversFromLedger(await store.approverEntries());
+    const rows = await store.listApprovers();
+    assert.deepEqual(approverStateProblems(recorded, rows), []);
+    const tampered = rows.map((r) => (r.name === 'bob' ? { ...r, slackUser: 'U0EVIL' } : r));
+    assert.deepEqual(approverStateProblems(recorded, tampered), [
+      'approver bob is linked to Slack user U0EVIL but the ledger says (none) (edited by hand)',
+    ]);
     await store.revokeApprover('alice', new Date());
     assert.ok(
       (await store.approverBySlackUser('U0A'))?.revokedAt,

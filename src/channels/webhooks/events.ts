@@ -27,7 +27,8 @@ export function eventOf(e: LedgerEntry): WebhookPayload | undefined {
   const type = typeOf(e.kind, body);
   if (type === undefined) return undefined;
   // approval.resolved names its grant in the entry, not the body.
-  const data = type === 'approval.resolved' && e.grantId !== undefined ? { ...body, grantId: e.grantId } : body;
+  const data =
+    type === 'approval.resolved' && e.grantId !== undefined ? { ...body, grantId: e.grantId } : body;
   return { type, timestamp: e.at.toISOString(), ledger: { seq: e.seq, hash: e.hash }, data };
 }
 

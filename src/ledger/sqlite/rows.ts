@@ -29,6 +29,7 @@ export interface ApproverRow {
   revoked_at: number | null;
   password_hash?: string | null;
   source?: string;
+  slack_user?: string | null;
 }
 
 export interface ApprovalRow {
@@ -108,6 +109,7 @@ export function toApprover(r: ApproverRow): StoredApprover {
     revokedAt: date(r.revoked_at),
     ...(r.password_hash ? { passwordHash: r.password_hash } : {}),
     ...(r.source?.startsWith('oidc') ? { source: 'oidc' as const } : {}),
+    ...(r.slack_user ? { slackUser: r.slack_user } : {}),
   };
 }
 
