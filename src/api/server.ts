@@ -142,7 +142,13 @@ export class ApiServer {
         ? json(res, 200, { ok: true })
         : json(res, 503, { ok: false, store: h.problem, since: h.since.toISOString() });
     }
-    if (method === 'POST' && url.pathname === '/v1/slack/interactions' && this.deps.slack !== undefined) {
+    if (method === 'POST' && url.pathname === '/v1/slack/interactions') {
+      if (this.deps.slack === undefined)
+        throw new ApiError(
+          404,
+          'no-route',
+          'Slack is not configured (slack: in airlock.yaml, docs/SLACK.md)',
+        );
       // Authenticated by Slack's request signature over the raw body, not by an approver token.
       const out = await this.deps.slack.interaction(await readRaw(req), req.headers);
       if (out.body === undefined) {
