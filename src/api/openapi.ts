@@ -26,6 +26,7 @@ export const API_ROUTES = [
   'GET /v1/audit/{id}',
   'GET /v1/records',
   'GET /v1/records/{id}',
+  'POST /v1/slack/interactions',
 ] as const;
 
 const error = { $ref: '#/components/responses/Error' };
@@ -86,7 +87,7 @@ export const OPENAPI = {
         responses: {
           200: ok('handled (a modal error list when a submission is refused)'),
           401: ok('signature missing, forged, stale or replayed'),
-          404: ok('Slack is not configured'),
+          404: ok('Slack is not configured (error slack-not-configured)'),
         },
       },
     },

@@ -146,7 +146,7 @@ export class ApiServer {
       if (this.deps.slack === undefined)
         throw new ApiError(
           404,
-          'no-route',
+          'slack-not-configured',
           'Slack is not configured (slack: in airlock.yaml, docs/SLACK.md)',
         );
       // Authenticated by Slack's request signature over the raw body, not by an approver token.
