@@ -8,8 +8,12 @@ import { StoreDirectory } from './access/directory.js';
 import { Recorder } from './access/recorder.js';
 import { ApiServer } from './api/server.js';
 import { Decider } from './approvals/decide.js';
+import { type ApprovalEvents, fanOut } from './approvals/events.js';
 import { Gate } from './approvals/gate.js';
 import { Waiter } from './approvals/waiter.js';
+import { slackFromConfig } from './channels/slack/from-config.js';
+import { WebhookDispatcher } from './channels/webhooks/dispatcher.js';
+import { webhookTargets } from './channels/webhooks/from-config.js';
 import type { AirlockConfig } from './config/config.js';
 import type { DatabaseConfig } from './config/databases.js';
 import { DEFAULT_LIMITS } from './config/load-limits.js';
@@ -165,9 +169,34 @@ export async function startAirlock(
     throw err;
   });
   const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
+  // Listeners outside the request path (Slack) hear of approvals through one hook.
+  const listeners: ApprovalEvents[] = [];
+  const events = fanOut(listeners, log);
+  const decider = new Decider(store, waiter, undefined, config.guards, (r) => observer.decided(r), events);
+  let slack: ReturnType<typeof slackFromConfig>;
+  let webhooks: WebhookDispatcher;
+  try {
+    webhooks = new WebhookDispatcher(store, webhookTargets(config.webhooks), { log });
+    slack = slackFromConfig(config.slack, {
+      store,
+      decider,
+      guards: config.guards,
+      policy: (id) => engine.describe(id),
+      log,
+    });
+  } catch (err) {
+    await checkpoints?.stop().catch(() => undefined);
+    await store.close();
+    throw err;
+  }
+  if (slack !== undefined) listeners.push(slack);
+  // Webhooks read the ledger (every process's facts); these only make them prompt.
+  const poke = () => webhooks.poke();
+  listeners.push({ requested: poke, decided: poke, lapsed: () => undefined, expired: poke });
   const gate = new Gate(store, () => policy, waiter, {
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,
+    events,
   });
   const recorder = new Recorder(store, log, observer);
   const credentials = opts.credentials ?? defaultCredentialChain();
@@ -199,7 +228,8 @@ export async function startAirlock(
   const api = new ApiServer({
     tls: apiTls,
     store,
-    decider: new Decider(store, waiter, undefined, config.guards, (r) => observer.decided(r)),
+    decider,
+    slack,
     log,
     observer,
     ready: () => ({
@@ -248,12 +278,14 @@ export async function startAirlock(
     databases[db.name] = { host: addr.address, port: addr.port };
   }
   const awsAddr = await aws.listen(config.listen.aws.host, config.listen.aws.port);
+  webhooks.start();
   const apiAddr = await api.listen(config.listen.api.host, config.listen.api.port);
   // Pending approvals past their TTL become 'expired' and wake their waiters.
   const expiry = setInterval(() => {
     store.expireApprovals(new Date()).then(
       (ids) => {
         for (const id of ids) waiter.notify(id, 'expired');
+        if (ids.length > 0) events.expired(ids);
       },
       (e: unknown) => log(`expiry sweep failed: ${(e as Error).message}`),
     );
@@ -292,6 +324,7 @@ export async function startAirlock(
     async close() {
       clearInterval(expiry);
       await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close()), mcp?.close()]);
+      await webhooks.stop();
       forwarder.close();
       sessions.close();
       await checkpoints
@@ -314,6 +347,7 @@ export async function startAirlock(
           `shutdown: ${recorder.pending} forwarded request(s) unfinished after ${graceMs} ms; recorded as cut off`,
         );
       await Promise.all([api.close(), ...pgFronts.map((f) => f.close()), mcp?.close()]);
+      await webhooks.stop();
       forwarder.close();
       sessions.close();
       // The final checkpoint covers every outcome recorded above.

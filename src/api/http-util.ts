@@ -32,6 +32,18 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
   }
 }
 
+/** The body as sent (signature checks need the exact bytes), up to the same limit. */
+export async function readRaw(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_JSON) throw new ApiError(413, 'too-large', 'request body too large');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 export function json(
   res: ServerResponse,
   status: number,

@@ -27,6 +27,7 @@ export const API_ROUTES = [
   'GET /v1/audit/{id}',
   'GET /v1/records',
   'GET /v1/records/{id}',
+  'POST /v1/slack/interactions',
 ] as const;
 
 const error = { $ref: '#/components/responses/Error' };
@@ -86,6 +87,18 @@ export const OPENAPI = {
       get: {
         summary: 'Prometheus metrics (text format 0.0.4); unauthenticated',
         responses: { 200: ok('metrics') },
+      },
+    },
+    '/v1/slack/interactions': {
+      post: {
+        summary:
+          "Slack interactivity (Review clicks, review modal submissions); authenticated by Slack's v0 request signature, not a token (docs/SLACK.md)",
+        security: [],
+        responses: {
+          200: ok('handled (a modal error list when a submission is refused)'),
+          401: ok('signature missing, forged, stale or replayed'),
+          404: ok('Slack is not configured (error slack-not-configured)'),
+        },
       },
     },
     '/v1/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI 3.1') } } },

@@ -13,6 +13,7 @@
  *   GET  /healthz                           the process answers
  *   GET  /readyz                            the store can write, policies are loaded (503 with the problem when not)
  *   GET  /metrics                           Prometheus text (ops/metrics.ts); unauthenticated like /healthz
+ *   POST /v1/slack/interactions             Slack interactivity, signed by Slack (channels/slack/)
  * and the console's routes (console-routes.ts); all of them are in openapi.ts.
  * Console sessions (cookie) are accepted too, with a CSRF token on every call.
  */
@@ -30,7 +31,7 @@ import type { Observer } from '../ops/observer.js';
 import { detailExtras, type PolicyLookup, queueItem } from './approval-detail.js';
 import { ApprovalFeed } from './approval-feed.js';
 import { ConsoleRoutes, refuseAgentCredential } from './console-routes.js';
-import { ApiError, json, readJson } from './http-util.js';
+import { ApiError, json, readJson, readRaw } from './http-util.js';
 import { OidcLogin } from './oidc.js';
 import {
   CSRF_HEADER,
@@ -60,6 +61,15 @@ export interface ApiDeps {
   readonly observer?: Observer | undefined;
   /** What /readyz reports besides the store. */
   readonly ready?: (() => { policies: number; credentials: 'ok' | 'missing' | 'unchecked' }) | undefined;
+  /** Slack interactivity (POST /v1/slack/interactions, channels/slack/); absent: 404. */
+  readonly slack?:
+    | {
+        interaction(
+          raw: Buffer,
+          headers: IncomingMessage['headers'],
+        ): Promise<{ status: number; body?: unknown }>;
+      }
+    | undefined;
 }
 
 interface Caller {
@@ -149,6 +159,21 @@ export class ApiServer {
       res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
       res.end(text);
       return;
+    }
+    if (method === 'POST' && url.pathname === '/v1/slack/interactions') {
+      if (this.deps.slack === undefined)
+        throw new ApiError(
+          404,
+          'slack-not-configured',
+          'Slack is not configured (slack: in airlock.yaml, docs/SLACK.md)',
+        );
+      // Authenticated by Slack's request signature over the raw body, not by an approver token.
+      const out = await this.deps.slack.interaction(await readRaw(req), req.headers);
+      if (out.body === undefined) {
+        res.writeHead(out.status).end();
+        return;
+      }
+      return json(res, out.status, out.body);
     }
     if (await this.web.public(req, res, url)) return;
     const { approver, channel, session } = await this.caller(req, url);

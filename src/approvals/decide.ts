@@ -5,8 +5,9 @@
  * quorum of distinct approvers; the grant never outlives the policy's maximum.
  */
 import { newId } from '../core/ids.js';
-import type { Approval, Approver, DecisionRecord, Grant, Verdict } from '../core/types.js';
+import type { Approval, Approver, DecisionRecord, Grant, SlackDecisionRef, Verdict } from '../core/types.js';
 import { type Store, StoreConflict } from '../ledger/store.js';
+import type { ApprovalEvents } from './events.js';
 import { appliedGuards, checkApprove, DEFAULT_GUARDS, type GuardConfig, reviewSeconds } from './guards.js';
 import { eligibleGroups, quorumState, votingGroups } from './quorum.js';
 import type { Waiter } from './waiter.js';
@@ -33,6 +34,8 @@ export interface DecideInput {
   readonly maxUses?: number | undefined;
   /** Typed confirmation (the resource name) when the request's guards ask for one. */
   readonly confirm?: string | undefined;
+  /** Channel `slack`: the Slack user, workspace and message, recorded with the decision. */
+  readonly slack?: SlackDecisionRef | undefined;
 }
 
 export interface DecideResult {
@@ -50,6 +53,7 @@ export class Decider {
     private readonly guards: GuardConfig = DEFAULT_GUARDS,
     /** Told of every recorded decision (its log line and metrics: ops/observer.ts). */
     private readonly onDecided: (r: DecideResult) => void = () => undefined,
+    private readonly events?: ApprovalEvents,
   ) {}
 
   async decide(input: DecideInput): Promise<DecideResult> {
@@ -120,6 +124,7 @@ export class Decider {
       reviewSeconds: reviewSeconds(shownAt, now),
       viewedDetail: shownAt !== undefined,
       guards,
+      ...(input.slack === undefined ? {} : { slack: input.slack }),
     };
     const prior = await this.store.decisions(approval.id);
     if (prior.some((d) => d.approver === input.approver.name)) {
@@ -172,6 +177,7 @@ export class Decider {
     const updated = (await this.store.getApproval(approval.id)) ?? approval;
     const result: DecideResult = { approval: updated, decision, grant, state };
     this.onDecided(result);
+    this.events?.decided(result);
     return result;
   }
 }

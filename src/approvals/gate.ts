@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { newId } from '../core/ids.js';
 import type { AccessRequest, Approval, Evaluator, Grant, PolicyDecision, Scope } from '../core/types.js';
 import type { Store } from '../ledger/store.js';
+import type { ApprovalEvents } from './events.js';
 import type { Waiter } from './waiter.js';
 
 export type DenyKind = 'policy' | 'missing-reason' | 'denied' | 'lapsed' | 'expired' | 'aborted';
@@ -32,6 +33,8 @@ export interface GateOptions {
   readonly holdWindowMs: number;
   readonly approvalTtlMs: number;
   readonly now?: () => Date;
+  /** Told of new approvals and lapsed holds (Slack, ...); absent: nobody. */
+  readonly events?: ApprovalEvents | undefined;
 }
 
 /** Identical requests from one agent share one pending approval (SDK retries, agent re-tries). */
@@ -170,6 +173,7 @@ export class Gate {
         );
       case 'lapsed':
       case 'pending':
+        this.opts.events?.lapsed(approval);
         return this.denied(
           'lapsed',
           decision.reasons,
@@ -227,7 +231,9 @@ export class Gate {
     };
     // The store keeps the fingerprints, so a retry after a restart (or one that reaches
     // another process on the same store) waits on the approval already open.
-    return this.store.openApproval(approval, fp);
+    const opened = await this.store.openApproval(approval, fp);
+    if (opened.id === approval.id) this.opts.events?.requested(opened);
+    return opened;
   }
 }
 

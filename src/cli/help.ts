@@ -211,6 +211,22 @@ export const COMMANDS: readonly CommandHelp[] = [
     via: 'local',
   },
   {
+    name: 'approvers link',
+    args: 'NAME --slack USER_ID',
+    summary: 'link a Slack user (U…) to an approver: only linked users decide in Slack (docs/SLACK.md)',
+    flags: [{ flag: '--slack USER_ID', help: 'the Slack member id (profile → Copy member ID)' }],
+    example: 'airlock approvers link alice --slack U0123ABCD',
+    via: 'local',
+  },
+  {
+    name: 'webhooks deliveries',
+    args: '[--json]',
+    summary: 'the latest webhook deliveries: delivered, pending, failed (docs/WEBHOOKS.md)',
+    flags: [JSON_FLAG],
+    example: 'airlock webhooks deliveries',
+    via: 'local',
+  },
+  {
     name: 'mcp accept',
     args: 'SERVER',
     summary: 'accept an MCP server\'s changed tool definitions (docs/MCP.md, "Pinning")',

@@ -16,6 +16,7 @@ import { auditRecord } from '../ledger/audit.js';
 import { createLogger, parseLogFormat, parseLogLevel } from '../ops/log.js';
 import { runAuditCheck } from './audit-check-command.js';
 import { auditVerify } from './audit-verify.js';
+import { channelCommand } from './channel-commands.js';
 import { CliError } from './cli-error.js';
 import { commandHelp, findCommand, groupHelp, suggestCommand, suggestFlag, usage, version } from './help.js';
 import { api } from './http-client.js';
@@ -52,6 +53,7 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   'log-level': { type: 'string' },
   url: { type: 'string' },
+  slack: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -200,6 +202,9 @@ async function main(argv: string[]): Promise<number> {
     case 'audit show':
     case 'audit verify':
       return await local(config(), `${cmd} ${sub}`, arg, values, out, need);
+    case 'approvers link':
+    case 'webhooks deliveries':
+      return await channelCommand(config(), `${cmd} ${sub}`, arg, values, out);
     case 'audit check': {
       // An import needs no Airlock config; use one only if it was named or exists.
       const named = values.config !== undefined || process.env.AIRLOCK_CONFIG !== undefined;

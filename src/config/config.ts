@@ -2,6 +2,7 @@ import type { GuardConfig } from '../approvals/guards.js';
 import type { AssumedRoleConfig } from '../upstream/assumed-role.js';
 import type { AuditCheckSettings } from './audit-check-config.js';
 import type { DatabaseConfig } from './databases.js';
+import type { SlackConfig, WebhookConfig } from './load-channels.js';
 import type { LimitsConfig } from './load-limits.js';
 import type { ListenerTls } from './load-listen-tls.js';
 import type { McpConfig } from './load-mcp.js';
@@ -59,6 +60,10 @@ export interface AirlockConfig {
   readonly admins?: AdminsConfig;
   /** `mcp:` — the MCP front and its upstream MCP servers (docs/MCP.md); absent: no MCP front. */
   readonly mcp?: McpConfig;
+  /** `slack:` — approvals in Slack (docs/SLACK.md); absent: no Slack. */
+  readonly slack?: SlackConfig;
+  /** `webhooks:` — signed event deliveries (docs/WEBHOOKS.md). */
+  readonly webhooks?: readonly WebhookConfig[];
 }
 
 export interface AuditConfig {

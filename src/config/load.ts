@@ -9,6 +9,7 @@ import { parseAuditCheck } from './audit-check-config.js';
 import type { AirlockConfig, AssumedRoleConfig, HostPort, UpstreamRoute } from './config.js';
 import { readDatabases } from './databases.js';
 import { readAdmins, readAudit } from './load-audit.js';
+import { readSlack, readWebhooks } from './load-channels.js';
 import { readConsole, readGuards } from './load-console.js';
 import { readLimits } from './load-limits.js';
 import { readListenerTls } from './load-listen-tls.js';
@@ -34,6 +35,8 @@ const TOP_KEYS = [
   'audit',
   'admins',
   'mcp',
+  'slack',
+  'webhooks',
 ] as const;
 
 export function loadConfig(path: string): AirlockConfig {
@@ -146,12 +149,15 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     ...withAudit(readAudit(r, root, base, dataDir)),
     admins: readAdmins(r, root),
     ...withMcp(readMcp(r, root.get('mcp', true) as Node | undefined, at)),
+    ...withSlack(readSlack(r, root)),
+    webhooks: readWebhooks(r, root),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
 }
 
 const withMcp = (mcp: AirlockConfig['mcp']) => (mcp === undefined ? {} : { mcp });
+const withSlack = (slack: AirlockConfig['slack']) => (slack === undefined ? {} : { slack });
 const withAudit = (audit: AirlockConfig['audit']) => (audit === undefined ? {} : { audit });
 
 const ROLE_KEYS = ['role_arn', 'external_id', 'sts_endpoint', 'sts_region', 'max_session_seconds'];

@@ -151,7 +151,7 @@ export interface DecisionRecord {
   readonly approver: string;
   readonly verdict: Verdict;
   readonly comment: string;
-  /** Where the decision was made: `cli`, `api`, `console`. */
+  /** Where the decision was made: `cli`, `api`, `console`, `slack`. */
   readonly channel: string;
   /** When this approver was first shown the request's detail (undefined: never shown). */
   readonly shownAt: Date | undefined;
@@ -162,6 +162,15 @@ export interface DecisionRecord {
   readonly viewedDetail?: boolean;
   /** The guards that applied to this decision. */
   readonly guards?: AppliedGuards;
+  /** Channel `slack`: who clicked, in which workspace, on which message (src/channels/slack/). */
+  readonly slack?: SlackDecisionRef;
+}
+
+/** Where in Slack a decision was made: the linked user, the workspace and the message. */
+export interface SlackDecisionRef {
+  readonly user: string;
+  readonly team: string;
+  readonly permalink: string | undefined;
 }
 
 export interface Grant {

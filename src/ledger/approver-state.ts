@@ -26,6 +26,8 @@ export interface LedgerApprover {
   /** null: no password set; undefined: not recorded. */
   passwordDigest: string | null | undefined;
   revoked: boolean;
+  /** Slack user id it is linked to (issue 15); undefined: never linked. */
+  slackUser: string | undefined;
   /** seq of the last entry about this approver (named in problems). */
   seq: number;
 }
@@ -49,6 +51,7 @@ export function approversFromLedger(entries: Iterable<LedgerEntry>): Map<string,
         tokenDigest: typeof body.tokenDigest === 'string' ? body.tokenDigest : undefined,
         passwordDigest: typeof body.tokenDigest === 'string' ? null : undefined,
         revoked: false,
+        slackUser: undefined,
         seq: e.seq,
       });
       continue;
@@ -60,6 +63,7 @@ export function approversFromLedger(entries: Iterable<LedgerEntry>): Map<string,
     else if (body.change === 'groups') a.groups = strings(body.groups);
     else if (body.change === 'token-rotated') a.tokenDigest = str(body.tokenDigest);
     else if (body.change === 'password-set') a.passwordDigest = str(body.passwordDigest);
+    else if (body.change === 'slack-linked') a.slackUser = str(body.slackUser);
   }
   return out;
 }
@@ -99,6 +103,10 @@ export function approverStateProblems(
       (row.passwordHash === undefined || credentialDigest(row.passwordHash) !== want.passwordDigest)
     )
       problems.push(`${who}'s password hash is not the one the ledger recorded ${at} (replaced by hand)`);
+    if (want.slackUser !== row.slackUser)
+      problems.push(
+        `${who} is linked to Slack user ${row.slackUser ?? '(none)'} but the ledger says ${want.slackUser ?? '(none)'} (edited by hand)`,
+      );
   }
   for (const name of recorded.keys()) {
     if (!seen.has(name))

@@ -73,6 +73,8 @@ export interface StoredApprover extends Approver {
   readonly passwordHash?: string;
   /** 'oidc' for approvers provisioned by SSO sign-in; absent means a local approver. */
   readonly source?: 'oidc';
+  /** Slack user id linked with `airlock approvers link` (channels/slack/); absent: none. */
+  readonly slackUser?: string;
 }
 
 export interface Store {
@@ -173,6 +175,54 @@ export interface Store {
   setApproverGroups(name: string, groups: readonly string[], at: Date): Promise<boolean>;
   /** Replaces a local approver's token hash (the old token stops at once); false as above. */
   rotateApproverToken(name: string, tokenHash: string, at: Date): Promise<boolean>;
+
+  // Slack identity and the webhook outbox (issue 15; channels/slack/, channels/webhooks/)
+  /**
+   * Links an active approver to a Slack user id (recorded as approver.updated, change
+   * 'slack-linked'); false when no active approver has that name. Rejects with StoreConflict
+   * when that Slack user is already linked to another approver.
+   */
+  linkApproverSlack(name: string, slackUserId: string, at: Date): Promise<boolean>;
+  /** The approver (active or revoked) linked to that Slack user id. */
+  approverBySlackUser(slackUserId: string): Promise<StoredApprover | undefined>;
+  /** Ledger seq up to which entries were turned into deliveries; undefined before the first run. */
+  webhookCursor(): Promise<number | undefined>;
+  /**
+   * Adds deliveries (ignoring ids already present) and moves the cursor to `throughSeq`,
+   * in one transaction, so a crash between them cannot lose or double an event.
+   */
+  enqueueWebhookDeliveries(deliveries: readonly WebhookDelivery[], throughSeq: number): Promise<void>;
+  /** `due`: pending deliveries whose nextAttemptAt <= due, oldest first; otherwise the newest. */
+  webhookDeliveries(filter: { readonly due?: Date; readonly limit: number }): Promise<WebhookDelivery[]>;
+  /** Records one attempt's result and what happens next (the next try, delivered or failed). */
+  recordWebhookAttempt(id: string, attempt: WebhookAttempt): Promise<void>;
+}
+
+/** One event for one endpoint, kept until delivered or given up on. */
+export interface WebhookDelivery {
+  /** Idempotency id (Standard Webhooks `webhook-id`): the same on every retry. */
+  readonly id: string;
+  readonly url: string;
+  readonly event: string;
+  /** The JSON body sent, exactly as signed. */
+  readonly payload: string;
+  readonly createdAt: Date;
+  readonly status: 'pending' | 'delivered' | 'failed';
+  readonly attempts: number;
+  readonly nextAttemptAt: Date;
+  readonly lastStatus: number | undefined;
+  readonly lastError: string | undefined;
+  readonly deliveredAt: Date | undefined;
+}
+
+export interface WebhookAttempt {
+  readonly at: Date;
+  readonly status: 'pending' | 'delivered' | 'failed';
+  /** HTTP status of the answer (undefined: no answer). */
+  readonly httpStatus: number | undefined;
+  readonly error: string | undefined;
+  /** When status is 'pending': the next try. */
+  readonly nextAttemptAt?: Date | undefined;
 }
 
 export type StoreHealth =

@@ -129,7 +129,12 @@ export function recordDecision(
     d.decidedAt.getTime(),
     d.viewedDetail === undefined
       ? null
-      : toJson({ reviewSeconds: d.reviewSeconds, viewedDetail: d.viewedDetail, guards: d.guards }),
+      : toJson({
+          reviewSeconds: d.reviewSeconds,
+          viewedDetail: d.viewedDetail,
+          guards: d.guards,
+          ...(d.slack === undefined ? {} : { slack: d.slack }),
+        }),
   );
   if (r.changes !== 1) throw new StoreConflict(`${d.approver} already decided approval ${d.approvalId}`);
   const agent = approval.agent;

@@ -190,3 +190,31 @@ export function upsertSsoApprover(
   if (fresh === undefined) throw new Error(`approver ${name} vanished`);
   return { result: toApprover(fresh), entries };
 }
+
+/** One Slack user per approver and one approver per Slack user (a unique index). */
+export function linkApproverSlack(
+  sql: Sql,
+  name: string,
+  slackUserId: string,
+  at: Date,
+): { result: boolean; entries: NewEntry[] } {
+  const other = sql<[string, string], { name: string }>(
+    'SELECT name FROM approvers WHERE slack_user = ? AND name <> ?',
+  ).get(slackUserId, name);
+  if (other !== undefined)
+    throw new StoreConflict(`Slack user ${slackUserId} is already linked to approver ${other.name}`);
+  const r = sql('UPDATE approvers SET slack_user = ? WHERE name = ? AND revoked_at IS NULL').run(
+    slackUserId,
+    name,
+  );
+  if (r.changes !== 1) return { result: false, entries: [] };
+  return {
+    result: true,
+    entries: [entry.approverUpdated(name, { change: 'slack-linked', slackUser: slackUserId }, at)],
+  };
+}
+
+export function approverBySlackUser(sql: Sql, slackUserId: string): StoredApprover | undefined {
+  const row = sql<[string], ApproverRow>('SELECT * FROM approvers WHERE slack_user = ?').get(slackUserId);
+  return row === undefined ? undefined : toApprover(row);
+}

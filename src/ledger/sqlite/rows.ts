@@ -29,6 +29,7 @@ export interface ApproverRow {
   revoked_at: number | null;
   password_hash?: string | null;
   source?: string;
+  slack_user?: string | null;
 }
 
 export interface ApprovalRow {
@@ -108,6 +109,7 @@ export function toApprover(r: ApproverRow): StoredApprover {
     revokedAt: date(r.revoked_at),
     ...(r.password_hash ? { passwordHash: r.password_hash } : {}),
     ...(r.source?.startsWith('oidc') ? { source: 'oidc' as const } : {}),
+    ...(r.slack_user ? { slackUser: r.slack_user } : {}),
   };
 }
 
@@ -147,16 +149,20 @@ export function toDecision(r: DecisionRow): DecisionRecord {
 }
 
 /** The review facts kept in decisions.detail (JSON): reviewSeconds, viewedDetail, guards. */
-function decisionDetail(text: string): Pick<DecisionRecord, 'reviewSeconds' | 'viewedDetail' | 'guards'> {
+function decisionDetail(
+  text: string,
+): Pick<DecisionRecord, 'reviewSeconds' | 'viewedDetail' | 'guards' | 'slack'> {
   const j = JSON.parse(text) as {
     reviewSeconds: number | null;
     viewedDetail: boolean;
     guards: (Omit<AppliedGuards, 'confirmText'> & { confirmText: string | null }) | null;
+    slack?: { user: string; team: string; permalink: string | null };
   };
   return {
     reviewSeconds: opt(j.reviewSeconds),
     viewedDetail: j.viewedDetail,
     ...(j.guards === null ? {} : { guards: { ...j.guards, confirmText: opt(j.guards.confirmText) } }),
+    ...(j.slack === undefined ? {} : { slack: { ...j.slack, permalink: opt(j.slack.permalink) } }),
   };
 }
 

@@ -100,6 +100,30 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvals ADD COLUMN fingerprint TEXT;
   CREATE INDEX approvals_fingerprint ON approvals(fingerprint) WHERE status = 'pending';
   `,
+  // 4 (issue 15): approvers linked to a Slack user; the webhook outbox (one row per event
+  // and endpoint) and the ledger seq up to which events were turned into rows.
+  `
+  ALTER TABLE approvers ADD COLUMN slack_user TEXT;
+  CREATE UNIQUE INDEX approvers_slack_user ON approvers(slack_user) WHERE slack_user IS NOT NULL;
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    delivered_at INTEGER
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+  CREATE TABLE webhook_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -33,6 +33,8 @@ import {
   StoreFault,
   type StoreHealth,
   type VerifyResult,
+  type WebhookAttempt,
+  type WebhookDelivery,
 } from '../store.js';
 import * as approvals from './approval-tables.js';
 import * as grants from './grant-tables.js';
@@ -42,6 +44,7 @@ import { applyPragmas, migrate } from './schema.js';
 import { type LedgerFilter, SqliteLedger } from './sqlite-ledger.js';
 import { type Sql, statementCache } from './statement-cache.js';
 import { BusyAwareFault, conflictOf, fileId, isBusyFault } from './store-faults.js';
+import * as webhooks from './webhook-tables.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -340,6 +343,38 @@ export class SqliteStore implements Store {
 
   async rotateApproverToken(name: string, tokenHash: string, at: Date): Promise<boolean> {
     return this.writeWith(() => identities.rotateApproverToken(this.sql, name, tokenHash, at));
+  }
+
+  // Slack identity and the webhook outbox
+
+  async linkApproverSlack(name: string, slackUserId: string, at: Date): Promise<boolean> {
+    return this.writeWith(() => identities.linkApproverSlack(this.sql, name, slackUserId, at));
+  }
+
+  async approverBySlackUser(slackUserId: string): Promise<StoredApprover | undefined> {
+    return identities.approverBySlackUser(this.sql, slackUserId);
+  }
+
+  async webhookCursor(): Promise<number | undefined> {
+    return webhooks.webhookCursor(this.sql);
+  }
+
+  async enqueueWebhookDeliveries(deliveries: readonly WebhookDelivery[], throughSeq: number): Promise<void> {
+    await this.write(() => {
+      webhooks.enqueue(this.sql, deliveries, throughSeq);
+      return [];
+    });
+  }
+
+  async webhookDeliveries(filter: { due?: Date; limit: number }): Promise<WebhookDelivery[]> {
+    return webhooks.deliveries(this.sql, filter);
+  }
+
+  async recordWebhookAttempt(id: string, attempt: WebhookAttempt): Promise<void> {
+    await this.write(() => {
+      webhooks.recordAttempt(this.sql, id, attempt);
+      return [];
+    });
   }
 
   // Internals
