@@ -8,7 +8,6 @@ import { StoreConflict } from '../ledger/store.js';
 import { CliError } from './cli-error.js';
 import { table } from './print.js';
 
-
 export async function channelCommand(
   cfg: AirlockConfig,
   cmd: string,

@@ -159,6 +159,14 @@ describe('statement classification', () => {
     assert.deepEqual(scopes('START TRANSACTION READ ONLY'), [`postgres:transaction ${DB}`]);
   });
 
+  it('a statement nested deeper than the walk can go is unknown, never a crash', () => {
+    for (const n of [1000, 3000]) {
+      const sql = `select * from ${'(select * from '.repeat(n)}t${') x'.repeat(n)}`;
+      const c = classify(sql, ctx());
+      assert.deepEqual(c.classes, ['unknown'], `depth ${n}`);
+    }
+  });
+
   it('resolves unqualified names against every schema of the search_path', () => {
     assert.deepEqual(scopes('UPDATE t SET a = 1', ctx({ searchPath: ['app', 'public'] })), [
       `postgres:update ${t('app', 't')}`,

@@ -67,12 +67,20 @@ function classifyWith(c: Collector, sql: string): Classification {
     return result(c, 1, (err as Error).message);
   }
   let count = 0;
-  for (const raw of stmts) {
-    if (raw.stmt === undefined) continue;
-    count++;
-    c.cteNames = new Set();
-    collectCteNames(raw.stmt, c.cteNames);
-    statement(c, raw.stmt);
+  try {
+    for (const raw of stmts) {
+      if (raw.stmt === undefined) continue;
+      count++;
+      c.cteNames = new Set();
+      collectCteNames(raw.stmt, c.cteNames);
+      statement(c, raw.stmt);
+    }
+  } catch (err) {
+    // A tree nested deeper than the walk's stack (PostgreSQL's parser accepts ~1000 levels
+    // of subqueries): not understood, so the most sensitive class, never a crash.
+    if (!(err instanceof RangeError)) throw err;
+    c.addDb('unknown');
+    return result(c, Math.max(count, 1), 'the statement nests too deeply for Airlock to check');
   }
   return result(c, count, undefined);
 }
