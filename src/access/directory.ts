@@ -8,6 +8,11 @@ import type { MasterKey } from '../core/secrets.js';
 import type { Grant } from '../core/types.js';
 import type { Store } from '../ledger/store.js';
 
+/** The store could not be read: the front refuses (503 / 57P03) rather than guess who the agent is. */
+export class DirectoryUnavailable extends Error {
+  override readonly name = 'DirectoryUnavailable';
+}
+
 export interface KnownAgent {
   readonly name: string;
   readonly accessKeyId: string;
@@ -30,15 +35,26 @@ export class StoreDirectory implements Directory {
   ) {}
 
   async agentByAccessKey(accessKeyId: string): Promise<KnownAgent | undefined> {
-    return this.open(await this.store.agentByAccessKey(accessKeyId));
+    return this.open(await this.read(() => this.store.agentByAccessKey(accessKeyId)));
   }
 
   async agentByName(name: string): Promise<KnownAgent | undefined> {
-    return this.open(await this.store.agentByName(name));
+    return this.open(await this.read(() => this.store.agentByName(name)));
   }
 
   grant(id: string): Promise<Grant | undefined> {
-    return this.store.getGrant(id);
+    return this.read(() => this.store.getGrant(id));
+  }
+
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new DirectoryUnavailable(
+        `Airlock cannot read its store now (${(err as Error).message}); nothing was forwarded, retry`,
+        { cause: err },
+      );
+    }
   }
 
   private open(a: Awaited<ReturnType<Store['agentByName']>>): KnownAgent | undefined {

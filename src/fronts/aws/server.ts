@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Directory } from '../../access/directory.js';
+import { type Directory, DirectoryUnavailable } from '../../access/directory.js';
 import { outcomeOf } from '../../access/outcome.js';
 import { type Recorder, RecordUnavailable } from '../../access/recorder.js';
 import type { Gate, GateResult } from '../../approvals/gate.js';
@@ -249,7 +249,13 @@ export class AwsFront {
       await pipe(upstream, res);
     } catch (err) {
       const awsErr =
-        err instanceof UpstreamError ? upstreamAwsError(err) : err instanceof AwsError ? err : undefined;
+        err instanceof UpstreamError
+          ? upstreamAwsError(err)
+          : err instanceof DirectoryUnavailable
+            ? new AwsError('ServiceUnavailable', err.message, 503)
+            : err instanceof AwsError
+              ? err
+              : undefined;
       if (awsErr === undefined) throw err;
       error = `${awsErr.code}: ${awsErr.message}`;
       const protocol = codec.protocolFor?.(headers) ?? codec.protocol;

@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
-import type { Directory } from '../../access/directory.js';
+import { type Directory, DirectoryUnavailable } from '../../access/directory.js';
 import type { Recorder } from '../../access/recorder.js';
 import type { Gate } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
@@ -300,7 +300,14 @@ export class PgSession {
   }
 
   private fail(err: unknown): void {
-    if (err instanceof PgError) {
+    if (err instanceof DirectoryUnavailable) {
+      // The store cannot be read (who is this agent? is it still active?): fail closed.
+      this.toClient(
+        errorResponse(
+          new PgError(SqlState.cannotConnectNow, `Airlock: ${err.message}`, { severity: 'FATAL' }),
+        ),
+      );
+    } else if (err instanceof PgError) {
       this.toClient(errorResponse(err));
       if (err.severity !== 'FATAL' && this.step === 'ready') return;
     } else {
