@@ -9,7 +9,6 @@
  *
  * Methods are async only so a PostgreSQL backend fits the same interface.
  */
-import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -25,6 +24,7 @@ import { GroupCommit } from '../group-commit.js';
 import type { ChainHead } from '../hash-chain.js';
 import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
+import { ssoSource } from '../sql-rows.js';
 import {
   type LedgerEntry,
   type Store,
@@ -180,10 +180,8 @@ export class SqliteStore implements Store {
     at: Date,
     subject: string,
   ): Promise<StoredApprover> {
-    // The approver name is derived from a claim and can fold two people together
-    // (j.doe@, j-doe@); the provider's stable subject cannot. Bind the name to the
-    // first subject that claims it and refuse any other.
-    const bound = `oidc:${createHash('sha256').update(subject).digest('hex')}`;
+    // Bind the name to the first subject that claims it and refuse any other.
+    const bound = ssoSource(subject);
     return this.writeWith(() => identities.upsertSsoApprover(this.sql, name, groups, at, bound));
   }
 
