@@ -47,6 +47,7 @@ import * as identities from './identity-tables.js';
 import * as ledger from './pg-ledger.js';
 import { openPool, type PgConnection, type Sql, sqlOf } from './pool.js';
 import { checkSchema, migrate } from './schema.js';
+import { WriteQueue } from './write-queue.js';
 
 export interface PostgresStoreOptions {
   readonly connection: PgConnection;
@@ -68,13 +69,6 @@ export interface PostgresStoreOptions {
 /** A batch this large is written at once rather than waiting for the timer. */
 const MAX_ACTION_BATCH = 256;
 
-interface Batch {
-  readonly items: NewEntry[];
-  readonly waiters: { resolve: () => void; reject: (err: unknown) => void }[];
-  timer?: NodeJS.Timeout;
-  immediate?: NodeJS.Immediate;
-}
-
 type Changed<R> = { result: R; entries: NewEntry[] };
 
 export class PostgresStore implements Store {
@@ -82,14 +76,13 @@ export class PostgresStore implements Store {
   private readonly key: Buffer;
   private readonly ready: Promise<void>;
   private readonly listener: ApprovalListener;
-  /** The tail of this process's write queue: writes run one after another, in call order. */
-  private tail: Promise<void> = Promise.resolve();
-  private batch: Batch | undefined;
+  /** This process's writes, one transaction at a time in call order; actions group-committed. */
+  private readonly queue: WriteQueue;
   private healthState: StoreHealth = { ok: true };
   private lastProbe = Number.NEGATIVE_INFINITY;
   private closed = false;
 
-  private constructor(private readonly opts: PostgresStoreOptions) {
+  private constructor(opts: PostgresStoreOptions) {
     if (opts.ledgerKey.length !== 32) throw new Error('ledgerKey must be 32 bytes');
     this.key = opts.ledgerKey;
     this.pool = openPool(opts.connection, {
@@ -98,6 +91,13 @@ export class PostgresStore implements Store {
       onError: (err) => this.failed(err),
     });
     this.listener = new ApprovalListener(opts.connection);
+    this.queue = new WriteQueue(
+      (items) => this.tx(async () => ({ result: undefined, entries: [...items] })),
+      {
+        delayMs: opts.groupCommitMs ?? 20,
+        maxBatch: MAX_ACTION_BATCH,
+      },
+    );
     const schema =
       opts.migrations === 'check' ? checkSchema(this.pool) : migrate(this.pool).then(() => undefined);
     this.ready = schema.catch((err: unknown) => {
@@ -344,54 +344,18 @@ export class PostgresStore implements Store {
 
   private queueAction(e: NewEntry, urgent: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new StoreFault('store is closed'));
-    return new Promise<void>((resolve, reject) => {
-      if (this.batch === undefined) this.batch = { items: [], waiters: [] };
-      const b = this.batch;
-      b.items.push(e);
-      b.waiters.push({ resolve, reject });
-      if (b.items.length >= MAX_ACTION_BATCH) this.sealBatch();
-      else if (urgent) b.immediate ??= setImmediate(() => this.sealBatch());
-      else b.timer ??= setTimeout(() => this.sealBatch(), this.opts.groupCommitMs ?? 20);
-    });
-  }
-
-  /** Moves the open action batch onto the write queue (keeping its place in call order). */
-  private sealBatch(): void {
-    const b = this.batch;
-    if (b === undefined) return;
-    this.batch = undefined;
-    clearTimeout(b.timer);
-    if (b.immediate !== undefined) clearImmediate(b.immediate);
-    this.enqueue(() => this.tx(async () => ({ result: undefined, entries: b.items }))).then(
-      () => {
-        for (const w of b.waiters) w.resolve();
-      },
-      (err: unknown) => {
-        for (const w of b.waiters) w.reject(err);
-      },
-    );
+    return this.queue.addAction(e, urgent);
   }
 
   /** Resolves once every write called before it has settled. */
-  private async settled(): Promise<void> {
-    this.sealBatch();
-    await this.tail;
-  }
-
-  private enqueue<R>(op: () => Promise<R>): Promise<R> {
-    const run = this.tail.then(op);
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+  private settled(): Promise<void> {
+    return this.queue.settled();
   }
 
   /** A state change with its ledger entries; queued actions called earlier commit first. */
   private write<R>(fn: (sql: Sql) => Promise<Changed<R>>): Promise<R> {
     if (this.closed) return Promise.reject(new StoreFault('store is closed'));
-    this.sealBatch();
-    return this.enqueue(() => this.tx(fn));
+    return this.queue.run(() => this.tx(fn));
   }
 
   /** One transaction under the locked chain head; appends the entries `fn` returns. */
