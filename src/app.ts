@@ -22,7 +22,7 @@ import { postgresActionGroups, postgresActions } from './fronts/postgres/actions
 import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
 import { startCheckpoints } from './ledger/checkpoint-publisher.js';
-import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
+import { describeStore, openConfiguredStore } from './ledger/open-store.js';
 import type { Store } from './ledger/store.js';
 import { PolicyEngine } from './policy/engine.js';
 import { memoizeEvaluator } from './policy/memo-evaluator.js';
@@ -51,8 +51,9 @@ export function openMasterKey(config: AirlockConfig): MasterKey {
   return MasterKey.load({ env: process.env.AIRLOCK_MASTER_KEY, keyFile: join(config.dataDir, 'master.key') });
 }
 
-export function openStore(config: AirlockConfig, key: MasterKey): SqliteStore {
-  return SqliteStore.open({ path: join(config.dataDir, 'airlock.sqlite'), ledgerKey: key.derive('ledger') });
+/** The store the config names: SQLite in data_dir (default) or a shared PostgreSQL (ledger/open-store.ts). */
+export function openStore(config: AirlockConfig, key: MasterKey): Store {
+  return openConfiguredStore(config, key.derive('ledger'));
 }
 
 export function actionGroups(action: string): string[] {
@@ -85,7 +86,7 @@ export async function startAirlock(
   } catch (err) {
     await store.close();
     throw new Error(
-      `the store in ${config.dataDir} cannot write (${(err as Error).message}); Airlock will not serve requests it cannot record: fix the disk or permissions, or point data_dir at a writable directory`,
+      `${describeStore(config)} cannot write (${(err as Error).message}); Airlock will not serve requests it cannot record: fix the disk or permissions, or point data_dir at a writable directory`,
     );
   }
   // Refuses to start on a ledger that does not match the master key or the last checkpoint.
@@ -100,6 +101,7 @@ export async function startAirlock(
     throw err;
   });
   const waiter = new Waiter(async (id) => (await store.getApproval(id))?.status);
+  store.watchApprovals?.((id) => waiter.recheck(id));
   const gate = new Gate(store, () => policy, waiter, {
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,

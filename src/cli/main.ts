@@ -12,6 +12,7 @@ import { runAuditCheck } from '../audit-check/command.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { auditRecord } from '../ledger/audit.js';
+import { migrateConfiguredStore } from '../ledger/open-store.js';
 import { auditVerify } from './audit-verify.js';
 import { CliError } from './cli-error.js';
 import { api } from './http-client.js';
@@ -23,6 +24,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 const USAGE = `usage: airlock <command> [options]   (global: --config FILE, default $AIRLOCK_CONFIG or ./airlock.yaml)
   serve                                   run the gateway (AWS front + approver API)
+  store migrate                           bring the configured store (store: in the config) to this schema
   policy check                            load config and policies; report file:line problems
   agents create NAME [--json]             issue an agent key pair (secret shown once)
   agents list [--json] | agents revoke NAME
@@ -113,6 +115,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write('airlock: stopped\n');
       return 0;
     }
+    case 'store migrate':
+      out(await migrateConfiguredStore(config()));
+      return 0;
     case 'policy check': {
       const cfg = config();
       const engine = await loadPolicy(cfg);

@@ -2,6 +2,7 @@ import type { GuardConfig } from '../approvals/guards.js';
 import type { AuditCheckSettings } from './audit-check-config.js';
 import type { DatabaseConfig } from './databases.js';
 import type { LimitsConfig } from './load-limits.js';
+import type { StoreConfig } from './load-store.js';
 
 /** The validated configuration every other layer reads. Paths are absolute. */
 export interface UpstreamRoute {
@@ -57,6 +58,8 @@ export interface AirlockConfig {
   readonly audit?: AuditConfig;
   /** `admins:` — approver groups that may revoke other approvers over the API. */
   readonly admins?: AdminsConfig;
+  /** `store:` — SQLite in data_dir (absent, the default) or a shared PostgreSQL (docs/DEPLOY.md). */
+  readonly store?: StoreConfig;
 }
 
 export interface AuditConfig {

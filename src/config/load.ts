@@ -11,6 +11,7 @@ import { readDatabases } from './databases.js';
 import { readAdmins, readAudit } from './load-audit.js';
 import { readConsole, readGuards } from './load-console.js';
 import { readLimits } from './load-limits.js';
+import { readStore } from './load-store.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -31,6 +32,7 @@ const TOP_KEYS = [
   'limits',
   'audit',
   'admins',
+  'store',
 ] as const;
 
 export function loadConfig(path: string): AirlockConfig {
@@ -140,6 +142,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     limits: readLimits(r, root),
     ...withAudit(readAudit(r, root, base, dataDir)),
     admins: readAdmins(r, root),
+    store: readStore(r, root, base),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;

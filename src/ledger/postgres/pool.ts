@@ -11,9 +11,8 @@ export interface PgConnection {
   readonly port?: number;
   readonly database?: string;
   readonly user?: string;
-  readonly password?: string;
-  /** A postgres:// URL; the fields above override what it says. */
-  readonly connectionString?: string;
+  /** A function is called for each new connection (a rotated file, an RDS IAM token). */
+  readonly password?: string | (() => Promise<string>);
   /** TLS: verify the server's certificate chain against `ca` and its name (verify-full). */
   readonly ssl?: { readonly ca: string; readonly servername?: string };
 }

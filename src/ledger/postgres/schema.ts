@@ -146,10 +146,12 @@ export async function migrate(pool: pg.Pool): Promise<{ from: number; to: number
 
 /** Checks, without changing anything, that the database is at exactly this build's version. */
 export async function checkSchema(pool: pg.Pool): Promise<void> {
-  const r = await pool.query<{ version: number | null }>(
-    "SELECT CASE WHEN to_regclass('airlock_schema') IS NULL THEN 0 ELSE (SELECT max(version) FROM airlock_schema) END AS version",
-  );
-  const v = r.rows[0]?.version ?? 0;
+  const exists = await pool.query<{ t: string | null }>("SELECT to_regclass('airlock_schema')::text AS t");
+  const v =
+    exists.rows[0]?.t === null
+      ? 0
+      : ((await pool.query<{ version: number | null }>('SELECT max(version) AS version FROM airlock_schema'))
+          .rows[0]?.version ?? 0);
   if (v > PG_SCHEMA_VERSION) throw newerSchema(v);
   if (v < PG_SCHEMA_VERSION) {
     throw new Error(
