@@ -21,7 +21,7 @@ storeContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-contract-'));
   const path = join(dir, `s${n++}.sqlite`);
   return {
-    open: async () => SqliteStore.open({ path, ledgerKey: key }),
+    open: async (opts) => SqliteStore.open({ path, ledgerKey: key, ...opts }),
     raw: async (sql) => {
       const db = new Database(path);
       try {
@@ -60,7 +60,7 @@ storeContract('postgres', async () => {
     }
   };
   return {
-    open: () => PostgresStore.connect({ connection, ledgerKey: key }),
+    open: (opts) => PostgresStore.connect({ connection, ledgerKey: key, ...opts }),
     raw: (sql) => admin(database, sql),
     dispose: () => admin('postgres', `DROP DATABASE ${database} WITH (FORCE)`),
   };

@@ -20,12 +20,16 @@ export interface EmbeddedPg {
   readonly port: number;
   createDatabase(name: string): Promise<void>;
   stop(): Promise<void>;
+  /** Starts it again on the same port and data (only with `persistent: true`). */
+  start(): Promise<void>;
 }
 
 export async function startEmbeddedPg(opts: {
   dir: string;
   password: string;
   flags?: readonly string[];
+  /** Keep the data directory when stopped, so `start()` brings the same database back. */
+  persistent?: boolean;
 }): Promise<EmbeddedPg> {
   chmodSync(opts.dir, 0o755);
   const port = await freePort();
@@ -34,7 +38,7 @@ export async function startEmbeddedPg(opts: {
     user: 'postgres',
     password: opts.password,
     port,
-    persistent: false,
+    persistent: opts.persistent ?? false,
     authMethod: 'scram-sha-256',
     createPostgresUser: true,
     onLog: () => undefined,
@@ -53,5 +57,6 @@ export async function startEmbeddedPg(opts: {
     port,
     createDatabase: (name) => server.createDatabase(name),
     stop: () => server.stop(),
+    start: () => server.start(),
   };
 }
