@@ -223,4 +223,25 @@ describe('two replicas on one PostgreSQL store', { timeout: 120_000 }, () => {
     const v = await cli(s, ['audit', 'verify']);
     assert.equal(v.code, 0, v.stdout + v.stderr);
   });
+
+  it('kill -9 of A while it holds a request: the retry on B waits on the same approval, approved, forwarded once', async () => {
+    const heldA = put(agentClient(a.awsUrl), 'orders', 'k-1').catch((e: unknown) => e);
+    const [id] = await waitFor('the approval', async () => {
+      const ids = await pendingIds(b);
+      return ids.length === 1 ? ids : undefined;
+    });
+    a.kill('SIGKILL');
+    await a.exited;
+    assert.ok((await heldA) instanceof Error, 'the agent lost its connection to A');
+    const retried = put(agentClient(b.awsUrl), 'orders', 'k-1');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await pendingIds(b), [id], 'the retry joined the approval A opened');
+    await api(b, 'GET', `/v1/approvals/${id}`);
+    const approved = await api(b, 'POST', `/v1/approvals/${id}/approve`, { comment: 'ok after failover' });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    await retried;
+    assert.equal(await inUpstream('orders', 'k-1'), true);
+    const v = await cli(s, ['audit', 'verify']);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+  });
 });
