@@ -202,7 +202,9 @@ describe('two replicas on one PostgreSQL store', { timeout: 120_000 }, () => {
         );
         assert.ok(err !== undefined, `${name} answered a request it could not record`);
         assert.ok((err.$metadata?.httpStatusCode ?? 0) >= 500, `${name}: ${String(err)}`);
-        process.stderr.write(`# store down, ${name} answered ${err.$metadata?.httpStatusCode} ${String(err)}\n`);
+        process.stderr.write(
+          `# store down, ${name} answered ${err.$metadata?.httpStatusCode} ${String(err)}\n`,
+        );
       }
       const ready = await fetch(`${a.apiUrl}/readyz`);
       assert.equal(ready.status, 503);
