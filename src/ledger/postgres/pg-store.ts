@@ -80,6 +80,8 @@ export class PostgresStore implements Store {
   private readonly queue: WriteQueue;
   private healthState: StoreHealth = { ok: true };
   private lastProbe = Number.NEGATIVE_INFINITY;
+  /** One probe at a time: against an unreachable server each takes up to the connect timeout. */
+  private probing = false;
   private closed = false;
 
   private constructor(opts: PostgresStoreOptions) {
@@ -297,9 +299,14 @@ export class PostgresStore implements Store {
     if (this.closed) return { ok: false, problem: 'store is closed', since: new Date() };
     // Without traffic a failed store would stay failed: probe (at most once a second)
     // so /readyz turns ready by itself when PostgreSQL is back.
-    if (!this.healthState.ok && performance.now() - this.lastProbe > 1000) {
+    if (!this.healthState.ok && !this.probing && performance.now() - this.lastProbe > 1000) {
       this.lastProbe = performance.now();
-      this.checkWritable().catch(() => undefined);
+      this.probing = true;
+      this.checkWritable()
+        .catch(() => undefined)
+        .finally(() => {
+          this.probing = false;
+        });
     }
     return this.healthState;
   }
