@@ -3,7 +3,7 @@
  * filtered reads, verify.
  *
  * One chain across replicas: every write transaction first locks the `ledger_head` row
- * (`lockHead`, SELECT ... FOR UPDATE), so appends from all replicas and CLI processes
+ * (`beginLocked`, SELECT ... FOR UPDATE), so appends from all replicas and CLI processes
  * happen one at a time in a total order, and the head read under the lock cannot go
  * stale before the append. The chain itself is computed by the shared code
  * (../hash-chain.ts chainEntries, verifyChain), exactly as on SQLite.
@@ -23,15 +23,34 @@ export interface LedgerFilter {
 
 const COLUMNS = 9;
 
-/** Locks the chain head for the rest of the transaction and returns it. */
-export async function lockHead(sql: Sql): Promise<ChainHead> {
-  const r = await sql<ChainHead>('SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE');
-  const head = r.rows[0];
+/**
+ * Begins a transaction and locks the chain head for the rest of it; returns the head.
+ * One simple-protocol round trip for both statements (no parameters to bind).
+ */
+export async function beginLocked(client: pg.ClientBase): Promise<ChainHead> {
+  const results = (await client.query(
+    'BEGIN; SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE',
+  )) as unknown as pg.QueryResult<ChainHead>[];
+  const head = results[1]?.rows[0];
   if (head === undefined) throw new Error('ledger_head row is missing; the database is damaged');
   return head;
 }
 
-/** Appends in order after `head` (locked by this transaction); returns the new head. */
+/**
+ * Records the new head and commits, in one round trip. The values are inlined, not bound
+ * (a multi-statement query cannot take parameters): a safe integer and a hex digest this
+ * process computed, checked here all the same.
+ */
+export async function commitHead(client: pg.ClientBase, from: ChainHead, to: ChainHead): Promise<void> {
+  if (to.seq === from.seq) {
+    await client.query('COMMIT');
+    return;
+  }
+  if (!Number.isSafeInteger(to.seq) || !/^[0-9a-f]{64}$/.test(to.hash)) throw new Error('bad chain head');
+  await client.query(`UPDATE ledger_head SET seq = ${to.seq}, hash = '${to.hash}' WHERE id = 1; COMMIT`);
+}
+
+/** Appends in order after `head` (locked by this transaction); returns the new head for commitHead. */
 export async function append(
   sql: Sql,
   key: Buffer,
@@ -61,7 +80,6 @@ export async function append(
     values,
   );
   const last = chained.at(-1) ?? head;
-  await sql('UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash]);
   return { seq: last.seq, hash: last.hash };
 }
 

@@ -3,7 +3,7 @@
  * database. The same contract as SqliteStore (test/support/store-contract.ts):
  *
  * - Every write is one READ COMMITTED transaction that first locks the chain head row
- *   (pg-ledger.ts lockHead). That lock orders all writers of every replica, like
+ *   (pg-ledger.ts beginLocked). That lock orders all writers of every replica, like
  *   SQLite's IMMEDIATE write lock does for processes sharing a file, so a check and the
  *   write it guards (retry dedupe, name clashes, a revoked approver) cannot race, and
  *   the ledger is one hash chain with a total order. A head held past `lockWaitMs`
@@ -376,12 +376,10 @@ export class PostgresStore implements Store {
     }
     let broken = false;
     try {
-      await client.query('BEGIN');
+      const head = await ledger.beginLocked(client);
       const sql = sqlOf(client);
-      const head = await ledger.lockHead(sql);
       const out = await fn(sql);
-      await ledger.append(sql, this.key, head, out.entries);
-      await client.query('COMMIT');
+      await ledger.commitHead(client, head, await ledger.append(sql, this.key, head, out.entries));
       this.succeeded();
       return out.result;
     } catch (err) {
