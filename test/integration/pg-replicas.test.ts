@@ -98,7 +98,8 @@ after(async () => {
   await server?.stop().catch(() => undefined);
   rmSync(pgDir, { recursive: true, force: true });
   if (s !== undefined) rmSync(s.dir, { recursive: true, force: true });
-  process.env.AIRLOCK_TEST_STORE_URL = saved.url;
+  if (saved.url === undefined) delete process.env.AIRLOCK_TEST_STORE_URL;
+  else process.env.AIRLOCK_TEST_STORE_URL = saved.url;
   if (saved.key === undefined) delete process.env.AIRLOCK_MASTER_KEY;
   else process.env.AIRLOCK_MASTER_KEY = saved.key;
 });
