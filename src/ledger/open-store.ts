@@ -2,7 +2,7 @@
  * Chooses the Store backend the config names: the SQLite file in data_dir (the
  * default) or a PostgreSQL database shared by several replicas (`store: {postgres}`).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AirlockConfig } from '../config/config.js';
 import type { PostgresStoreConfig } from '../config/load-store.js';
@@ -92,6 +92,7 @@ export async function migrateConfiguredStore(config: AirlockConfig): Promise<str
   const store = config.store;
   if (store === undefined || store.kind === 'sqlite') {
     // SQLite migrates on open, in one IMMEDIATE transaction per step.
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const s = SqliteStore.open({ path: join(config.dataDir, 'airlock.sqlite'), ledgerKey: Buffer.alloc(32) });
     await s.close();
     return `${describeStore(config)} is at schema ${SQLITE_SCHEMA_VERSION}`;
