@@ -18,7 +18,6 @@ import type { AirlockConfig } from './config/config.js';
 import type { DatabaseConfig } from './config/databases.js';
 import { DEFAULT_LIMITS } from './config/load-limits.js';
 import type { ListenerTls } from './config/load-listen-tls.js';
-import { ensurePrivateFile } from './core/private-files.js';
 import { MasterKey } from './core/secrets.js';
 import type { Evaluator } from './core/types.js';
 import { awsCatalog } from './fronts/aws/catalog.js';
@@ -35,8 +34,8 @@ import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
 import { tlsFiles } from './fronts/tls-cert.js';
 import { startCheckpoints } from './ledger/checkpoint-publisher.js';
-import { SqliteStore } from './ledger/sqlite/sqlite-store.js';
 import type { Store } from './ledger/store.js';
+import { describeStore, openConfiguredStore } from './open-store.js';
 import { createLogger, type Logger, lineLog } from './ops/log.js';
 import { Metrics } from './ops/metrics.js';
 import { Observer } from './ops/observer.js';
@@ -77,15 +76,13 @@ export function openMasterKey(config: AirlockConfig): MasterKey {
   return MasterKey.load({ env: process.env.AIRLOCK_MASTER_KEY, keyFile: join(config.dataDir, 'master.key') });
 }
 
+/** The store the config names: SQLite in data_dir (default) or a shared PostgreSQL (open-store.ts). */
 export function openStore(
   config: AirlockConfig,
   key: MasterKey,
   onCommit?: (batchSize: number, ms: number) => void,
-): SqliteStore {
-  const path = join(config.dataDir, 'airlock.sqlite');
-  // 0600 in a 0700 directory, whatever the umask; SQLite gives -wal and -shm the same mode.
-  ensurePrivateFile(path);
-  return SqliteStore.open({ path, ledgerKey: key.derive('ledger'), onCommit });
+): Store {
+  return openConfiguredStore(config, key.derive('ledger'), onCommit);
 }
 
 /** Every front's policy catalog; a new front adds its own here. The first that owns an action names its groups. */
@@ -154,7 +151,7 @@ export async function startAirlock(
   } catch (err) {
     await store.close();
     throw new Error(
-      `the store in ${config.dataDir} cannot write (${(err as Error).message}); Airlock will not serve requests it cannot record: fix the disk or permissions, or point data_dir at a writable directory`,
+      `${describeStore(config)} cannot write (${(err as Error).message}); Airlock will not serve requests it cannot record: fix the disk or permissions, or point data_dir at a writable directory`,
     );
   }
   // Refuses to start on a ledger that does not match the master key or the last checkpoint.
@@ -193,6 +190,7 @@ export async function startAirlock(
   // Webhooks read the ledger (every process's facts); these only make them prompt.
   const poke = () => webhooks.poke();
   listeners.push({ requested: poke, decided: poke, lapsed: () => undefined, expired: poke });
+  store.watchApprovals?.((id) => waiter.recheck(id));
   const gate = new Gate(store, () => policy, waiter, {
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,

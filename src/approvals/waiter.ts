@@ -1,6 +1,7 @@
 /**
  * Where held requests wait. Decisions made in this process wake waiters at once;
- * decisions made by another process sharing the store are picked up by polling.
+ * decisions made by another process sharing the store are picked up by polling, or at
+ * once when the store announces them (`recheck`, from Store.watchApprovals).
  */
 import type { ApprovalStatus } from '../core/types.js';
 
@@ -18,6 +19,15 @@ export class Waiter {
     const set = this.waiting.get(approvalId);
     if (set === undefined) return;
     for (const wake of set) wake(status);
+  }
+
+  /** Another process changed this approval: read it now instead of at the next poll. */
+  recheck(approvalId: string): void {
+    if (!this.waiting.has(approvalId)) return;
+    this.poll(approvalId).then(
+      (s) => s !== undefined && this.notify(approvalId, s),
+      () => undefined,
+    );
   }
 
   wait(approvalId: string, windowMs: number, signal?: AbortSignal): Promise<WaitOutcome> {

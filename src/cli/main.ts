@@ -13,6 +13,7 @@ import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { ToolPins } from '../fronts/mcp/pins.js';
 import { auditRecord } from '../ledger/audit.js';
+import { migrateConfiguredStore } from '../open-store.js';
 import { createLogger, parseLogFormat, parseLogLevel } from '../ops/log.js';
 import { runAuditCheck } from './audit-check-command.js';
 import { auditVerify } from './audit-verify.js';
@@ -166,6 +167,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write('airlock: stopped\n');
       return 0;
     }
+    case 'store migrate':
+      out(await migrateConfiguredStore(config()));
+      return 0;
     case 'policy check': {
       const cfg = config();
       const engine = await loadPolicy(cfg);

@@ -6,6 +6,7 @@ import type { SlackConfig, WebhookConfig } from './load-channels.js';
 import type { LimitsConfig } from './load-limits.js';
 import type { ListenerTls } from './load-listen-tls.js';
 import type { McpConfig } from './load-mcp.js';
+import type { StoreConfig } from './load-store.js';
 
 /** The validated configuration every other layer reads. Paths are absolute. */
 export interface UpstreamRoute {
@@ -64,6 +65,8 @@ export interface AirlockConfig {
   readonly slack?: SlackConfig;
   /** `webhooks:` — signed event deliveries (docs/WEBHOOKS.md). */
   readonly webhooks?: readonly WebhookConfig[];
+  /** `store:` — SQLite in data_dir (absent, the default) or a shared PostgreSQL (docs/DEPLOY.md). */
+  readonly store?: StoreConfig;
 }
 
 export interface AuditConfig {

@@ -14,6 +14,7 @@ import { readConsole, readGuards } from './load-console.js';
 import { readLimits } from './load-limits.js';
 import { readListenerTls } from './load-listen-tls.js';
 import { readMcp } from './load-mcp.js';
+import { readStore } from './load-store.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -37,6 +38,7 @@ const TOP_KEYS = [
   'mcp',
   'slack',
   'webhooks',
+  'store',
 ] as const;
 
 export function loadConfig(path: string): AirlockConfig {
@@ -151,6 +153,7 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     ...withMcp(readMcp(r, root.get('mcp', true) as Node | undefined, at)),
     ...withSlack(readSlack(r, root)),
     webhooks: readWebhooks(r, root),
+    store: readStore(r, root, base),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;

@@ -8,6 +8,7 @@
  * hashed so a row moved to another position no longer verifies there.
  */
 import { createHmac } from 'node:crypto';
+import { type NewEntry, toJson } from './ledger-entries.js';
 import type { LedgerEntry, VerifyResult } from './store.js';
 
 /** prevHash of the first entry. */
@@ -43,6 +44,29 @@ export function entryHash(key: Buffer, e: ChainFields): string {
     e.body,
   ].join('\n');
   return createHmac('sha256', key).update(text).digest('hex');
+}
+
+/**
+ * Chains new entries after `head`: assigns each its seq, prevHash and hash, and the
+ * body's JSON text exactly as it is hashed and stored. Every backend appends through it.
+ */
+export function chainEntries(key: Buffer, head: ChainHead, entries: readonly NewEntry[]): LedgerEntry[] {
+  let { seq, hash } = head;
+  return entries.map((n) => {
+    const fields = {
+      seq: seq + 1,
+      at: n.at,
+      kind: n.kind,
+      agent: n.agent,
+      approvalId: n.approvalId,
+      grantId: n.grantId,
+      body: toJson(n.body),
+      prevHash: hash,
+    };
+    seq = fields.seq;
+    hash = entryHash(key, fields);
+    return { ...fields, hash };
+  });
 }
 
 /**

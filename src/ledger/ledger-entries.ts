@@ -17,6 +17,14 @@ import type {
 } from '../core/types.js';
 import type { LedgerKind } from './store.js';
 
+/**
+ * JSON for ledger bodies and JSON columns: Dates become ISO strings (via toJSON)
+ * and undefined fields become null, so every field of the record is visible.
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v));
+}
+
 /** An entry before it is chained: the backend assigns seq, prevHash and hash. */
 export interface NewEntry {
   readonly at: Date;

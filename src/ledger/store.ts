@@ -131,6 +131,12 @@ export interface Store {
   ): Promise<void>;
   /** Moves pending approvals whose expiresAt <= now to 'expired'; returns their ids. */
   expireApprovals(now: Date): Promise<string[]>;
+  /**
+   * Optional (PostgreSQL: LISTEN/NOTIFY): calls `fn` with the id of each approval decided
+   * or expired by any process sharing the store, as soon as that commits; returns the
+   * unsubscribe. Best effort: waiters keep polling as the fallback.
+   */
+  watchApprovals?(fn: (approvalId: string) => void): () => void;
 
   // Grants
   getGrant(id: string): Promise<Grant | undefined>;

@@ -20,6 +20,8 @@ export interface EmbeddedPg {
   readonly port: number;
   createDatabase(name: string): Promise<void>;
   stop(): Promise<void>;
+  /** Starts it again on the same port and data (only with `persistent: true`). */
+  start(): Promise<void>;
 }
 
 export async function startEmbeddedPg(opts: {
@@ -28,6 +30,8 @@ export async function startEmbeddedPg(opts: {
   flags?: readonly string[];
   /** Server log lines (with `log_statement=all`, every statement the upstream ran). */
   onLog?: (line: string) => void;
+  /** Keep the data directory when stopped, so `start()` brings the same database back. */
+  persistent?: boolean;
 }): Promise<EmbeddedPg> {
   chmodSync(opts.dir, 0o755);
   const port = await freePort();
@@ -36,7 +40,7 @@ export async function startEmbeddedPg(opts: {
     user: 'postgres',
     password: opts.password,
     port,
-    persistent: false,
+    persistent: opts.persistent ?? false,
     authMethod: 'scram-sha-256',
     createPostgresUser: true,
     onLog: opts.onLog ?? (() => undefined),
@@ -55,5 +59,6 @@ export async function startEmbeddedPg(opts: {
     port,
     createDatabase: (name) => server.createDatabase(name),
     stop: () => server.stop(),
+    start: () => server.start(),
   };
 }

@@ -6,9 +6,9 @@
 import type { Approval, ApprovalStatus, DecisionRecord, Grant } from '../../core/types.js';
 import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
+import { type ApprovalRow, type DecisionRow, toApproval, toDecision, toJson } from '../sql-rows.js';
 import { StoreConflict } from '../store.js';
 import { insertGrant } from './grant-tables.js';
-import { type ApprovalRow, type DecisionRow, toApproval, toDecision, toJson } from './rows.js';
 import type { Sql } from './statement-cache.js';
 
 export function insertApproval(sql: Sql, a: Approval): NewEntry[] {

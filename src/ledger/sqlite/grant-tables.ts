@@ -5,7 +5,7 @@
 import type { Grant } from '../../core/types.js';
 import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
-import { type GrantRow, toGrant, toJson } from './rows.js';
+import { type GrantRow, toGrant, toJson } from '../sql-rows.js';
 import type { Sql } from './statement-cache.js';
 
 /** A grant that may still be used at `?` (bound once). */

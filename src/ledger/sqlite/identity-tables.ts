@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
+import { type AgentRow, type ApproverRow, toAgent, toApprover } from '../sql-rows.js';
 import { StoreConflict, type StoredAgent, type StoredApprover } from '../store.js';
-import { type AgentRow, type ApproverRow, toAgent, toApprover } from './rows.js';
 import type { Sql } from './statement-cache.js';
 
 // Agents

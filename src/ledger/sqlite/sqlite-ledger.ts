@@ -4,10 +4,10 @@
  * the gateway and CLI commands append to the same file from different processes.
  */
 import type Database from 'better-sqlite3';
-import { type ChainHead, entryHash, GENESIS_HASH, verifyChain } from '../hash-chain.js';
+import { type ChainHead, chainEntries, GENESIS_HASH, verifyChain } from '../hash-chain.js';
 import type { NewEntry } from '../ledger-entries.js';
+import { type LedgerRow, toEntry } from '../sql-rows.js';
 import type { LedgerEntry, VerifyResult } from '../store.js';
-import { type LedgerRow, toEntry, toJson } from './rows.js';
 
 export interface LedgerFilter {
   approvalId?: string;
@@ -45,34 +45,22 @@ export class SqliteLedger {
     if (entries.length === 0) return;
     const head = this.readHead.get();
     if (head === undefined) throw new Error('ledger_head row is missing; the database is damaged');
-    let { seq, hash } = head;
-    for (const n of entries) {
-      const fields = {
-        seq: seq + 1,
-        at: n.at,
-        kind: n.kind,
-        agent: n.agent,
-        approvalId: n.approvalId,
-        grantId: n.grantId,
-        body: toJson(n.body),
-        prevHash: hash,
-      };
-      const h = entryHash(this.key, fields);
+    const chained = chainEntries(this.key, head, entries);
+    for (const e of chained) {
       this.insert.run(
-        fields.seq,
-        n.at.getTime(),
-        n.kind,
-        n.agent ?? null,
-        n.approvalId ?? null,
-        n.grantId ?? null,
-        fields.body,
-        hash,
-        h,
+        e.seq,
+        e.at.getTime(),
+        e.kind,
+        e.agent ?? null,
+        e.approvalId ?? null,
+        e.grantId ?? null,
+        e.body,
+        e.prevHash,
+        e.hash,
       );
-      seq = fields.seq;
-      hash = h;
     }
-    this.writeHead.run(seq, hash);
+    const last = chained.at(-1) ?? head;
+    this.writeHead.run(last.seq, last.hash);
   }
 
   /**

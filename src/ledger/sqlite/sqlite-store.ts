@@ -1,15 +1,3 @@
-/**
- * The embedded Store: one SQLite file (WAL) shared by the gateway and CLI commands.
- *
- * Every write is one IMMEDIATE transaction that changes state and appends its
- * ledger entries together; IMMEDIATE takes the write lock up front, so the
- * chain head read inside it cannot go stale before the append (another process
- * waits on busy_timeout). Actions are group-committed; any other write first
- * flushes queued actions, so the chain keeps call order.
- *
- * Methods are async only so a PostgreSQL backend fits the same interface.
- */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type {
@@ -24,6 +12,7 @@ import { GroupCommit } from '../group-commit.js';
 import type { ChainHead } from '../hash-chain.js';
 import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
+import { ssoSource } from '../sql-rows.js';
 import {
   type LedgerEntry,
   type Store,
@@ -178,10 +167,8 @@ export class SqliteStore implements Store {
     at: Date,
     subject: string,
   ): Promise<StoredApprover> {
-    // The approver name is derived from a claim and can fold two people together
-    // (j.doe@, j-doe@); the provider's stable subject cannot. Bind the name to the
-    // first subject that claims it and refuse any other.
-    const bound = `oidc:${createHash('sha256').update(subject).digest('hex')}`;
+    // Bind the name to the first subject that claims it and refuse any other.
+    const bound = ssoSource(subject);
     return this.writeWith(() => identities.upsertSsoApprover(this.sql, name, groups, at, bound));
   }
 

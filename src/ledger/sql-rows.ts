@@ -1,7 +1,9 @@
 /**
- * Row shapes as better-sqlite3 returns them, and their mapping to domain types.
- * SQLite has no dates: integer epoch ms in, `Date` out; NULL becomes undefined.
+ * Row shapes of the SQL backends (better-sqlite3 rows; PostgreSQL rows with BIGINT read
+ * as numbers, see postgres/pool.ts), and their mapping to domain types. Both store
+ * timestamps as integer epoch ms: integer in, `Date` out; NULL becomes undefined.
  */
+import { createHash } from 'node:crypto';
 import type {
   AppliedGuards,
   Approval,
@@ -10,8 +12,8 @@ import type {
   Grant,
   Scope,
   Verdict,
-} from '../../core/types.js';
-import type { LedgerEntry, LedgerKind, StoredAgent, StoredApprover } from '../store.js';
+} from '../core/types.js';
+import type { LedgerEntry, LedgerKind, StoredAgent, StoredApprover } from './store.js';
 
 export interface AgentRow {
   name: string;
@@ -79,13 +81,15 @@ export interface LedgerRow {
   hash: string;
 }
 
+export { toJson } from './ledger-entries.js';
+
 /**
- * JSON for ledger bodies and JSON columns: Dates become ISO strings (via toJSON)
- * and undefined fields become null, so every field of the record is visible.
+ * The `source` column of an SSO approver: bound to the identity provider's stable
+ * subject (OIDC `sub`), hashed. The approver name is derived from a claim and can fold
+ * two people together (j.doe@, j-doe@); the subject cannot.
  */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v));
-}
+export const ssoSource = (subject: string): string =>
+  `oidc:${createHash('sha256').update(subject).digest('hex')}`;
 
 const date = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms));
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
