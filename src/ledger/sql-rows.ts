@@ -13,7 +13,7 @@ import type {
   Scope,
   Verdict,
 } from '../core/types.js';
-import type { LedgerEntry, LedgerKind, StoredAgent, StoredApprover } from './store.js';
+import type { LedgerEntry, LedgerKind, StoredAgent, StoredApprover, WebhookDelivery } from './store.js';
 
 export interface AgentRow {
   name: string;
@@ -197,5 +197,36 @@ export function toEntry(r: LedgerRow): LedgerEntry {
     body: r.body,
     prevHash: r.prev_hash,
     hash: r.hash,
+  };
+}
+
+/** A webhook_deliveries row (channels/webhooks/); pg returns BIGINT as a string, SQLite a number. */
+export interface DeliveryRow {
+  id: string;
+  url: string;
+  event: string;
+  payload: string;
+  created_at: string | number;
+  status: string;
+  attempts: number;
+  next_attempt_at: string | number;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | number | null;
+}
+
+export function toDelivery(r: DeliveryRow): WebhookDelivery {
+  return {
+    id: r.id,
+    url: r.url,
+    event: r.event,
+    payload: r.payload,
+    createdAt: new Date(Number(r.created_at)),
+    status: r.status as WebhookDelivery['status'],
+    attempts: r.attempts,
+    nextAttemptAt: new Date(Number(r.next_attempt_at)),
+    lastStatus: r.last_status ?? undefined,
+    lastError: r.last_error ?? undefined,
+    deliveredAt: r.delivered_at === null ? undefined : new Date(Number(r.delivered_at)),
   };
 }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -129,6 +130,22 @@ describe('the record under faults (airlock serve as a process)', () => {
     const p = await serve(s);
     cleanups.push(() => p.kill('SIGKILL'));
     return p;
+  }
+
+  /** A small tmpfs of its own (root only), unmounted when the suite ends. */
+  function tmpfs(name: string, mib: number): string {
+    const mnt = join(tmpdir(), `airlock-${name}-${process.pid}-${Date.now().toString(36)}`);
+    mkdirSync(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m`, 'tmpfs', mnt]);
+    cleanups.push(() => {
+      try {
+        execFileSync('umount', ['-l', mnt]);
+      } catch {
+        /* already unmounted */
+      }
+      rmSync(mnt, { recursive: true, force: true });
+    });
+    return mnt;
   }
 
   async function setUp(opts?: Parameters<typeof setUpServe>[0]): Promise<ServeSetup> {
@@ -266,20 +283,7 @@ describe('the record under faults (airlock serve as a process)', () => {
   it('a full disk: allowed requests are refused and DynamoDB is untouched; it recovers when space returns', {
     skip: isRoot ? false : 'needs root to mount a tmpfs',
   }, async () => {
-    const mnt = join(
-      (await import('node:os')).tmpdir(),
-      `airlock-full-${process.pid}-${Date.now().toString(36)}`,
-    );
-    mkdirSync(mnt);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mnt]);
-    cleanups.push(() => {
-      try {
-        execFileSync('umount', ['-l', mnt]);
-      } catch {
-        /* already unmounted */
-      }
-      rmSync(mnt, { recursive: true, force: true });
-    });
+    const mnt = tmpfs('full', 6);
     const s = await setUp({ dataDir: join(mnt, 'data') });
     const p = await started(s);
     const client = agentClient(s, p.awsUrl);
@@ -327,20 +331,7 @@ describe('the record under faults (airlock serve as a process)', () => {
   it('a read-only store: the gateway refuses to start, with the fix in the message', {
     skip: isRoot ? false : 'needs root to mount a tmpfs',
   }, async () => {
-    const mnt = join(
-      (await import('node:os')).tmpdir(),
-      `airlock-ro-${process.pid}-${Date.now().toString(36)}`,
-    );
-    mkdirSync(mnt);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mnt]);
-    cleanups.push(() => {
-      try {
-        execFileSync('umount', ['-l', mnt]);
-      } catch {
-        /* already unmounted */
-      }
-      rmSync(mnt, { recursive: true, force: true });
-    });
+    const mnt = tmpfs('ro', 16);
     const s = await setUp({ dataDir: join(mnt, 'data') });
     writeFileSync(join(mnt, 'marker'), 'x');
     execFileSync('mount', ['-o', 'remount,ro', mnt]);

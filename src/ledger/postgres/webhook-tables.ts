@@ -3,22 +3,9 @@
  * SQLite's (../sqlite/webhook-tables.ts). Deliveries are state, not ledger facts: the
  * events they carry are already ledger entries.
  */
+import { type DeliveryRow, toDelivery } from '../sql-rows.js';
 import type { WebhookAttempt, WebhookDelivery } from '../store.js';
 import type { Sql } from './pool.js';
-
-interface DeliveryRow {
-  id: string;
-  url: string;
-  event: string;
-  payload: string;
-  created_at: string | number;
-  status: string;
-  attempts: number;
-  next_attempt_at: string | number;
-  last_status: number | null;
-  last_error: string | null;
-  delivered_at: string | number | null;
-}
 
 export async function webhookCursor(sql: Sql): Promise<number | undefined> {
   const r = await sql<{ seq: string | number }>('SELECT seq FROM webhook_cursor WHERE id = 1');
@@ -85,21 +72,4 @@ export async function recordAttempt(sql: Sql, id: string, a: WebhookAttempt): Pr
       id,
     ],
   );
-}
-
-/** BIGINT comes back from pg as a string: Number() before making a Date of it. */
-function toDelivery(r: DeliveryRow): WebhookDelivery {
-  return {
-    id: r.id,
-    url: r.url,
-    event: r.event,
-    payload: r.payload,
-    createdAt: new Date(Number(r.created_at)),
-    status: r.status as WebhookDelivery['status'],
-    attempts: r.attempts,
-    nextAttemptAt: new Date(Number(r.next_attempt_at)),
-    lastStatus: r.last_status ?? undefined,
-    lastError: r.last_error ?? undefined,
-    deliveredAt: r.delivered_at === null ? undefined : new Date(Number(r.delivered_at)),
-  };
 }

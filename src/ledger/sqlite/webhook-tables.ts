@@ -2,22 +2,9 @@
  * SQL of the webhook outbox for SqliteStore (channels/webhooks/). Deliveries are state,
  * not ledger facts: the events they carry are already ledger entries.
  */
+import { type DeliveryRow, toDelivery } from '../sql-rows.js';
 import type { WebhookAttempt, WebhookDelivery } from '../store.js';
 import type { Sql } from './statement-cache.js';
-
-interface DeliveryRow {
-  id: string;
-  url: string;
-  event: string;
-  payload: string;
-  created_at: number;
-  status: string;
-  attempts: number;
-  next_attempt_at: number;
-  last_status: number | null;
-  last_error: string | null;
-  delivered_at: number | null;
-}
 
 export function webhookCursor(sql: Sql): number | undefined {
   return sql<[], { seq: number }>('SELECT seq FROM webhook_cursor WHERE id = 1').get()?.seq;
@@ -70,20 +57,4 @@ export function recordAttempt(sql: Sql, id: string, a: WebhookAttempt): void {
     a.status === 'delivered' ? a.at.getTime() : null,
     id,
   );
-}
-
-function toDelivery(r: DeliveryRow): WebhookDelivery {
-  return {
-    id: r.id,
-    url: r.url,
-    event: r.event,
-    payload: r.payload,
-    createdAt: new Date(r.created_at),
-    status: r.status as WebhookDelivery['status'],
-    attempts: r.attempts,
-    nextAttemptAt: new Date(r.next_attempt_at),
-    lastStatus: r.last_status ?? undefined,
-    lastError: r.last_error ?? undefined,
-    deliveredAt: r.delivered_at === null ? undefined : new Date(r.delivered_at),
-  };
 }
