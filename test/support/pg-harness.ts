@@ -54,6 +54,8 @@ export const SCHEMA_SQL = `
 export async function startPgHarness(
   opts: {
     holdWindowSeconds?: number;
+    /** How long a pending approval stays decidable (default 900 s). */
+    approvalTtlSeconds?: number;
     extraDb?: string;
     flags?: readonly string[];
     log?: (line: string) => void;
@@ -94,6 +96,7 @@ policies:
   - ${resolve('test/fixtures/policies/postgres.cedar')}
 holds:
   window_seconds: ${opts.holdWindowSeconds ?? 20}
+  approval_ttl_seconds: ${opts.approvalTtlSeconds ?? 900}
 databases:
   - name: app
     listen: 127.0.0.1:0
