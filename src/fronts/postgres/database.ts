@@ -1,6 +1,7 @@
 /** Config entry → the runtime view a Postgres front needs (password source, TLS, classifier settings). */
 import type { AirlockConfig } from '../../config/config.js';
 import type { DatabaseConfig } from '../../config/databases.js';
+import { DEFAULT_LIMITS } from '../../config/load-limits.js';
 import type { CredentialSource } from '../../upstream/aws-credentials.js';
 import { passwordProvider } from '../../upstream/pg-password.js';
 import { loadOrCreateTls } from '../tls-cert.js';
@@ -19,7 +20,8 @@ export function postgresDatabase(
       ...db.upstream,
       tls: db.tls,
       password: passwordProvider(db.auth, db.upstream, credentials),
-      connectTimeoutMs: 10_000,
+      // Below the clients' own connect timeouts, so the agent hears Airlock's 57P03.
+      connectTimeoutMs: (config.limits ?? DEFAULT_LIMITS).upstreamConnectTimeoutMs,
     },
     defaultSearchPath: db.searchPath,
     catalog: new CatalogLoader({

@@ -38,12 +38,23 @@ export async function connectUpstream(
   startupParams: ReadonlyMap<string, string>,
 ): Promise<UpstreamSession> {
   let socket: Socket = await openTcp(target);
+  // One deadline for the whole startup (TLS and authentication too): an upstream that
+  // accepts and then never answers costs the agent this long, not forever.
+  const deadline = setTimeout(
+    () =>
+      socket.destroy(
+        unavailable(`the upstream database did not finish its startup within ${target.connectTimeoutMs} ms`),
+      ),
+    target.connectTimeoutMs,
+  );
   try {
     if (target.tls.mode !== 'disable') socket = await startTls(socket, target);
     return await authenticate(socket, target, startupParams);
   } catch (err) {
     socket.destroy();
     throw err;
+  } finally {
+    clearTimeout(deadline);
   }
 }
 
