@@ -8,7 +8,8 @@
  *   - async (the baseline): upstream, then recordAction() without waiting for it;
  *   - intent (today): await recordIntent() (durable on the next commit), upstream, then
  *     recordOutcome() without waiting.
- * Prints requests/s and latency p50/p99 of each arm, and the ratios.
+ * Prints requests/s and latency p50/p99 of each arm, and the ratios; then durable intents
+ * per second with 256 writers and no upstream work (issue 18's `ledger-rows` target).
  * Usage: npx tsx bench/ledger.ts [--concurrency 16] [--seconds 3]
  */
 import { randomBytes } from 'node:crypto';
@@ -96,4 +97,26 @@ console.log(`async  (baseline): ${Math.round(a.rps)} req/s, p50 ${f(a.p50)} ms, 
 console.log(`intent (durable) : ${Math.round(i.rps)} req/s, p50 ${f(i.p50)} ms, p99 ${f(i.p99)} ms`);
 console.log(
   `ratio intent/async: throughput ${(i.rps / a.rps).toFixed(2)}x, p50 ${(i.p50 / a.p50).toFixed(2)}x (+${f(i.p50 - a.p50)} ms), p99 ${(i.p99 / a.p99).toFixed(2)}x`,
+);
+
+/** Durable intent rows per second, one process: every row waits for its commit. */
+async function rowsPerSecond(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-ledger-'));
+  const store = SqliteStore.open({ path: join(dir, 'a.sqlite'), ledgerKey: randomBytes(32) });
+  let n = 0;
+  const end = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: 256 }, async (_, w) => {
+      while (performance.now() < end) await store.recordIntent({ ...row(`r_${w}_${n++}`), phase: 'intent' });
+    }),
+  );
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return n / SECONDS;
+}
+
+const rows = await rowsPerSecond();
+console.log(`durable intents, 256 writers: ${Math.round(rows)} rows/s`);
+console.log(
+  `target ledger-rows ratio=${(rows / 20_000).toFixed(2)} goal>=1.0 (20,000 rows/s) ${rows >= 20_000 ? 'met' : 'not met'}`,
 );
