@@ -242,6 +242,22 @@ describe('mcp front: pinned tool definitions', () => {
     const accepted = await airlockCli(['--config', h.configPath, 'mcp', 'accept', 'counter']);
     assert.equal(accepted.code, 0, accepted.stderr);
     assert.match(accepted.stdout, /counter: accepted shifty: sha256 [0-9a-f]{16}… → [0-9a-f]{16}…/);
+    // The acceptance is in the ledger with both hashes, and the chain still verifies.
+    const entry = (await h.airlock.store.ledger({})).find((e) => e.kind === 'mcp.tool.accepted');
+    assert.ok(entry !== undefined, 'mcp.tool.accepted in the ledger');
+    const body = JSON.parse(entry.body) as Record<string, string>;
+    assert.equal(body.server, 'counter');
+    assert.equal(body.tool, 'shifty');
+    assert.match(body.by ?? '', /^os:/);
+    const [from, to] = /sha256 ([0-9a-f]{16})… → ([0-9a-f]{16})…/.exec(accepted.stdout)?.slice(1) ?? [];
+    assert.equal(body.oldHash?.slice(0, 16), from);
+    assert.equal(body.newHash?.slice(0, 16), to);
+    assert.match(refusal.error ?? '', new RegExp(`pinned sha256 ${from}…, now ${to}…`));
+    assert.equal((await h.airlock.store.verify()).ok, true);
+    // Nothing left to accept: nothing more recorded.
+    const again = await airlockCli(['--config', h.configPath, 'mcp', 'accept', 'counter']);
+    assert.match(again.stdout, /no changed tool definitions/);
+    assert.equal((await h.airlock.store.ledger({})).filter((e) => e.kind === 'mcp.tool.accepted').length, 1);
     assert.ok((await counter.listTools()).tools.some((t) => t.name === 'shifty'));
     const after = await counter.callTool({ name: 'shifty', arguments: {} });
     assert.equal(after.isError, undefined, text(after));
