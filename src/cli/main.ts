@@ -26,6 +26,11 @@ import { mcpStdioBridge } from './mcp-stdio.js';
 import { readPassword } from './password-input.js';
 import { printApproval, printAudit, table } from './print.js';
 
+function breadthFlag(v: string): 'call' | 'tool' {
+  if (v === 'call' || v === 'tool') return v;
+  throw new CliError('--breadth must be call (this exact call) or tool (any call of the tool)', 2);
+}
+
 /** Who runs a host-side command, for the record: the operating-system user. */
 function operator(): string {
   try {
@@ -206,13 +211,14 @@ async function main(argv: string[]): Promise<number> {
         comment: values.comment ?? '',
         durationSeconds: int(values.duration, '--duration'),
         maxUses: int(values['max-uses'], '--max-uses'),
+        ...(values.breadth === undefined ? {} : { breadth: breadthFlag(values.breadth) }),
         ...(values.confirm === undefined ? {} : { confirm: values.confirm }),
       });
       const grant = r.grant as Record<string, unknown> | undefined;
       out(
         values.json
           ? r
-          : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}` : ''}`,
+          : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}${grant.breadth === 'tool' ? ', any call of the tool' : ''}` : ''}`,
       );
       return 0;
     }
