@@ -3,6 +3,7 @@
  * their decision, quorum progress, the policies behind the hold and the agent's
  * recent history. Shared by the API detail route, the queue and the console.
  */
+import { coverage } from '../approvals/breadth.js';
 import { appliedGuards, type GuardConfig } from '../approvals/guards.js';
 import { votingGroups } from '../approvals/quorum.js';
 import type { AppliedGuards, Approval, DecisionRecord } from '../core/types.js';
@@ -69,5 +70,6 @@ export async function detailExtras(
       createdAt: a.createdAt,
       decidedAt: a.decidedAt ?? null,
     }));
-  return { review, quorum, policies, history };
+  // What approving will cover, in plain words, per breadth the approver may choose (null: no choice).
+  return { review, quorum, policies, history, coverage: coverage(approval) ?? null };
 }

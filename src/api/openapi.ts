@@ -158,7 +158,7 @@ export const OPENAPI = {
         ...secured,
         parameters: [idParam],
         responses: {
-          200: ok('{approval, decisions, grant, viewer, review, quorum, policies, history}'),
+          200: ok('{approval, decisions, grant, viewer, review, quorum, policies, history, coverage}'),
           404: error,
         },
       },
@@ -173,6 +173,12 @@ export const OPENAPI = {
           confirm: { type: 'string', description: 'the resource name, when the guards ask for it' },
           durationSeconds: { type: 'integer', minimum: 1 },
           maxUses: { type: 'integer', minimum: 1 },
+          breadth: {
+            type: 'string',
+            enum: ['call', 'tool'],
+            description:
+              'an approval of one exact MCP call: "call" (default) covers that call; "tool" any call of the tool until the grant expires, only if the policy says @widen("tool")',
+          },
         }),
         responses: {
           200: ok('{approval, decision, grant, state}'),

@@ -4,7 +4,7 @@
  * Routes:
  *   GET  /v1/approvals?status=pending      list
  *   GET  /v1/approvals/{id}                detail; records when this approver first saw it
- *   POST /v1/approvals/{id}/approve        {comment, durationSeconds?, maxUses?}
+ *   POST /v1/approvals/{id}/approve        {comment, durationSeconds?, maxUses?, breadth?: call|tool}
  *   POST /v1/approvals/{id}/deny           {comment}
  *   GET  /v1/grants?agent=NAME             list
  *   POST /v1/grants/{id}/revoke
@@ -24,7 +24,7 @@ import { type Decider, DecisionRefused } from '../approvals/decide.js';
 import type { GuardConfig } from '../approvals/guards.js';
 import type { ConsoleConfig } from '../config/config.js';
 import { hashToken } from '../core/secrets.js';
-import type { ApprovalStatus, Approver } from '../core/types.js';
+import type { ApprovalStatus, Approver, GrantBreadth } from '../core/types.js';
 import { auditRecord } from '../ledger/audit.js';
 import type { Store } from '../ledger/store.js';
 import type { Observer } from '../ops/observer.js';
@@ -221,6 +221,7 @@ export class ApiServer {
         channel,
         durationSeconds: optionalInt(body.durationSeconds, 'durationSeconds'),
         maxUses: optionalInt(body.maxUses, 'maxUses'),
+        breadth: breadthOf(body.breadth),
         confirm: typeof body.confirm === 'string' ? body.confirm : undefined,
       });
       return json(res, 200, result);
@@ -345,6 +346,17 @@ function bearerProblem(auth: string): ApiError {
 
 function channelOf(h: string | string[] | undefined): string {
   return h === 'cli' ? 'cli' : 'api';
+}
+
+/** What an approval of one exact call covers: absent is the exact call (docs/MCP.md). */
+function breadthOf(v: unknown): GrantBreadth | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (v === 'call' || v === 'tool') return v;
+  throw new ApiError(
+    400,
+    'bad-breadth',
+    'breadth must be "call" (this exact call) or "tool" (any call of the tool)',
+  );
 }
 
 function optionalInt(v: unknown, name: string): number | undefined {

@@ -5,8 +5,17 @@
  * quorum of distinct approvers; the grant never outlives the policy's maximum.
  */
 import { newId } from '../core/ids.js';
-import type { Approval, Approver, DecisionRecord, Grant, SlackDecisionRef, Verdict } from '../core/types.js';
+import type {
+  Approval,
+  Approver,
+  DecisionRecord,
+  Grant,
+  GrantBreadth,
+  SlackDecisionRef,
+  Verdict,
+} from '../core/types.js';
 import { type Store, StoreConflict } from '../ledger/store.js';
+import { isExactCall } from './breadth.js';
 import type { ApprovalEvents } from './events.js';
 import { appliedGuards, checkApprove, DEFAULT_GUARDS, type GuardConfig, reviewSeconds } from './guards.js';
 import { eligibleGroups, quorumState, votingGroups } from './quorum.js';
@@ -32,6 +41,11 @@ export interface DecideInput {
   /** Requested grant lifetime; clamped to the policy's max. */
   readonly durationSeconds?: number | undefined;
   readonly maxUses?: number | undefined;
+  /**
+   * What an approval of one exact call covers (docs/MCP.md): 'call' (default) that call,
+   * 'tool' any call of the tool for the grant's time, only if the policy says `@widen("tool")`.
+   */
+  readonly breadth?: GrantBreadth | undefined;
   /** Typed confirmation (the resource name) when the request's guards ask for one. */
   readonly confirm?: string | undefined;
   /** Channel `slack`: the Slack user, workspace and message, recorded with the decision. */
@@ -102,6 +116,25 @@ export class Decider {
       throw new DecisionRefused(400, 'bad-max-uses', 'max uses must be a positive integer');
     }
 
+    const exact = isExactCall(approval);
+    if (input.breadth === 'tool' && input.verdict === 'approve') {
+      if (!exact) {
+        throw new DecisionRefused(
+          400,
+          'nothing-to-widen',
+          `approval ${approval.id} is not of one exact call: breadth "tool" applies to MCP calls`,
+        );
+      }
+      if (approval.terms.widen !== 'tool') {
+        const ids = approval.terms.requirements.map((r) => r.policyId).join(', ');
+        throw new DecisionRefused(
+          403,
+          'widen-not-allowed',
+          `policy ${ids} does not allow widening ${approval.id} to the tool (it needs @widen("tool")); approve the exact call`,
+        );
+      }
+    }
+
     const shownAt = await this.store.shownAt(approval.id, input.approver.name);
     const guards = appliedGuards(approval.terms, approval.scopes, this.guards);
     if (input.verdict === 'approve') {
@@ -125,6 +158,7 @@ export class Decider {
       viewedDetail: shownAt !== undefined,
       guards,
       ...(input.slack === undefined ? {} : { slack: input.slack }),
+      ...(exact && input.verdict === 'approve' ? { breadth: input.breadth ?? 'call' } : {}),
     };
     const prior = await this.store.decisions(approval.id);
     if (prior.some((d) => d.approver === input.approver.name)) {
@@ -148,18 +182,22 @@ export class Decider {
         input.durationSeconds ?? approval.terms.maxGrantSeconds,
         approval.terms.maxGrantSeconds,
       );
+      // Widened only when every approving vote the quorum rests on chose the tool.
+      const approving = votes.filter((v) => v.verdict === 'approve' && counted.includes(v.approver));
+      const wide = exact && approving.length > 0 && approving.every((v) => v.breadth === 'tool');
       grant = {
         id: newId('gr'),
         approvalId: approval.id,
         agent: approval.agent,
-        scopes: approval.scopes,
+        scopes: wide ? approval.scopes.map(({ call: _call, ...s }) => s) : approval.scopes,
         issuedAt: now,
         expiresAt: new Date(now.getTime() + seconds * 1000),
         // An approval of one exact call (Scope.call) is spent by that call unless widened.
-        maxUses: input.maxUses ?? (approval.scopes.some((s) => s.call !== undefined) ? 1 : undefined),
+        maxUses: input.maxUses ?? (exact && !wide ? 1 : undefined),
         uses: 0,
         revokedAt: undefined,
         revokedBy: undefined,
+        ...(exact ? { breadth: wide ? ('tool' as const) : ('call' as const) } : {}),
       };
     }
     try {

@@ -98,13 +98,18 @@ export class Gate {
       };
     }
 
-    // Hold: an unexpired grant from an earlier approval covers it?
-    if (covering !== undefined && (await this.store.useGrant(covering.id, now))) {
+    // Hold: an unexpired grant from an earlier approval covers it? A widened grant only
+    // while the policies holding this request allow widening too (other arguments may be
+    // held by a policy that does not).
+    const reusable = grants.find(
+      (g) => covers(g, req.scopes) && (g.breadth !== 'tool' || decision.terms.widen === 'tool'),
+    );
+    if (reusable !== undefined && (await this.store.useGrant(reusable.id, now))) {
       return {
         kind: 'allow',
         reasons: decision.reasons,
-        grantId: covering.id,
-        approvalId: covering.approvalId,
+        grantId: reusable.id,
+        approvalId: reusable.approvalId,
         held: false,
       };
     }
@@ -237,9 +242,19 @@ export class Gate {
   }
 }
 
-/** A grant covers a request when every scope of the request is one the grant names exactly (call binding included). */
+/**
+ * A grant covers a request when every scope of the request is one the grant names exactly
+ * (call binding included); a grant widened to the tool (breadth 'tool') names no call and
+ * covers any call of the same action and resource.
+ */
 export function covers(grant: Grant, scopes: readonly Scope[]): boolean {
+  const wide = grant.breadth === 'tool';
   return scopes.every((s) =>
-    grant.scopes.some((g) => g.action === s.action && g.resource === s.resource && g.call === s.call),
+    grant.scopes.some(
+      (g) =>
+        g.action === s.action &&
+        g.resource === s.resource &&
+        (g.call === s.call || (wide && g.call === undefined)),
+    ),
   );
 }

@@ -4,6 +4,7 @@
  * approvals and grants go through the gateway's API (AIRLOCK_URL, AIRLOCK_TOKEN).
  */
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { AdminError, createAgent, createApprover, rotateApproverToken, setApproverGroups } from '../admin.js';
 import { hashPassword } from '../api/passwords.js';
@@ -24,6 +25,20 @@ import { api } from './http-client.js';
 import { mcpStdioBridge } from './mcp-stdio.js';
 import { readPassword } from './password-input.js';
 import { printApproval, printAudit, table } from './print.js';
+
+function breadthFlag(v: string): 'call' | 'tool' {
+  if (v === 'call' || v === 'tool') return v;
+  throw new CliError('--breadth must be call (this exact call) or tool (any call of the tool)', 2);
+}
+
+/** Who runs a host-side command, for the record: the operating-system user. */
+function operator(): string {
+  try {
+    return `os:${userInfo().username}`;
+  } catch {
+    return `os:uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
 
 /** How long a SIGTERM waits for forwarded requests to finish (shorter than the usual 30 s kill timeout). */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -120,7 +135,27 @@ async function main(argv: string[]): Promise<number> {
       const server = need(arg, 'SERVER');
       if (!cfg.mcp?.servers.some((s) => s.name === server))
         throw new CliError(`no MCP server ${server} in ${cfg.source}`, 2);
-      const accepted = new ToolPins(mcpPinsPath(cfg)).accept(server);
+      // The ledger first: a pin that moved without its entry would be an unrecorded acceptance.
+      const pins = new ToolPins(mcpPinsPath(cfg));
+      const changed = pins.changed(server);
+      if (changed.length > 0) {
+        const store = openStore(cfg, openMasterKey(cfg));
+        try {
+          const by = operator();
+          for (const c of changed)
+            await store.recordMcpToolAccepted({
+              server,
+              tool: c.tool,
+              oldHash: c.from,
+              newHash: c.to,
+              by,
+              at: new Date(),
+            });
+        } finally {
+          await store.close();
+        }
+      }
+      const accepted = changed.length === 0 ? [] : pins.accept(server, changed);
       if (values.json) out(accepted);
       else if (accepted.length === 0) out(`${server}: no changed tool definitions to accept`);
       else
@@ -176,13 +211,14 @@ async function main(argv: string[]): Promise<number> {
         comment: values.comment ?? '',
         durationSeconds: int(values.duration, '--duration'),
         maxUses: int(values['max-uses'], '--max-uses'),
+        ...(values.breadth === undefined ? {} : { breadth: breadthFlag(values.breadth) }),
         ...(values.confirm === undefined ? {} : { confirm: values.confirm }),
       });
       const grant = r.grant as Record<string, unknown> | undefined;
       out(
         values.json
           ? r
-          : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}` : ''}`,
+          : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}${grant.breadth === 'tool' ? ', any call of the tool' : ''}` : ''}`,
       );
       return 0;
     }

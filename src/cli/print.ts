@@ -23,7 +23,19 @@ export function printApproval(r: Record<string, unknown>): string {
     `  policy    ${(a.policyReasons as string[]).join(', ')}`,
     `  payload   ${safe(JSON.stringify(a.summary, null, 2), true).replace(/\n/g, '\n            ')}`,
     ...reviewLines(r.review as Record<string, unknown> | undefined),
+    ...coverageLines(r.coverage as Record<string, string> | null | undefined),
   ].join('\n');
+}
+
+/** What approving covers, per breadth the approver may choose (an exact MCP call). */
+function coverageLines(c: Record<string, string> | null | undefined): string[] {
+  if (c === null || c === undefined) return [];
+  return [
+    `  covers    ${safe(c.call ?? '')}`,
+    c.tool === undefined
+      ? '            (the policy does not allow widening to the tool)'
+      : `            --breadth tool: ${safe(c.tool)}`,
+  ];
 }
 
 /** The guards this approver's decision must pass, from the detail's `review`. */

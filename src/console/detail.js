@@ -103,6 +103,10 @@ export async function renderDetail(id) {
         ['Scopes', `${a.scopes.length} (exactly the ones above)`],
         ['Lasts at most', `${a.terms.maxGrantSeconds}s`],
         ['Agent', a.agent],
+        // An exact MCP call: what approving here covers (the console approves the exact call;
+        // widening to the tool, where the policy allows it, is `--breadth tool` in the CLI/API).
+        ...(d.coverage ? [['Covers', d.coverage.call]] : []),
+        ...(d.coverage?.tool ? [['Widening (CLI/API)', d.coverage.tool]] : []),
       ]),
       d.grant ? h('p', {}, `Issued: ${d.grant.id}`) : null,
     ),

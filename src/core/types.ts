@@ -72,6 +72,11 @@ export interface HoldTerms {
   /** Whether the request must carry a reason to be held at all. */
   readonly requireReason: boolean;
   /**
+   * 'tool': every hold policy says `@widen("tool")`, so an approver may widen an approval
+   * of one exact call (Scope.call) to the tool for the grant's time. Absent: exact only.
+   */
+  readonly widen?: 'tool';
+  /**
    * Review guards the hold policies asked for (strictest of them); absent fields
    * fall back to the config's defaults for the risk tier (approvals/guards.ts).
    */
@@ -82,6 +87,12 @@ export interface HoldTerms {
     readonly requireComment?: boolean;
   };
 }
+
+/**
+ * What an approval covers (docs/MCP.md): 'call' the exact call (the argument hash of each
+ * Scope.call), 'tool' any call of the same tool and resource, for the grant's time.
+ */
+export type GrantBreadth = 'call' | 'tool';
 
 /** The decision-quality guards that applied to one decision (recorded with it). */
 export interface AppliedGuards {
@@ -164,6 +175,8 @@ export interface DecisionRecord {
   readonly guards?: AppliedGuards;
   /** Channel `slack`: who clicked, in which workspace, on which message (src/channels/slack/). */
   readonly slack?: SlackDecisionRef;
+  /** An approval of an exact call: the breadth this approver chose (absent: not such an approval). */
+  readonly breadth?: GrantBreadth;
 }
 
 /** Where in Slack a decision was made: the linked user, the workspace and the message. */
@@ -184,6 +197,11 @@ export interface Grant {
   readonly uses: number;
   readonly revokedAt: Date | undefined;
   readonly revokedBy: string | undefined;
+  /**
+   * 'tool': widened by its approvers; its scopes carry no call binding and it covers any
+   * call of their tools (approvals/gate.ts covers). Absent or 'call': as its scopes say.
+   */
+  readonly breadth?: GrantBreadth;
 }
 
 export type ActionOutcome = 'allowed' | 'denied' | 'held' | 'approved' | 'lapsed' | 'error';

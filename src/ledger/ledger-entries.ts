@@ -15,7 +15,7 @@ import type {
   DecisionRecord,
   Grant,
 } from '../core/types.js';
-import type { LedgerKind } from './store.js';
+import type { LedgerKind, McpToolAccepted } from './store.js';
 
 /**
  * JSON for ledger bodies and JSON columns: Dates become ISO strings (via toJSON)
@@ -159,4 +159,10 @@ export const actionOutcome = (r: ActionResult): NewEntry => ({
   approvalId: r.approvalId,
   grantId: r.grantId,
   body: r,
+});
+
+export const mcpToolAccepted = (a: McpToolAccepted): NewEntry => ({
+  at: a.at,
+  kind: 'mcp.tool.accepted',
+  body: { server: a.server, tool: a.tool, oldHash: a.oldHash, newHash: a.newHash, by: a.by, at: a.at },
 });

@@ -10,6 +10,7 @@ import type {
   ApprovalStatus,
   DecisionRecord,
   Grant,
+  GrantBreadth,
   Scope,
   Verdict,
 } from '../core/types.js';
@@ -155,23 +156,25 @@ export function toDecision(r: DecisionRow): DecisionRecord {
 /** The review facts kept in decisions.detail (JSON): reviewSeconds, viewedDetail, guards. */
 function decisionDetail(
   text: string,
-): Pick<DecisionRecord, 'reviewSeconds' | 'viewedDetail' | 'guards' | 'slack'> {
+): Pick<DecisionRecord, 'reviewSeconds' | 'viewedDetail' | 'guards' | 'slack' | 'breadth'> {
   const j = JSON.parse(text) as {
     reviewSeconds: number | null;
     viewedDetail: boolean;
     guards: (Omit<AppliedGuards, 'confirmText'> & { confirmText: string | null }) | null;
     slack?: { user: string; team: string; permalink: string | null };
+    breadth?: GrantBreadth;
   };
   return {
     reviewSeconds: opt(j.reviewSeconds),
     viewedDetail: j.viewedDetail,
     ...(j.guards === null ? {} : { guards: { ...j.guards, confirmText: opt(j.guards.confirmText) } }),
     ...(j.slack === undefined ? {} : { slack: { ...j.slack, permalink: opt(j.slack.permalink) } }),
+    ...(j.breadth === undefined ? {} : { breadth: j.breadth }),
   };
 }
 
 export function toGrant(r: GrantRow): Grant {
-  const j = JSON.parse(r.json) as { scopes: Scope[] };
+  const j = JSON.parse(r.json) as { scopes: Scope[]; breadth?: GrantBreadth };
   return {
     id: r.id,
     approvalId: r.approval_id,
@@ -183,6 +186,7 @@ export function toGrant(r: GrantRow): Grant {
     uses: r.uses,
     revokedAt: date(r.revoked_at),
     revokedBy: opt(r.revoked_by),
+    ...(j.breadth === undefined ? {} : { breadth: j.breadth }),
   };
 }
 

@@ -35,7 +35,8 @@ export type LedgerKind =
   | 'grant.issued'
   | 'grant.revoked'
   | 'action'
-  | 'action.outcome';
+  | 'action.outcome'
+  | 'mcp.tool.accepted';
 
 export interface LedgerEntry {
   readonly seq: number;
@@ -60,6 +61,22 @@ export type VerifyResult =
       readonly problem: 'edited' | 'deleted' | 'reordered' | 'truncated';
       readonly detail: string;
     };
+
+/**
+ * An operator accepted a changed MCP tool definition (`airlock mcp accept`, docs/MCP.md,
+ * "Pinned tool definitions"): the pin moved from `oldHash` to `newHash`.
+ */
+export interface McpToolAccepted {
+  readonly server: string;
+  readonly tool: string;
+  /** sha256 of the definition pinned before. */
+  readonly oldHash: string;
+  /** sha256 of the definition accepted. */
+  readonly newHash: string;
+  /** Who ran the command (the operating-system user on the host). */
+  readonly by: string;
+  readonly at: Date;
+}
 
 export interface StoredAgent extends Agent {
   /** AES-256-GCM sealed secret (see core/secrets.ts); never logged. */
@@ -202,6 +219,10 @@ export interface Store {
   webhookDeliveries(filter: { readonly due?: Date; readonly limit: number }): Promise<WebhookDelivery[]>;
   /** Records one attempt's result and what happens next (the next try, delivered or failed). */
   recordWebhookAttempt(id: string, attempt: WebhookAttempt): Promise<void>;
+
+  // MCP tool definitions (docs/MCP.md, "Pinned tool definitions")
+  /** Appends an `mcp.tool.accepted` entry (committed at once, not group-committed). */
+  recordMcpToolAccepted(accepted: McpToolAccepted): Promise<void>;
 }
 
 /** One event for one endpoint, kept until delivered or given up on. */

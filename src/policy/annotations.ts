@@ -10,6 +10,8 @@
  *   @min_review("30s")          an approver must have had the detail open this long
  *   @confirm("resource")        approving needs the resource name typed back
  *   @require_comment("true")    approvals (not only denials) need a comment
+ *   @widen("tool")              an approver may widen an approval of one exact MCP call
+ *                               to any call of that tool, for the grant's time
  *
  * Cedar itself ignores annotations; this file gives them meaning and rejects the
  * ones it does not know, so a typo (`@quorom`) stops the start instead of
@@ -26,6 +28,7 @@ export const KNOWN_ANNOTATIONS = [
   'min_review',
   'confirm',
   'require_comment',
+  'widen',
 ] as const;
 
 /** Risk tiers, lowest first; guards (approvals/guards.ts) get stricter up the list. */
@@ -45,6 +48,8 @@ export interface PolicyTerms {
   readonly hold: { readonly group: string; readonly quorum: number } | undefined;
   readonly maxGrantSeconds: number | undefined;
   readonly requireReason: boolean;
+  /** `@widen("tool")`: approvers may widen an exact-call approval to the tool (MCP). */
+  readonly widen?: 'tool';
   /** Review guards; only on a holding permit. Undefined: the config's default for the tier. */
   readonly guards?: PolicyGuards;
 }
@@ -102,6 +107,13 @@ export function readTerms(
     if (effect === 'forbid') return { problem: '@require_reason belongs on a permit' };
     requireReason = annotations.require_reason === 'true';
   }
+  const widen = annotations.widen;
+  if (widen !== undefined) {
+    if (group === undefined) return { problem: '@widen needs @hold("GROUP") on the same policy' };
+    if (widen !== 'tool') {
+      return { problem: `@widen("${widen}") must be "tool" (approvers may widen one call to the tool)` };
+    }
+  }
   const guards = readGuards(annotations, group !== undefined);
   if ('problem' in guards) return guards;
   return {
@@ -109,6 +121,7 @@ export function readTerms(
       hold: group === undefined ? undefined : { group, quorum },
       maxGrantSeconds,
       requireReason,
+      ...(widen === 'tool' ? { widen } : {}),
       ...(guards.guards === undefined ? {} : { guards: guards.guards }),
     },
   };

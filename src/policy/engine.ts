@@ -118,6 +118,8 @@ export class PolicyEngine {
             ...holds.map((p) => p.terms.maxGrantSeconds ?? this.opts.defaultMaxGrantSeconds),
           ),
           requireReason,
+          // Widening is allowed only when every policy that holds the request allows it.
+          ...(holds.every((p) => p.terms.widen === 'tool') ? { widen: 'tool' as const } : {}),
           ...guardsOf(holds),
         },
       };

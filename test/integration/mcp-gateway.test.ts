@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { printApproval } from '../../src/cli/print.js';
 import { airlockCli } from '../support/cli.js';
 import { type McpHarness, startMcpHarness } from '../support/mcp-harness.js';
 
@@ -53,7 +54,7 @@ describe('mcp front: policy', () => {
   it('lists only the tools policy could allow', async () => {
     const c = (await counter.listTools()).tools.map((t) => t.name).sort();
     // deploy is permitted only for some arguments, so it stays listed; secret-tool has no permit.
-    assert.deepEqual(c, ['count', 'deploy', 'shifty', 'wipe']);
+    assert.deepEqual(c, ['count', 'deploy', 'rotate', 'shifty', 'wipe']);
     const e = (await everything.listTools()).tools.map((t) => t.name).sort();
     // get-env is permitted broadly but forbidden: hidden.
     assert.deepEqual(e, ['echo', 'get-sum']);
@@ -215,6 +216,123 @@ describe('mcp front: holds', () => {
   });
 });
 
+describe('mcp front: widening an approval to the tool', () => {
+  it('exact by default; the approver sees both breadths and widens; the grant covers other arguments', async () => {
+    // Default: the approval covers exactly that call; other arguments are held anew.
+    const first = heldCall(counter, 'rotate', { target: 'rot-1' });
+    const a1 = await h.pending('rot-1');
+    const d1 = await h.api('GET', `/v1/approvals/${a1.id}`);
+    const cov = d1.body.coverage as { call: string; tool?: string };
+    assert.match(
+      cov.call,
+      /^exactly this call: mcp:call on arn:airlock:mcp:counter:tool\/rotate with these arguments \(sha256 [0-9a-f]{16}…\), once/,
+    );
+    assert.match(
+      cov.tool ?? '',
+      /^any call of mcp:call on arn:airlock:mcp:counter:tool\/rotate with any arguments, .*at most 1h\)$/,
+    );
+    const shown = printApproval(d1.body);
+    assert.match(shown, /covers {4}exactly this call/);
+    assert.match(shown, /--breadth tool: any call of mcp:call on arn:airlock:mcp:counter:tool\/rotate/);
+    const ok1 = await h.api('POST', `/v1/approvals/${a1.id}/approve`, { comment: 'rot-1 only' });
+    assert.equal(ok1.status, 200, JSON.stringify(ok1.body));
+    const g1 = ok1.body.grant as { breadth: string; maxUses: number; scopes: { call?: string }[] };
+    assert.equal(g1.breadth, 'call');
+    assert.equal(g1.maxUses, 1);
+    assert.ok(g1.scopes.every((s) => typeof s.call === 'string'));
+    assert.equal((await first).isError, undefined);
+    assert.equal(h.counter.calls.get('rotate'), 1);
+
+    // Other arguments: a new approval, which the approver widens to the tool for 10 minutes.
+    const second = heldCall(counter, 'rotate', { target: 'rot-2' });
+    const a2 = await h.pending('rot-2');
+    assert.notEqual(a2.id, a1.id);
+    await h.api('GET', `/v1/approvals/${a2.id}`);
+    const bad = await h.api('POST', `/v1/approvals/${a2.id}/approve`, { comment: 'x', breadth: 'all' });
+    assert.equal(bad.status, 400);
+    const ok2 = await h.api('POST', `/v1/approvals/${a2.id}/approve`, {
+      comment: 'rotation day: any rotate for 10 minutes',
+      breadth: 'tool',
+      durationSeconds: 600,
+    });
+    assert.equal(ok2.status, 200, JSON.stringify(ok2.body));
+    const g2 = ok2.body.grant as {
+      id: string;
+      breadth: string;
+      maxUses?: number;
+      scopes: { call?: string }[];
+      issuedAt: string;
+      expiresAt: string;
+    };
+    assert.equal(g2.breadth, 'tool');
+    assert.equal(g2.maxUses, undefined);
+    assert.ok(g2.scopes.every((s) => s.call === undefined));
+    assert.equal(Date.parse(g2.expiresAt) - Date.parse(g2.issuedAt), 600_000);
+    assert.equal((ok2.body.decision as { breadth: string }).breadth, 'tool');
+    assert.equal((await second).isError, undefined);
+
+    // Other calls of the same tool, other arguments: covered by the widened grant, no approval.
+    const third = await heldCall(counter, 'rotate', { target: 'rot-3' });
+    assert.equal(third.isError, undefined, text(third));
+    const fourth = await heldCall(counter, 'rotate', { target: 'rot-4', env: 'prod' });
+    assert.equal(fourth.isError, undefined, text(fourth));
+    assert.equal(h.counter.calls.get('rotate'), 4);
+    const pending = (await h.api('GET', '/v1/approvals?status=pending')).body.approvals as unknown[];
+    assert.ok(!JSON.stringify(pending).includes('rot-3'));
+    // The grant as listed says it was widened.
+    assert.equal(
+      (
+        (await h.api('GET', `/v1/grants?agent=${h.agent.name}`)).body.grants as {
+          id: string;
+          breadth?: string;
+        }[]
+      ).find((g) => g.id === g2.id)?.breadth,
+      'tool',
+    );
+    // The record: the breadth is in the decision and the grant, and the calls name the grant.
+    const entries = await h.airlock.store.ledger({ grantId: g2.id });
+    const issued = entries.find((e) => e.kind === 'grant.issued');
+    assert.equal((JSON.parse(issued?.body ?? '{}') as { breadth?: string }).breadth, 'tool');
+    const decided = (await h.airlock.store.ledger({ approvalId: a2.id as string })).find(
+      (e) => e.kind === 'approval.decided',
+    );
+    assert.equal((JSON.parse(decided?.body ?? '{}') as { breadth?: string }).breadth, 'tool');
+    const calls = entries.filter((e) => e.kind === 'action');
+    assert.equal(calls.length, 3);
+  });
+
+  it('widening is refused when the policy does not allow it; the exact call is still approvable', async () => {
+    const before = h.counter.calls.get('wipe') ?? 0;
+    const call = heldCall(counter, 'wipe', { target: 'no-widen-1' });
+    const a = await h.pending('no-widen-1');
+    const d = await h.api('GET', `/v1/approvals/${a.id}`);
+    const cov = d.body.coverage as { call: string; tool?: string };
+    assert.match(cov.call, /^exactly this call: mcp:call on arn:airlock:mcp:counter:tool\/wipe/);
+    assert.equal(cov.tool, undefined);
+    assert.match(printApproval(d.body), /policy does not allow widening/);
+    const wide = await h.api('POST', `/v1/approvals/${a.id}/approve`, {
+      comment: 'all wipes',
+      breadth: 'tool',
+    });
+    assert.equal(wide.status, 403, JSON.stringify(wide.body));
+    assert.match(JSON.stringify(wide.body), /widen-not-allowed.*counter-wipe-needs-dba.*@widen/);
+    assert.equal(h.counter.calls.get('wipe') ?? 0, before);
+    const exact = await h.api('POST', `/v1/approvals/${a.id}/approve`, {
+      comment: 'this one',
+      breadth: 'call',
+    });
+    assert.equal(exact.status, 200, JSON.stringify(exact.body));
+    assert.equal((await call).isError, undefined);
+    // The same tool with other arguments is held again.
+    const other = heldCall(counter, 'wipe', { target: 'no-widen-2' });
+    const b = await h.pending('no-widen-2');
+    await h.api('GET', `/v1/approvals/${b.id}`);
+    await h.api('POST', `/v1/approvals/${b.id}/deny`, { comment: 'not this one' });
+    assert.equal((await other).isError, true);
+    assert.equal(h.counter.calls.get('wipe'), before + 1);
+  });
+});
+
 describe('mcp front: pinned tool definitions', () => {
   it('a changed definition is hidden and refused until `airlock mcp accept`, the refusal in the ledger', async () => {
     assert.equal(
@@ -242,6 +360,22 @@ describe('mcp front: pinned tool definitions', () => {
     const accepted = await airlockCli(['--config', h.configPath, 'mcp', 'accept', 'counter']);
     assert.equal(accepted.code, 0, accepted.stderr);
     assert.match(accepted.stdout, /counter: accepted shifty: sha256 [0-9a-f]{16}… → [0-9a-f]{16}…/);
+    // The acceptance is in the ledger with both hashes, and the chain still verifies.
+    const entry = (await h.airlock.store.ledger({})).find((e) => e.kind === 'mcp.tool.accepted');
+    assert.ok(entry !== undefined, 'mcp.tool.accepted in the ledger');
+    const body = JSON.parse(entry.body) as Record<string, string>;
+    assert.equal(body.server, 'counter');
+    assert.equal(body.tool, 'shifty');
+    assert.match(body.by ?? '', /^os:/);
+    const [from, to] = /sha256 ([0-9a-f]{16})… → ([0-9a-f]{16})…/.exec(accepted.stdout)?.slice(1) ?? [];
+    assert.equal(body.oldHash?.slice(0, 16), from);
+    assert.equal(body.newHash?.slice(0, 16), to);
+    assert.match(refusal.error ?? '', new RegExp(`pinned sha256 ${from}…, now ${to}…`));
+    assert.equal((await h.airlock.store.verify()).ok, true);
+    // Nothing left to accept: nothing more recorded.
+    const again = await airlockCli(['--config', h.configPath, 'mcp', 'accept', 'counter']);
+    assert.match(again.stdout, /no changed tool definitions/);
+    assert.equal((await h.airlock.store.ledger({})).filter((e) => e.kind === 'mcp.tool.accepted').length, 1);
     assert.ok((await counter.listTools()).tools.some((t) => t.name === 'shifty'));
     const after = await counter.callTool({ name: 'shifty', arguments: {} });
     assert.equal(after.isError, undefined, text(after));

@@ -32,7 +32,7 @@ export interface CountingServer {
 }
 
 const toolList = () =>
-  ['count', 'wipe', 'deploy', 'secret-tool', 'shifty'].map((name) => ({
+  ['count', 'wipe', 'deploy', 'secret-tool', 'shifty', 'rotate'].map((name) => ({
     name,
     description: `the ${name} tool`,
     inputSchema: {

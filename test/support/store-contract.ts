@@ -744,6 +744,59 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe('mcp: accepted tool definitions, grant breadth', () => {
+      it('keeps the breadth an approver chose, in the decision and in the grant', async () => {
+        const { s } = await fresh();
+        await s.createApprover(approver('alice'));
+        const tool = { action: 'mcp:call', resource: 'arn:airlock:mcp:github:tool/create_issue' };
+        await s.createApproval(approval('ap1', { scopes: [{ ...tool, call: 'c'.repeat(64) }] }));
+        const d = {
+          ...decision('ap1', 'alice'),
+          reviewSeconds: 5,
+          viewedDetail: true,
+          breadth: 'tool' as const,
+        };
+        const g = { ...grant('g1', 'ap1'), scopes: [tool], breadth: 'tool' as const };
+        await s.recordDecision(d, { status: 'approved', grant: g });
+        assert.equal((await s.decisions('ap1'))[0]?.breadth, 'tool');
+        assert.deepEqual(await s.getGrant('g1'), g);
+        assert.equal((await s.activeGrants('bot', at(20)))[0]?.breadth, 'tool');
+        const issued = (await s.ledger({ grantId: 'g1' })).find((e) => e.kind === 'grant.issued');
+        assert.equal((JSON.parse(issued?.body ?? '{}') as { breadth?: string }).breadth, 'tool');
+      });
+
+      it('records an accepted definition in the chain, between other writes, and verify catches an edit', async () => {
+        const { s, f, again } = await fresh();
+        await s.createAgent(agent('bot'));
+        const accepted = {
+          server: 'github',
+          tool: 'create_issue',
+          oldHash: 'a'.repeat(64),
+          newHash: 'b'.repeat(64),
+          by: 'os:ops',
+          at: at(5),
+        };
+        await s.recordAction(action(1));
+        await s.recordMcpToolAccepted(accepted);
+        const entries = await s.ledger({});
+        assert.deepEqual(
+          entries.map((e) => e.kind),
+          ['agent.created', 'action', 'mcp.tool.accepted'],
+        );
+        const e = entries[2];
+        assert.equal(e?.at.getTime(), at(5).getTime());
+        assert.equal(e?.agent, undefined);
+        assert.deepEqual(JSON.parse(e?.body ?? ''), { ...accepted, at: at(5).toISOString() });
+        assert.deepEqual(await s.verify(), { ok: true, entries: 3, head: e?.hash });
+        await s.close();
+        await f.raw(
+          `UPDATE ledger SET body = replace(body, '${'b'.repeat(64)}', '${'c'.repeat(64)}') WHERE seq = 3`,
+        );
+        const r = await (await again()).verify();
+        assert.deepEqual(problemOf(r), [false, 'edited', 3]);
+      });
+    });
+
     describe('health', () => {
       it('is healthy and writable when open; fails closed with StoreFault once closed', async () => {
         const { s } = await fresh();

@@ -237,6 +237,26 @@ describe('policy files refuse to load with file:line', () => {
     );
   });
 
+  it('@widen("tool"): needs @hold, only "tool", and holds allow widening only when every holding policy does', async () => {
+    assert.match(
+      (await loadError('@widen("tool")\npermit (principal, action, resource);\n')).message,
+      /@widen needs @hold/,
+    );
+    assert.match(
+      (await loadError('@hold("dba")\n@widen("server")\npermit (principal, action, resource);\n')).message,
+      /@widen\("server"\) must be "tool"/,
+    );
+    const put = input([{ action: 'dynamodb:PutItem', resource: ARN('orders') }]);
+    const widen = '@id("w")\n@hold("dba")\n@widen("tool")\npermit (principal, action, resource);\n';
+    const one = (await engine(widen)).evaluate(put);
+    assert.equal(one.effect === 'hold' ? one.terms.widen : 'no hold', 'tool');
+    const both = (
+      await engine(widen, '@id("x")\n@hold("ops")\npermit (principal, action, resource);\n')
+    ).evaluate(put);
+    assert.equal(both.effect, 'hold');
+    assert.equal(both.effect === 'hold' ? both.terms.widen : 'no hold', undefined);
+  });
+
   it('policies of services Airlock has no table for may be named exactly', async () => {
     const e = await engine(
       '@id("ec2")\npermit (principal, action == Airlock::Action::"ec2:DescribeInstances", resource);\n',

@@ -77,16 +77,35 @@ export class ToolPins {
     return { status: 'changed', now: current, pinned };
   }
 
-  /** Accepts every changed definition of `server`; returns what was accepted. */
-  accept(server: string): { tool: string; from: string; to: string }[] {
+  /** The changed definitions of `server` waiting for `airlock mcp accept`. */
+  changed(server: string): { tool: string; from: string; to: string }[] {
     this.reload();
     const pins = this.serverPins(server);
-    const out = Object.entries(pins.changed).map(([tool, pin]) => {
-      const from = pins.pinned[tool]?.hash ?? '';
+    return Object.entries(pins.changed).map(([tool, pin]) => ({
+      tool,
+      from: pins.pinned[tool]?.hash ?? '',
+      to: pin.hash,
+    }));
+  }
+
+  /**
+   * Pins the changed definitions of `server` listed in `which` (by tool and new hash, as
+   * `changed` returned them: a definition that changed again since is left waiting);
+   * returns what was accepted. With no list, every changed definition.
+   */
+  accept(
+    server: string,
+    which?: readonly { tool: string; to: string }[],
+  ): { tool: string; from: string; to: string }[] {
+    this.reload();
+    const pins = this.serverPins(server);
+    const out: { tool: string; from: string; to: string }[] = [];
+    for (const [tool, pin] of Object.entries(pins.changed)) {
+      if (which !== undefined && !which.some((w) => w.tool === tool && w.to === pin.hash)) continue;
+      out.push({ tool, from: pins.pinned[tool]?.hash ?? '', to: pin.hash });
       pins.pinned[tool] = pin;
-      return { tool, from, to: pin.hash };
-    });
-    pins.changed = {};
+      delete pins.changed[tool];
+    }
     this.save();
     return out;
   }

@@ -141,7 +141,12 @@ export async function recordDecision(
       d.decidedAt.getTime(),
       d.viewedDetail === undefined
         ? null
-        : toJson({ reviewSeconds: d.reviewSeconds, viewedDetail: d.viewedDetail, guards: d.guards }),
+        : toJson({
+            reviewSeconds: d.reviewSeconds,
+            viewedDetail: d.viewedDetail,
+            guards: d.guards,
+            ...(d.breadth === undefined ? {} : { breadth: d.breadth }),
+          }),
     ],
   );
   if (r.rowCount !== 1) throw new StoreConflict(`${d.approver} already decided approval ${d.approvalId}`);

@@ -71,7 +71,7 @@ export async function insertGrant(sql: Sql, g: Grant): Promise<void> {
       g.uses,
       g.revokedAt?.getTime() ?? null,
       g.revokedBy ?? null,
-      toJson({ scopes: g.scopes }),
+      toJson({ scopes: g.scopes, ...(g.breadth === undefined ? {} : { breadth: g.breadth }) }),
     ],
   );
 }

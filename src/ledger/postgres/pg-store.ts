@@ -32,6 +32,7 @@ import * as entry from '../ledger-entries.js';
 import { ssoSource } from '../sql-rows.js';
 import {
   type LedgerEntry,
+  type McpToolAccepted,
   type Store,
   StoreConflict,
   type StoredAgent,
@@ -230,6 +231,12 @@ export class PostgresStore implements Store {
       await webhooks.recordAttempt(sql, id, attempt);
       return { result: undefined, entries: [] };
     });
+  }
+
+  // MCP tool definitions
+
+  recordMcpToolAccepted(a: McpToolAccepted): Promise<void> {
+    return this.write(async () => ({ result: undefined, entries: [entry.mcpToolAccepted(a)] }));
   }
 
   // Approvals

@@ -134,6 +134,7 @@ export function recordDecision(
           viewedDetail: d.viewedDetail,
           guards: d.guards,
           ...(d.slack === undefined ? {} : { slack: d.slack }),
+          ...(d.breadth === undefined ? {} : { breadth: d.breadth }),
         }),
   );
   if (r.changes !== 1) throw new StoreConflict(`${d.approver} already decided approval ${d.approvalId}`);

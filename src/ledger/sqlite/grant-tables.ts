@@ -71,6 +71,6 @@ export function insertGrant(sql: Sql, g: Grant): void {
     g.uses,
     g.revokedAt?.getTime() ?? null,
     g.revokedBy ?? null,
-    toJson({ scopes: g.scopes }),
+    toJson({ scopes: g.scopes, ...(g.breadth === undefined ? {} : { breadth: g.breadth }) }),
   );
 }

@@ -15,6 +15,7 @@ import * as entry from '../ledger-entries.js';
 import { ssoSource } from '../sql-rows.js';
 import {
   type LedgerEntry,
+  type McpToolAccepted,
   type Store,
   StoreConflict,
   type StoredAgent,
@@ -362,6 +363,12 @@ export class SqliteStore implements Store {
       webhooks.recordAttempt(this.sql, id, attempt);
       return [];
     });
+  }
+
+  // MCP tool definitions
+
+  async recordMcpToolAccepted(a: McpToolAccepted): Promise<void> {
+    await this.write(() => [entry.mcpToolAccepted(a)]);
   }
 
   // Internals

@@ -1,0 +1,155 @@
+/**
+ * The breadth of a grant (docs/MCP.md, "What an approval covers"), through the Decider on
+ * a real (in-memory) SQLite store: exact by default, widened only where policy allows it,
+ * and with a quorum only when every approving vote chose the tool.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { coverage } from '../../src/approvals/breadth.js';
+import { Decider, DecisionRefused } from '../../src/approvals/decide.js';
+import { covers } from '../../src/approvals/gate.js';
+import { Waiter } from '../../src/approvals/waiter.js';
+import type { Approval, HoldTerms } from '../../src/core/types.js';
+import { SqliteStore } from '../../src/ledger/sqlite/sqlite-store.js';
+
+const TOOL = { action: 'mcp:call', resource: 'arn:airlock:mcp:vault:tool/rotate_key' };
+const call = (c: string) => ({ ...TOOL, call: c.repeat(64) });
+
+async function setup(terms: Partial<HoldTerms>) {
+  const store = SqliteStore.open({ path: ':memory:', ledgerKey: randomBytes(32) });
+  const decider = new Decider(store, new Waiter(async () => undefined));
+  for (const name of ['alice', 'bob'])
+    await store.createApprover({
+      name,
+      groups: ['leads'],
+      tokenHash: `${name}-hash`,
+      createdAt: new Date(),
+      revokedAt: undefined,
+    });
+  const now = new Date();
+  const approval: Approval = {
+    id: 'apr_1',
+    requestId: 'req_1',
+    agent: 'bot',
+    service: 'mcp',
+    operation: 'tools/call',
+    scopes: [call('a')],
+    reason: 'rotation',
+    summary: {},
+    policyReasons: ['p'],
+    terms: {
+      requirements: [{ group: 'leads', quorum: 1, policyId: 'p' }],
+      maxGrantSeconds: 3600,
+      requireReason: false,
+      ...terms,
+    },
+    status: 'pending',
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + 600_000),
+    decidedAt: undefined,
+    grantId: undefined,
+  };
+  await store.createApproval(approval);
+  const approver = async (name: string) => {
+    const a = await store.approverByName(name);
+    assert.ok(a);
+    await store.markShown(approval.id, name, new Date());
+    return a;
+  };
+  return { store, decider, approval, approver };
+}
+
+describe('grant breadth', () => {
+  it('exact by default: the grant binds the call, one use', async () => {
+    const { decider, approver, approval } = await setup({ widen: 'tool' });
+    const r = await decider.decide({
+      approvalId: approval.id,
+      approver: await approver('alice'),
+      verdict: 'approve',
+      comment: '',
+      channel: 'api',
+    });
+    assert.equal(r.grant?.breadth, 'call');
+    assert.equal(r.decision.breadth, 'call');
+    assert.equal(r.grant?.maxUses, 1);
+    assert.ok(r.grant && covers(r.grant, [call('a')]));
+    assert.ok(r.grant && !covers(r.grant, [call('b')]));
+  });
+
+  it('widened: no call binding, covers other arguments of the same tool only, for the chosen time', async () => {
+    const { decider, approver, approval } = await setup({ widen: 'tool' });
+    const r = await decider.decide({
+      approvalId: approval.id,
+      approver: await approver('alice'),
+      verdict: 'approve',
+      comment: '',
+      channel: 'api',
+      breadth: 'tool',
+      durationSeconds: 99_999,
+    });
+    const g = r.grant;
+    assert.ok(g);
+    assert.equal(g.breadth, 'tool');
+    assert.equal(g.maxUses, undefined);
+    assert.equal(g.expiresAt.getTime() - g.issuedAt.getTime(), 3600_000, 'clamped to max grant');
+    assert.ok(covers(g, [call('b')]));
+    assert.ok(
+      !covers(g, [{ action: 'mcp:call', resource: 'arn:airlock:mcp:vault:tool/delete_key', call: 'b' }]),
+    );
+  });
+
+  it('refused when the policy does not allow widening, or the approval is not of one call', async () => {
+    const { decider, approver, approval, store } = await setup({});
+    const alice = await approver('alice');
+    await assert.rejects(
+      decider.decide({
+        approvalId: approval.id,
+        approver: alice,
+        verdict: 'approve',
+        comment: '',
+        channel: 'api',
+        breadth: 'tool',
+      }),
+      (e: unknown) => e instanceof DecisionRefused && e.status === 403 && e.code === 'widen-not-allowed',
+    );
+    assert.equal((await store.getApproval(approval.id))?.status, 'pending');
+    assert.equal(coverage(approval)?.tool, undefined);
+    const aws = {
+      ...approval,
+      id: 'apr_2',
+      scopes: [{ action: 'dynamodb:PutItem', resource: 'arn:t' }],
+      terms: { ...approval.terms, widen: 'tool' as const },
+    };
+    await store.createApproval(aws);
+    await store.markShown(aws.id, 'alice', new Date());
+    await assert.rejects(
+      decider.decide({
+        approvalId: aws.id,
+        approver: alice,
+        verdict: 'approve',
+        comment: '',
+        channel: 'api',
+        breadth: 'tool',
+      }),
+      (e: unknown) => e instanceof DecisionRefused && e.code === 'nothing-to-widen',
+    );
+    assert.equal(coverage(aws), undefined);
+  });
+
+  it('with a quorum, widened only when every approving vote chose the tool', async () => {
+    const quorum2 = { widen: 'tool' as const, requirements: [{ group: 'leads', quorum: 2, policyId: 'p' }] };
+    for (const [first, second, want] of [
+      ['tool', 'call', 'call'],
+      ['tool', 'tool', 'tool'],
+    ] as const) {
+      const { decider, approver, approval } = await setup(quorum2);
+      const base = { approvalId: approval.id, verdict: 'approve' as const, comment: '', channel: 'api' };
+      const one = await decider.decide({ ...base, approver: await approver('alice'), breadth: first });
+      assert.equal(one.state, 'pending');
+      const two = await decider.decide({ ...base, approver: await approver('bob'), breadth: second });
+      assert.equal(two.state, 'approved');
+      assert.equal(two.grant?.breadth, want);
+    }
+  });
+});
