@@ -16,6 +16,9 @@ export function startGuardedHarness(
   opts: { extraYaml?: string; minReviewSeconds?: number } = {},
 ): Promise<Harness> {
   return startHarness({
+    // The held request waits through several CLI child processes (each a tsx start, slow
+    // on a loaded machine): a longer hold window than the default keeps it from lapsing.
+    holdWindowSeconds: 60,
     policy: resolve('test/fixtures/policies/guarded.cedar'),
     extraYaml: `${guardsYaml(opts.minReviewSeconds)}${opts.extraYaml ?? ''}`,
   });
