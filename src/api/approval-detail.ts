@@ -3,6 +3,7 @@
  * their decision, quorum progress, the policies behind the hold and the agent's
  * recent history. Shared by the API detail route, the queue and the console.
  */
+import { breadthChoices, breadthTerms } from '../approvals/breadth.js';
 import { appliedGuards, type GuardConfig } from '../approvals/guards.js';
 import { votingGroups } from '../approvals/quorum.js';
 import type { AppliedGuards, Approval, DecisionRecord } from '../core/types.js';
@@ -69,5 +70,12 @@ export async function detailExtras(
       createdAt: a.createdAt,
       decidedAt: a.decidedAt ?? null,
     }));
-  return { review, quorum, policies, history };
+  // What each grant breadth would let through, in the words the approver sees before deciding.
+  const bt = breadthTerms(approval.terms, applied.risk);
+  const choices = breadthChoices(
+    { ...approval, seconds: approval.terms.maxGrantSeconds, maxUses: undefined },
+    bt,
+  );
+  const grantChoices = { default: bt.default, widest: bt.widest, choices };
+  return { review, quorum, policies, history, grantChoices };
 }

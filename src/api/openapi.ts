@@ -171,6 +171,12 @@ export const OPENAPI = {
         requestBody: jsonBody({
           comment: { type: 'string' },
           confirm: { type: 'string', description: 'the resource name, when the guards ask for it' },
+          breadth: {
+            type: 'string',
+            enum: ['exact', 'scope'],
+            description:
+              "exact: this request only, once; scope: the operation on the resource until the grant expires or is used up. Default and widest: the detail's grantChoices",
+          },
           durationSeconds: { type: 'integer', minimum: 1 },
           maxUses: { type: 'integer', minimum: 1 },
         }),

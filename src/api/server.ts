@@ -4,7 +4,7 @@
  * Routes:
  *   GET  /v1/approvals?status=pending      list
  *   GET  /v1/approvals/{id}                detail; records when this approver first saw it
- *   POST /v1/approvals/{id}/approve        {comment, durationSeconds?, maxUses?}
+ *   POST /v1/approvals/{id}/approve        {comment, breadth?, durationSeconds?, maxUses?}
  *   POST /v1/approvals/{id}/deny           {comment}
  *   GET  /v1/grants?agent=NAME             list
  *   POST /v1/grants/{id}/revoke
@@ -24,7 +24,7 @@ import { type Decider, DecisionRefused } from '../approvals/decide.js';
 import type { GuardConfig } from '../approvals/guards.js';
 import type { ConsoleConfig } from '../config/config.js';
 import { hashToken } from '../core/secrets.js';
-import type { ApprovalStatus, Approver } from '../core/types.js';
+import { type ApprovalStatus, type Approver, GRANT_BREADTHS, type GrantBreadth } from '../core/types.js';
 import { auditRecord } from '../ledger/audit.js';
 import type { Store } from '../ledger/store.js';
 import type { Observer } from '../ops/observer.js';
@@ -221,6 +221,7 @@ export class ApiServer {
         channel,
         durationSeconds: optionalInt(body.durationSeconds, 'durationSeconds'),
         maxUses: optionalInt(body.maxUses, 'maxUses'),
+        breadth: optionalBreadth(body.breadth),
         confirm: typeof body.confirm === 'string' ? body.confirm : undefined,
       });
       return json(res, 200, result);
@@ -352,4 +353,11 @@ function optionalInt(v: unknown, name: string): number | undefined {
   if (typeof v !== 'number' || !Number.isInteger(v))
     throw new ApiError(400, 'bad-request', `${name} must be an integer`);
   return v;
+}
+
+function optionalBreadth(v: unknown): GrantBreadth | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !(GRANT_BREADTHS as readonly string[]).includes(v))
+    throw new ApiError(400, 'bad-request', `breadth must be one of: ${GRANT_BREADTHS.join(', ')}`);
+  return v as GrantBreadth;
 }

@@ -5,8 +5,18 @@
  * quorum of distinct approvers; the grant never outlives the policy's maximum.
  */
 import { newId } from '../core/ids.js';
-import type { Approval, Approver, DecisionRecord, Grant, SlackDecisionRef, Verdict } from '../core/types.js';
+import {
+  type Approval,
+  type Approver,
+  type DecisionRecord,
+  GRANT_BREADTHS,
+  type Grant,
+  type GrantBreadth,
+  type SlackDecisionRef,
+  type Verdict,
+} from '../core/types.js';
 import { type Store, StoreConflict } from '../ledger/store.js';
+import { breadthTerms, describeGrant, isWiderThan } from './breadth.js';
 import type { ApprovalEvents } from './events.js';
 import { appliedGuards, checkApprove, DEFAULT_GUARDS, type GuardConfig, reviewSeconds } from './guards.js';
 import { eligibleGroups, quorumState, votingGroups } from './quorum.js';
@@ -32,6 +42,8 @@ export interface DecideInput {
   /** Requested grant lifetime; clamped to the policy's max. */
   readonly durationSeconds?: number | undefined;
   readonly maxUses?: number | undefined;
+  /** How much the grant covers (approvals/breadth.ts); absent: the hold's default. */
+  readonly breadth?: GrantBreadth | undefined;
   /** Typed confirmation (the resource name) when the request's guards ask for one. */
   readonly confirm?: string | undefined;
   /** Channel `slack`: the Slack user, workspace and message, recorded with the decision. */
@@ -102,8 +114,37 @@ export class Decider {
       throw new DecisionRefused(400, 'bad-max-uses', 'max uses must be a positive integer');
     }
 
+    if (input.breadth !== undefined && !GRANT_BREADTHS.includes(input.breadth)) {
+      throw new DecisionRefused(400, 'bad-breadth', `breadth must be one of: ${GRANT_BREADTHS.join(', ')}`);
+    }
+
     const shownAt = await this.store.shownAt(approval.id, input.approver.name);
     const guards = appliedGuards(approval.terms, approval.scopes, this.guards);
+    const bt = breadthTerms(approval.terms, guards.risk);
+    const breadth = input.breadth ?? bt.default;
+    if (input.verdict === 'approve') {
+      if (isWiderThan(breadth, bt.widest)) {
+        throw new DecisionRefused(
+          400,
+          'breadth-too-wide',
+          `the policy for ${approval.id} allows at most a "${bt.widest}" grant (--breadth ${bt.widest})`,
+        );
+      }
+      if (breadth === 'exact' && approval.requestHash === undefined) {
+        throw new DecisionRefused(
+          409,
+          'exact-unavailable',
+          `${approval.id} was opened without a request hash; only a "scope" grant can be issued (--breadth scope)`,
+        );
+      }
+      if (breadth === 'exact' && input.maxUses !== undefined && input.maxUses !== 1) {
+        throw new DecisionRefused(
+          400,
+          'bad-max-uses',
+          'an "exact" grant is used once: drop --max-uses or use --breadth scope',
+        );
+      }
+    }
     if (input.verdict === 'approve') {
       const refusal = checkApprove(approval.id, guards, {
         shownAt,
@@ -148,6 +189,11 @@ export class Decider {
         input.durationSeconds ?? approval.terms.maxGrantSeconds,
         approval.terms.maxGrantSeconds,
       );
+      // An exact grant, or an approval of one exact call (Scope.call), is spent by that request unless widened.
+      const maxUses =
+        breadth === 'exact'
+          ? 1
+          : (input.maxUses ?? (approval.scopes.some((s) => s.call !== undefined) ? 1 : undefined));
       grant = {
         id: newId('gr'),
         approvalId: approval.id,
@@ -155,11 +201,13 @@ export class Decider {
         scopes: approval.scopes,
         issuedAt: now,
         expiresAt: new Date(now.getTime() + seconds * 1000),
-        // An approval of one exact call (Scope.call) is spent by that call unless widened.
-        maxUses: input.maxUses ?? (approval.scopes.some((s) => s.call !== undefined) ? 1 : undefined),
+        maxUses,
         uses: 0,
         revokedAt: undefined,
         revokedBy: undefined,
+        breadth,
+        ...(breadth === 'exact' ? { requestHash: approval.requestHash } : {}),
+        description: describeGrant({ ...approval, seconds, maxUses }, breadth),
       };
     }
     try {

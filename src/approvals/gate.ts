@@ -60,8 +60,9 @@ export class Gate {
     signal?: AbortSignal,
   ): Promise<GateResult> {
     const now = this.now();
+    const hash = requestHash(req, fingerprintMaterial);
     const grants = await this.store.activeGrants(req.agent, now);
-    const covering = grants.find((g) => covers(g, req.scopes));
+    const covering = grants.find((g) => covers(g, req.scopes, hash));
     const decision = this.policy().evaluate({
       agent: req.agent,
       scopes: req.scopes,
@@ -98,16 +99,7 @@ export class Gate {
       };
     }
 
-    // Hold: an unexpired grant from an earlier approval covers it?
-    if (covering !== undefined && (await this.store.useGrant(covering.id, now))) {
-      return {
-        kind: 'allow',
-        reasons: decision.reasons,
-        grantId: covering.id,
-        approvalId: covering.approvalId,
-        held: false,
-      };
-    }
+    // Before any grant: a request under a grant carries its own reason too.
     if (decision.terms.requireReason && (req.reason === undefined || req.reason.trim() === '')) {
       return {
         kind: 'deny',
@@ -118,8 +110,18 @@ export class Gate {
         approvalId: undefined,
       };
     }
+    // Hold: an unexpired grant from an earlier approval covers it?
+    if (covering !== undefined && (await this.store.useGrant(covering.id, now))) {
+      return {
+        kind: 'allow',
+        reasons: decision.reasons,
+        grantId: covering.id,
+        approvalId: covering.approvalId,
+        held: false,
+      };
+    }
 
-    const approval = await this.pendingOrNew(req, decision, fingerprintMaterial, now);
+    const approval = await this.pendingOrNew(req, decision, fingerprintMaterial, hash, now);
     const outcome = await this.waiter.wait(approval.id, this.opts.holdWindowMs, signal);
     switch (outcome) {
       case 'approved': {
@@ -132,7 +134,7 @@ export class Gate {
           grantId !== undefined &&
           grant !== undefined &&
           grant.agent === req.agent &&
-          covers(grant, req.scopes) &&
+          covers(grant, req.scopes, hash) &&
           (await this.store.useGrant(grantId, this.now()))
         ) {
           return { kind: 'allow', reasons: decision.reasons, grantId, approvalId: approval.id, held: true };
@@ -197,6 +199,7 @@ export class Gate {
     req: AccessRequest,
     decision: Extract<PolicyDecision, { effect: 'hold' }>,
     material: Buffer,
+    hash: string,
     now: Date,
   ): Promise<Approval> {
     // Agent, region and the exact scopes are part of "the same request": the front's material
@@ -228,6 +231,7 @@ export class Gate {
       expiresAt: new Date(now.getTime() + this.opts.approvalTtlMs),
       decidedAt: undefined,
       grantId: undefined,
+      requestHash: hash,
     };
     // The store keeps the fingerprints, so a retry after a restart (or one that reaches
     // another process on the same store) waits on the approval already open.
@@ -237,8 +241,27 @@ export class Gate {
   }
 }
 
-/** A grant covers a request when every scope of the request is one the grant names exactly (call binding included). */
-export function covers(grant: Grant, scopes: readonly Scope[]): boolean {
+/**
+ * What an `exact` grant binds: agent, front, service, region, operation, every scope (with its
+ * call binding) and the front's material (AWS: the request's fingerprint; Postgres: database and
+ * statement; MCP: the call). Not the reason: a retry with a reworded reason is the same request.
+ */
+export function requestHash(req: AccessRequest, material: Buffer): string {
+  return createHash('sha256')
+    .update(JSON.stringify([req.agent, req.front, req.service, req.region, req.operation]))
+    .update('\n')
+    .update(JSON.stringify(req.scopes.map((s) => [s.action, s.resource, s.call ?? null])))
+    .update('\n')
+    .update(material)
+    .digest('hex');
+}
+
+/**
+ * A grant covers a request when every scope of the request is one the grant names exactly (call
+ * binding included) and, for an `exact` grant, the request's hash is the one approved.
+ */
+export function covers(grant: Grant, scopes: readonly Scope[], hash?: string): boolean {
+  if (grant.requestHash !== undefined && grant.requestHash !== hash) return false;
   return scopes.every((s) =>
     grant.scopes.some((g) => g.action === s.action && g.resource === s.resource && g.call === s.call),
   );

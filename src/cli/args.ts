@@ -17,6 +17,7 @@ const OPTIONS = {
   confirm: { type: 'string' },
   duration: { type: 'string' },
   'max-uses': { type: 'string' },
+  breadth: { type: 'string' },
   status: { type: 'string' },
   agent: { type: 'string' },
   since: { type: 'string' },

@@ -137,9 +137,13 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'approvals approve',
-    args: 'ID [--comment T] [--confirm RESOURCE] [--duration SECONDS] [--max-uses N]',
+    args: 'ID [--breadth exact|scope] [--comment T] [--confirm RESOURCE] [--duration SECONDS] [--max-uses N]',
     summary: 'approve a held request (needs a prior show; guards per risk tier apply)',
     flags: [
+      {
+        flag: '--breadth B',
+        help: 'exact: this request only, once; scope: the operation on the resource for --duration, --max-uses (default and widest: see approvals show)',
+      },
       { flag: '--comment T', help: 'why; required by some risk tiers' },
       { flag: '--confirm RESOURCE', help: 'the resource name, when the guards ask to type it' },
       { flag: '--duration SECONDS', help: "grant lifetime, at most the policy's maximum" },

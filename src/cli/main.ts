@@ -10,6 +10,7 @@ import { hashPassword } from '../api/passwords.js';
 import { loadPolicy, mcpPinsPath, openMasterKey, openStore, startAirlock } from '../app.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { safe } from '../core/text-table.js';
 import { ToolPins } from '../fronts/mcp/pins.js';
 import { auditRecord } from '../ledger/audit.js';
 import { migrateConfiguredStore } from '../open-store.js';
@@ -176,13 +177,14 @@ async function main(argv: string[]): Promise<number> {
         comment: values.comment ?? '',
         durationSeconds: int(values.duration, '--duration'),
         maxUses: int(values['max-uses'], '--max-uses'),
+        ...(values.breadth === undefined ? {} : { breadth: values.breadth }),
         ...(values.confirm === undefined ? {} : { confirm: values.confirm }),
       });
       const grant = r.grant as Record<string, unknown> | undefined;
       out(
         values.json
           ? r
-          : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}` : ''}`,
+          : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}\n  ${safe(String(grant.description ?? ''))}` : ''}`,
       );
       return 0;
     }

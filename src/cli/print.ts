@@ -19,11 +19,29 @@ export function printApproval(r: Record<string, unknown>): string {
     ...scopes,
     `  reason    ${a.reason === undefined ? '(none given)' : safe(a.reason)}`,
     `  needs     ${terms.requirements.map((q) => `${q.quorum} of ${q.group} (policy ${q.policyId})`).join('; ')}`,
-    `  grant     up to ${terms.maxGrantSeconds}s on the scopes above`,
+    ...grantLines(r.grantChoices as GrantChoices | undefined, terms.maxGrantSeconds),
     `  policy    ${(a.policyReasons as string[]).join(', ')}`,
     `  payload   ${safe(JSON.stringify(a.summary, null, 2), true).replace(/\n/g, '\n            ')}`,
     ...reviewLines(r.review as Record<string, unknown> | undefined),
   ].join('\n');
+}
+
+interface GrantChoices {
+  default: string;
+  widest: string;
+  choices: { breadth: string; sentence: string; isDefault: boolean }[];
+}
+
+/** What approving would let through, per breadth, before the approver decides (approvals/breadth.ts). */
+function grantLines(g: GrantChoices | undefined, maxGrantSeconds: number): string[] {
+  if (g === undefined) return [`  grant     up to ${maxGrantSeconds}s on the scopes above`];
+  return [
+    '  grant     if approved (choose with --breadth):',
+    ...g.choices.map(
+      (c) =>
+        `    ${c.isDefault ? '*' : ' '} ${c.breadth.padEnd(6)} ${safe(c.sentence)}${c.isDefault ? '  (default)' : ''}`,
+    ),
+  ];
 }
 
 /** The guards this approver's decision must pass, from the detail's `review`. */
@@ -35,6 +53,11 @@ function reviewLines(g: Record<string, unknown> | undefined): string[] {
     typeof g.confirmText === 'string' ? `--confirm ${g.confirmText}` : '',
   ].filter((x) => x !== '');
   return [`  risk      ${String(g.risk)}: approving needs ${needs.join(', ')}`];
+}
+
+function grantBreadthLine(g: Record<string, unknown>): string {
+  const d = g.description;
+  return `\n               ${String(g.breadth ?? 'scope')}: ${typeof d === 'string' ? safe(d) : '(issued before grant breadth was recorded)'}`;
 }
 
 export function printAudit(r: AuditRecord): string {
@@ -53,7 +76,7 @@ export function printAudit(r: AuditRecord): string {
     ),
     r.grant === null
       ? '5 grant      (none)'
-      : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revoked ? ' (revoked)' : ''}`,
+      : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revoked ? ' (revoked)' : ''}${grantBreadthLine(r.grant)}`,
     ...cloudTrailHints(r),
     `6 actions    ${r.actions.length}`,
     ...r.actions.flatMap((a) => [

@@ -81,7 +81,21 @@ export interface HoldTerms {
     readonly confirmResource?: boolean;
     readonly requireComment?: boolean;
   };
+  /**
+   * Grant breadth the hold policies set (@grant_default, @grant_widest; narrowest of them).
+   * Absent fields: `exact` by default for high and critical risk, `scope` otherwise; widest `scope`
+   * (approvals/breadth.ts).
+   */
+  readonly breadth?: { readonly default?: GrantBreadth; readonly widest?: GrantBreadth };
 }
+
+/**
+ * How much an approval lets through: `exact` — this one request (bound to its request hash),
+ * once; `scope` — the operation on the resource until the grant expires or is used up.
+ * Open to further values (MCP: `tool`); narrowest first in GRANT_BREADTHS.
+ */
+export type GrantBreadth = 'exact' | 'scope';
+export const GRANT_BREADTHS: readonly GrantBreadth[] = ['exact', 'scope'];
 
 /** The decision-quality guards that applied to one decision (recorded with it). */
 export interface AppliedGuards {
@@ -142,6 +156,8 @@ export interface Approval {
   readonly expiresAt: Date;
   readonly decidedAt: Date | undefined;
   readonly grantId: string | undefined;
+  /** sha256 (hex) of the held request without its reason (gate.ts requestHash): what an `exact` grant binds. */
+  readonly requestHash?: string | undefined;
 }
 
 export type Verdict = 'approve' | 'deny';
@@ -184,6 +200,12 @@ export interface Grant {
   readonly uses: number;
   readonly revokedAt: Date | undefined;
   readonly revokedBy: string | undefined;
+  /** Chosen at decision time; absent on grants issued before breadth existed (then: scope). */
+  readonly breadth?: GrantBreadth | undefined;
+  /** `exact`: the only request (its hash) this grant covers. */
+  readonly requestHash?: string | undefined;
+  /** What the approver was shown before deciding, e.g. "This approval lets billing-bot run PutItem on orders once, for this exact item". */
+  readonly description?: string | undefined;
 }
 
 export type ActionOutcome = 'allowed' | 'denied' | 'held' | 'approved' | 'lapsed' | 'error';

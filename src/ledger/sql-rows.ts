@@ -10,6 +10,7 @@ import type {
   ApprovalStatus,
   DecisionRecord,
   Grant,
+  GrantBreadth,
   Scope,
   Verdict,
 } from '../core/types.js';
@@ -136,6 +137,7 @@ export function toApproval(r: ApprovalRow): Approval {
     expiresAt: new Date(r.expires_at),
     decidedAt: date(r.decided_at),
     grantId: opt(r.grant_id),
+    ...(typeof j.requestHash === 'string' ? { requestHash: j.requestHash } : {}),
   };
 }
 
@@ -171,7 +173,12 @@ function decisionDetail(
 }
 
 export function toGrant(r: GrantRow): Grant {
-  const j = JSON.parse(r.json) as { scopes: Scope[] };
+  const j = JSON.parse(r.json) as {
+    scopes: Scope[];
+    breadth?: GrantBreadth;
+    requestHash?: string;
+    description?: string;
+  };
   return {
     id: r.id,
     approvalId: r.approval_id,
@@ -183,6 +190,10 @@ export function toGrant(r: GrantRow): Grant {
     uses: r.uses,
     revokedAt: date(r.revoked_at),
     revokedBy: opt(r.revoked_by),
+    // toJson writes absent fields as null.
+    ...(typeof j.breadth === 'string' ? { breadth: j.breadth } : {}),
+    ...(typeof j.requestHash === 'string' ? { requestHash: j.requestHash } : {}),
+    ...(typeof j.description === 'string' ? { description: j.description } : {}),
   };
 }
 

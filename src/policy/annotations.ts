@@ -10,6 +10,8 @@
  *   @min_review("30s")          an approver must have had the detail open this long
  *   @confirm("resource")        approving needs the resource name typed back
  *   @require_comment("true")    approvals (not only denials) need a comment
+ *   @grant_default("exact")     the grant breadth an approver is offered first (exact|scope)
+ *   @grant_widest("exact")      the widest grant an approver may choose (exact|scope)
  *
  * Cedar itself ignores annotations; this file gives them meaning and rejects the
  * ones it does not know, so a typo (`@quorom`) stops the start instead of
@@ -26,7 +28,13 @@ export const KNOWN_ANNOTATIONS = [
   'min_review',
   'confirm',
   'require_comment',
+  'grant_default',
+  'grant_widest',
 ] as const;
+
+/** Grant breadths, narrowest first (core/types.ts GrantBreadth). */
+const BREADTHS = ['exact', 'scope'] as const;
+type Breadth = (typeof BREADTHS)[number];
 
 /** Risk tiers, lowest first; guards (approvals/guards.ts) get stricter up the list. */
 export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
@@ -54,6 +62,8 @@ export interface PolicyGuards {
   readonly minReviewSeconds?: number;
   readonly confirmResource?: boolean;
   readonly requireComment?: boolean;
+  readonly breadthDefault?: Breadth;
+  readonly breadthWidest?: Breadth;
 }
 
 /** Reads the annotations of one policy; returns the problem text instead of throwing. */
@@ -118,12 +128,21 @@ function readGuards(
   annotations: Readonly<Record<string, string>>,
   holds: boolean,
 ): { guards: PolicyGuards | undefined } | { problem: string } {
-  const { risk, min_review: minReview, confirm, require_comment: requireComment } = annotations;
+  const {
+    risk,
+    min_review: minReview,
+    confirm,
+    require_comment: requireComment,
+    grant_default: grantDefault,
+    grant_widest: grantWidest,
+  } = annotations;
   for (const [name, v] of [
     ['risk', risk],
     ['min_review', minReview],
     ['confirm', confirm],
     ['require_comment', requireComment],
+    ['grant_default', grantDefault],
+    ['grant_widest', grantWidest],
   ] as const) {
     if (v !== undefined && !holds) return { problem: `@${name} needs @hold("GROUP") on the same policy` };
   }
@@ -152,6 +171,27 @@ function readGuards(
       return { problem: `@require_comment("${requireComment}") must be "true" or "false"` };
     }
     out.requireComment = requireComment === 'true';
+  }
+  for (const [name, v, key] of [
+    ['grant_default', grantDefault, 'breadthDefault'],
+    ['grant_widest', grantWidest, 'breadthWidest'],
+  ] as const) {
+    if (v === undefined) continue;
+    if (!(BREADTHS as readonly string[]).includes(v)) {
+      return {
+        problem: `@${name}("${v}") must be "exact" (this one request, once) or "scope" (the operation on the resource for the grant's time)`,
+      };
+    }
+    out[key] = v as Breadth;
+  }
+  if (
+    out.breadthDefault !== undefined &&
+    out.breadthWidest !== undefined &&
+    BREADTHS.indexOf(out.breadthDefault) > BREADTHS.indexOf(out.breadthWidest)
+  ) {
+    return {
+      problem: `@grant_default("${out.breadthDefault}") is wider than @grant_widest("${out.breadthWidest}")`,
+    };
   }
   return { guards: Object.keys(out).length === 0 ? undefined : out };
 }

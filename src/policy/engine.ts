@@ -23,7 +23,15 @@ import {
   statefulIsAuthorized,
   validate,
 } from '@cedar-policy/cedar-wasm/nodejs';
-import type { ApprovalRequirement, HoldTerms, PolicyDecision, PolicyInput, Scope } from '../core/types.js';
+import {
+  type ApprovalRequirement,
+  GRANT_BREADTHS,
+  type GrantBreadth,
+  type HoldTerms,
+  type PolicyDecision,
+  type PolicyInput,
+  type Scope,
+} from '../core/types.js';
 import { RISK_TIERS } from './annotations.js';
 import {
   describeError,
@@ -223,7 +231,8 @@ function hasReason(reason: string | undefined): boolean {
 }
 
 /** The strictest review guards of every hold policy that matched (highest tier, longest review). */
-function guardsOf(holds: readonly LoadedPolicy[]): Pick<HoldTerms, 'guards'> {
+function guardsOf(holds: readonly LoadedPolicy[]): Pick<HoldTerms, 'guards' | 'breadth'> {
+  const breadth: { default?: GrantBreadth; widest?: GrantBreadth } = {};
   const out: {
     -readonly [K in keyof NonNullable<HoldTerms['guards']>]: NonNullable<HoldTerms['guards']>[K];
   } = {};
@@ -241,8 +250,18 @@ function guardsOf(holds: readonly LoadedPolicy[]): Pick<HoldTerms, 'guards'> {
       out.confirmResource = (out.confirmResource ?? false) || g.confirmResource;
     if (g.requireComment !== undefined)
       out.requireComment = (out.requireComment ?? false) || g.requireComment;
+    // Breadth: the narrowest default and the narrowest widest of every hold policy.
+    if (g.breadthDefault !== undefined) breadth.default = narrower(breadth.default, g.breadthDefault);
+    if (g.breadthWidest !== undefined) breadth.widest = narrower(breadth.widest, g.breadthWidest);
   }
-  return Object.keys(out).length === 0 ? {} : { guards: out };
+  return {
+    ...(Object.keys(out).length === 0 ? {} : { guards: out }),
+    ...(Object.keys(breadth).length === 0 ? {} : { breadth }),
+  };
+}
+
+function narrower(a: GrantBreadth | undefined, b: GrantBreadth): GrantBreadth {
+  return a === undefined || GRANT_BREADTHS.indexOf(b) < GRANT_BREADTHS.indexOf(a) ? b : a;
 }
 
 /** One requirement per group; when several policies name a group, the largest quorum wins. */

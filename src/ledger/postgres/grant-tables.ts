@@ -71,7 +71,12 @@ export async function insertGrant(sql: Sql, g: Grant): Promise<void> {
       g.uses,
       g.revokedAt?.getTime() ?? null,
       g.revokedBy ?? null,
-      toJson({ scopes: g.scopes }),
+      toJson({
+        scopes: g.scopes,
+        breadth: g.breadth,
+        requestHash: g.requestHash,
+        description: g.description,
+      }),
     ],
   );
 }

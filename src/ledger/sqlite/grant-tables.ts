@@ -71,6 +71,11 @@ export function insertGrant(sql: Sql, g: Grant): void {
     g.uses,
     g.revokedAt?.getTime() ?? null,
     g.revokedBy ?? null,
-    toJson({ scopes: g.scopes }),
+    toJson({
+      scopes: g.scopes,
+      breadth: g.breadth,
+      requestHash: g.requestHash,
+      description: g.description,
+    }),
   );
 }
