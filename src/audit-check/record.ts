@@ -39,6 +39,11 @@ export interface RecordGrant {
   readonly expiresAt: Date | undefined;
   readonly revokedAt: Date | undefined;
   readonly maxUses: number | undefined;
+  /**
+   * How much it let through: `exact` (the one request approved, once), `scope` (the operation
+   * on the resource until it ended: wide); undefined: the source does not say.
+   */
+  readonly breadth?: 'exact' | 'scope' | undefined;
 }
 
 export interface RecordAction {
