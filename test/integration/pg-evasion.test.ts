@@ -7,41 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { decide, type PgHarness, startPgHarness } from '../support/pg-harness.js';
+import { type PgHarness, startPgHarness } from '../support/pg-harness.js';
+import { refused } from '../support/pg-refused.js';
 
 const SNAPSHOT = "SELECT string_agg(id || ':' || status, ',' ORDER BY id) AS s FROM public.orders";
-
-/** Runs `run` and makes sure it ends refused: denied by policy at once, or held and then denied. */
-async function refused(h: PgHarness, run: () => Promise<unknown>): Promise<'denied' | 'held'> {
-  const state: { settled?: { ok: boolean; err?: Error & { code?: string } } } = {};
-  // Read through a function: TypeScript would otherwise keep the loop's narrowing.
-  const settled = () => state.settled;
-  const p = run().then(
-    () => {
-      state.settled = { ok: true };
-    },
-    (err: Error & { code?: string }) => {
-      state.settled = { ok: false, err };
-    },
-  );
-  for (let i = 0; i < 400; i++) {
-    if (state.settled !== undefined) break;
-    const r = await h.api('GET', '/v1/approvals?status=pending', h.approvers.alice ?? '');
-    const pending = (r.body.approvals as Array<Record<string, unknown>>)[0];
-    if (pending !== undefined) {
-      await decide(h, String(pending.id), 'deny', 'evasion corpus');
-      await p;
-      assert.equal(settled()?.ok, false, 'a denied statement must fail');
-      assert.equal(settled()?.err?.code, '42501');
-      return 'held';
-    }
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  await p;
-  assert.equal(settled()?.ok, false, 'the statement ran without approval');
-  assert.equal(settled()?.err?.code, '42501', settled()?.err?.message ?? '');
-  return 'denied';
-}
 
 describe('postgres evasion corpus', () => {
   let h: PgHarness;
