@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { PROCESS_START_MS } from '../support/timing.js';
 
 const PSQL = '/usr/bin/psql';
 
@@ -31,7 +32,7 @@ describe('npm start (the demo)', { skip: existsSync(PSQL) ? false : 'needs Debia
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves a psql read, holds an UPDATE until approved, and stops on Ctrl-C', async () => {
+  it('serves a psql read, holds an UPDATE until approved, and stops on Ctrl-C', async (t) => {
     const started = performance.now();
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts'], {
       detached: true,
@@ -54,12 +55,13 @@ describe('npm start (the demo)', { skip: existsSync(PSQL) ? false : 'needs Debia
       out += d.toString();
     });
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + PROCESS_START_MS;
     while (!/Ready in/.test(out) && Date.now() < deadline && proc.exitCode === null)
       await new Promise((r) => setTimeout(r, 100));
     assert.match(out, /Ready in/, out);
-    const seconds = (performance.now() - started) / 1000;
-    assert.ok(seconds < 15, `ready in ${seconds.toFixed(1)} s`);
+    // The time to ready is a figure, not an assertion (a loaded CI machine is slower):
+    // `npm start` prints it, and the note for issue 17 gives what this machine measured.
+    t.diagnostic(`demo ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
     const conn = /psql "(host=[^"]+)"/.exec(out)?.[1] ?? '';
     const password = /export PGPASSWORD=(\S+)/.exec(out)?.[1] ?? '';

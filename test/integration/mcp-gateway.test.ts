@@ -12,6 +12,7 @@ import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { printApproval } from '../../src/cli/print.js';
 import { airlockCli } from '../support/cli.js';
 import { type McpHarness, startMcpHarness } from '../support/mcp-harness.js';
+import { PROCESS_START_MS } from '../support/timing.js';
 
 let h: McpHarness;
 let counter: Client;
@@ -139,7 +140,7 @@ describe('mcp front: holds', () => {
     const shown = await waitFor(async () => {
       const a = await airlockCli(['--config', h.configPath, 'audit', 'show', id]);
       return /result {2}\d+ bytes/.test(a.stdout) ? a.stdout : undefined;
-    }, 10_000);
+    }, PROCESS_START_MS);
     assert.match(shown, /mcp {5}counter tools\/call wipe/);
     assert.match(shown, /args {4}\{"target":"approved-1"\}/);
     assert.match(shown, /3 reason {5}ticket OPS-7: clean up/);

@@ -12,6 +12,7 @@ import { serialize } from 'pg-protocol';
 import { createAgent } from '../../src/admin.js';
 import { openMasterKey } from '../../src/app.js';
 import { type PgHarness, startPgHarness } from '../support/pg-harness.js';
+import { PROCESS_START_MS } from '../support/timing.js';
 
 const PSQL = '/usr/bin/psql';
 
@@ -45,7 +46,7 @@ function psql(
     err += d.toString('utf8');
   });
   child.stdin.end(opts.input ?? '');
-  const timer = setTimeout(() => child.kill(), 20_000);
+  const timer = setTimeout(() => child.kill(), PROCESS_START_MS);
   return new Promise((resolve) =>
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { airlockCli, writeCliConfig } from '../support/cli.js';
+import { PROCESS_START_MS } from '../support/timing.js';
 
 const BIN = resolve('bin/airlock.js');
 
@@ -46,7 +47,7 @@ resources:
       err += d.toString();
     });
     try {
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + PROCESS_START_MS;
       while (!/aws-credentials/.test(out) && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
       assert.match(err, /AWS front http:\/\/127\.0\.0\.1:\d+, API http:/, 'it serves');

@@ -6,6 +6,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PROCESS_START_MS } from './timing.js';
 
 const BIN = resolve('bin/airlock.js');
 
@@ -44,8 +45,8 @@ export function serveCli(config: string): Promise<Served> {
   return new Promise((res, rej) => {
     const timer = setTimeout(() => {
       kill(child);
-      rej(new Error(`serve did not start in 20 s: ${stderr}`));
-    }, 20_000);
+      rej(new Error(`serve did not start in ${PROCESS_START_MS / 1000} s: ${stderr}`));
+    }, PROCESS_START_MS);
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
       const m = /AWS front (\S+), API (\S+)/.exec(stderr);

@@ -16,6 +16,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { startVerifyingDynamo, type VerifyingUpstream } from '../../src/demo/verifying-upstream.js';
 import type { LedgerEntry } from '../../src/ledger/store.js';
 import { ACCOUNT, REGION, UPSTREAM_CREDS } from './harness.js';
+import { PROCESS_START_MS } from './timing.js';
 
 const BIN = resolve('bin/airlock.js');
 
@@ -94,7 +95,7 @@ ${opts.extraYaml ?? ''}`;
 }
 
 /** Starts `airlock serve` on the setup's config; resolves once both listeners are up. */
-export async function serve(s: ServeSetup, timeoutMs = 20_000): Promise<Served> {
+export async function serve(s: ServeSetup, timeoutMs = PROCESS_START_MS): Promise<Served> {
   const proc = spawn(process.execPath, [BIN, '--config', s.configPath, 'serve'], {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
