@@ -10,6 +10,7 @@
  * Every state change that matters for the record is written together with its ledger
  * entry in one transaction.
  */
+
 import type {
   ActionRecord,
   ActionResult,
@@ -20,6 +21,7 @@ import type {
   DecisionRecord,
   Grant,
 } from '../core/types.js';
+import type { Coordination } from './coordination.js';
 import type { ChainHead } from './hash-chain.js';
 
 export type LedgerKind =
@@ -95,6 +97,9 @@ export interface StoredApprover extends Approver {
 }
 
 export interface Store {
+  /** State processes sharing this store see alike (sessions, throttle, cancel keys, leases). */
+  readonly coordination: Coordination;
+
   // Agents
   createAgent(agent: StoredAgent): Promise<void>;
   agentByAccessKey(accessKeyId: string): Promise<StoredAgent | undefined>;

@@ -797,6 +797,108 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe('coordination: state shared by processes on one store', () => {
+      const session = (approver: string, expiresAt: Date) => ({
+        approver,
+        csrf: `csrf-${approver}`,
+        via: 'password' as const,
+        credential: 'digest',
+        createdAt: at(0),
+        expiresAt,
+      });
+
+      it('a console session made through one store is read, ended and swept through another', async () => {
+        const { s, again } = await fresh();
+        const other = await again();
+        await s.coordination.putSession('h1', session('alice', at(100)));
+        await s.coordination.putSession('h2', session('alice', at(100)));
+        await s.coordination.putSession('h3', session('bob', at(10)));
+        assert.deepEqual(await other.coordination.getSession('h1', at(1)), session('alice', at(100)));
+        assert.equal(await other.coordination.getSession('h3', at(10)), undefined, 'expired at expiresAt');
+        assert.equal(await other.coordination.getSession('nope', at(1)), undefined);
+        await other.coordination.endSession('h1');
+        assert.equal(await s.coordination.getSession('h1', at(1)), undefined, 'sign-out ends it everywhere');
+        await other.coordination.endSessionsOf('alice');
+        assert.equal(await s.coordination.getSession('h2', at(1)), undefined);
+        await assert.rejects(
+          s.coordination.putSession('h3', session('eve', at(100))),
+          'an id hash is never reused',
+        );
+        await s.coordination.sweep(at(11));
+        await s.coordination.putSession('h3', session('eve', at(100)));
+        assert.equal((await other.coordination.getSession('h3', at(12)))?.approver, 'eve');
+      });
+
+      it('counts sign-in failures across stores within a window, and starts over after it', async () => {
+        const { s, again } = await fresh();
+        const other = await again();
+        const w = 300_000;
+        assert.equal(await s.coordination.signInFailed('alice', at(0), w), 1);
+        assert.equal(await other.coordination.signInFailed('alice', at(10), w), 2);
+        const both = await Promise.all([
+          s.coordination.signInFailed('alice', at(20), w),
+          other.coordination.signInFailed('alice', at(20), w),
+        ]);
+        assert.deepEqual(both.sort(), [3, 4], 'concurrent failures are both counted');
+        assert.equal(await other.coordination.signInFailures('alice', at(299), w), 4);
+        assert.equal(await other.coordination.signInFailures('alice', at(300), w), 0, 'the window passed');
+        assert.equal(await s.coordination.signInFailed('alice', at(301), w), 1, 'a new window');
+        await other.coordination.signInSucceeded('alice');
+        assert.equal(await s.coordination.signInFailures('alice', at(302), w), 0);
+        assert.equal(await s.coordination.signInFailures('bob', at(302), w), 0);
+      });
+
+      it('routes a cancel marked through any store to the owner, once; sweeps keys of a process that is gone', async () => {
+        const { s, again } = await fresh();
+        const other = await again();
+        assert.equal(await s.coordination.putCancelKey({ pid: 7, secretHash: 'k7', owner: 'A' }), true);
+        assert.equal(await other.coordination.putCancelKey({ pid: 7, secretHash: 'zz', owner: 'B' }), false);
+        assert.equal(await s.coordination.putCancelKey({ pid: 8, secretHash: 'k8', owner: 'A' }), true);
+        assert.equal(await other.coordination.requestCancel(7, 'wrong'), undefined, 'the secret must match');
+        assert.deepEqual(await s.coordination.takeCancels('A'), []);
+        assert.equal(await other.coordination.requestCancel(7, 'k7'), 'A');
+        assert.deepEqual(await s.coordination.takeCancels('B'), []);
+        assert.deepEqual(await s.coordination.takeCancels('A'), [7]);
+        assert.deepEqual(await s.coordination.takeCancels('A'), [], 'taken once');
+        await s.coordination.dropCancelKey(7);
+        assert.equal(await other.coordination.requestCancel(7, 'k7'), undefined);
+        // A holds its process lease: its key survives a sweep; once the lease lapses it does not.
+        assert.equal(await s.coordination.tryLease('process:A', 'A', at(0), 30_000), true);
+        await other.coordination.sweep(at(10));
+        assert.equal(await other.coordination.requestCancel(8, 'k8'), 'A');
+        await other.coordination.sweep(at(31));
+        assert.equal(await other.coordination.requestCancel(8, 'k8'), undefined);
+      });
+
+      it('gives a lease to one holder at a time, renews it, and hands it over once it lapses', async () => {
+        const { s, again } = await fresh();
+        const other = await again();
+        const race = await Promise.all([
+          s.coordination.tryLease('expiry-sweep', 'A', at(0), 5000),
+          other.coordination.tryLease('expiry-sweep', 'B', at(0), 5000),
+        ]);
+        assert.equal(race.filter(Boolean).length, 1, 'exactly one wins');
+        const [winner, loser] = race[0] ? (['A', 'B'] as const) : (['B', 'A'] as const);
+        assert.equal(await s.coordination.tryLease('expiry-sweep', winner, at(4), 5000), true, 'renewed');
+        assert.equal(
+          await other.coordination.tryLease('expiry-sweep', loser, at(8), 5000),
+          false,
+          'renewal counts',
+        );
+        assert.equal(
+          await other.coordination.tryLease('expiry-sweep', loser, at(9), 5000),
+          true,
+          'lapsed: taken over',
+        );
+        assert.equal(await s.coordination.tryLease('expiry-sweep', winner, at(10), 5000), false);
+        assert.equal(
+          await s.coordination.tryLease('other-job', winner, at(10), 5000),
+          true,
+          'leases are per name',
+        );
+      });
+    });
+
     describe('health', () => {
       it('is healthy and writable when open; fails closed with StoreFault once closed', async () => {
         const { s } = await fresh();

@@ -45,6 +45,7 @@ import {
 } from '../store.js';
 import { ApprovalListener } from './approval-listener.js';
 import * as approvals from './approval-tables.js';
+import { PgCoordination } from './coordination-tables.js';
 import * as grants from './grant-tables.js';
 import * as identities from './identity-tables.js';
 import * as ledger from './pg-ledger.js';
@@ -76,6 +77,10 @@ const MAX_ACTION_BATCH = 256;
 type Changed<R> = { result: R; entries: NewEntry[] };
 
 export class PostgresStore implements Store {
+  readonly coordination = new PgCoordination((fn) => {
+    if (this.closed) return Promise.reject(new StoreFault('store is closed'));
+    return this.read(fn);
+  });
   private readonly pool: pg.Pool;
   private readonly key: Buffer;
   private readonly ready: Promise<void>;

@@ -123,6 +123,37 @@ const MIGRATIONS: readonly string[] = [
     seq BIGINT NOT NULL
   );
   `,
+  // 3 (issues 10, 13, as SQLite's 5): state replicas must see alike (../coordination.ts):
+  // console sessions, sign-in failures, Postgres cancel keys and leases.
+  `
+  CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY,
+    approver TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    via TEXT NOT NULL,
+    credential TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX console_sessions_approver ON console_sessions(approver);
+  CREATE TABLE sign_in_failures (
+    name TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    since BIGINT NOT NULL
+  );
+  CREATE TABLE cancel_keys (
+    pid BIGINT PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    requested BOOLEAN NOT NULL DEFAULT false
+  );
+  CREATE INDEX cancel_keys_owner ON cancel_keys(owner);
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

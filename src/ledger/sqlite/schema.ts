@@ -124,6 +124,38 @@ const MIGRATIONS: readonly string[] = [
     seq INTEGER NOT NULL
   );
   `,
+  // 5 (issues 10, 13): state processes sharing the file must see alike (../coordination.ts):
+  // console sessions (by the SHA-256 of the cookie), sign-in failures, Postgres cancel
+  // keys (marked by whichever process receives the CancelRequest) and leases.
+  `
+  CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY,
+    approver TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    via TEXT NOT NULL,
+    credential TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX console_sessions_approver ON console_sessions(approver);
+  CREATE TABLE sign_in_failures (
+    name TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    since INTEGER NOT NULL
+  );
+  CREATE TABLE cancel_keys (
+    pid INTEGER PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    requested INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX cancel_keys_owner ON cancel_keys(owner);
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -27,6 +27,7 @@ import {
   type WebhookDelivery,
 } from '../store.js';
 import * as approvals from './approval-tables.js';
+import { SqliteCoordination } from './coordination-tables.js';
 import * as grants from './grant-tables.js';
 import * as identities from './identity-tables.js';
 import { ReadCache } from './read-cache.js';
@@ -62,6 +63,7 @@ export interface SqliteStoreOptions {
 const MAX_ACTION_BATCH = 256;
 
 export class SqliteStore implements Store {
+  readonly coordination: SqliteCoordination;
   private readonly ledgerTable: SqliteLedger;
   /** Action rows, intents and outcomes: one queue, so the chain keeps their order. */
   private readonly actions: GroupCommit<NewEntry>;
@@ -84,6 +86,9 @@ export class SqliteStore implements Store {
     this.cache = new ReadCache(db);
     this.ledgerTable = new SqliteLedger(db, ledgerKey);
     this.openedFile = fileId(path);
+    this.coordination = new SqliteCoordination(this.sql, (fn) =>
+      this.writeWith(() => ({ result: fn(), entries: [] })),
+    );
     this.actions = new GroupCommit((batch) => this.tx(() => this.ledgerTable.append(batch)), {
       delayMs: groupCommitMs,
       maxBatch: MAX_ACTION_BATCH,
