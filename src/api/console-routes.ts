@@ -26,7 +26,7 @@ import {
   sessionCookie,
   sessionCurrent,
 } from './sessions.js';
-import { MemorySignInThrottle, type SignInThrottle } from './sign-in-throttle.js';
+import type { SignInThrottle } from './sign-in-throttle.js';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'console');
 const STATIC: Readonly<Record<string, string>> = {
@@ -57,12 +57,11 @@ const PAGE_HEADERS = {
 /** Agent access key ids (ALAK…, or AWS-style AKIA/ASIA) are never approver names. */
 const ACCESS_KEY_RE = /^(ALAK|AKIA|ASIA)[A-Z0-9]{12,}$/i;
 /** Failed sign-ins per name before a pause, and the pause. */
-/** Names an approver can have (admin.ts); anything else can never sign in, so is never tracked. */
-/** Bound on tracked names, so made-up names cannot grow memory without limit. */
-
 export interface ConsoleRouteDeps {
   readonly store: Store;
   readonly sessions: Sessions;
+  /** Failed password sign-ins per name, shared through the store (sign-in-throttle.ts). */
+  readonly throttle: SignInThrottle;
   readonly feed: ApprovalFeed;
   readonly oidc: OidcLogin | undefined;
   readonly config: ConsoleConfig;
@@ -72,7 +71,6 @@ export interface ConsoleRouteDeps {
 
 export class ConsoleRoutes {
   private readonly files = new Map<string, Buffer>();
-  private readonly throttle: SignInThrottle = new MemorySignInThrottle();
 
   constructor(private readonly deps: ConsoleRouteDeps) {}
 
@@ -135,7 +133,7 @@ export class ConsoleRoutes {
     }
     if (url.pathname === '/v1/session' && method === 'DELETE') {
       const id = cookieOf(req, SESSION_COOKIE);
-      if (id !== undefined) this.deps.sessions.end(id);
+      if (id !== undefined) await this.deps.sessions.end(id);
       json(
         res,
         200,
@@ -152,7 +150,7 @@ export class ConsoleRoutes {
         const now = await this.deps.store.approverByName(approver.name);
         if (now === undefined || now.revokedAt !== undefined) return false;
         if (sid === undefined) return true;
-        const s = this.deps.sessions.get(sid);
+        const s = await this.deps.sessions.get(sid);
         return s !== undefined && sessionCurrent(s, now);
       });
       return true;
@@ -187,7 +185,7 @@ export class ConsoleRoutes {
     if (ACCESS_KEY_RE.test(name) || (await this.deps.store.agentByName(name)) !== undefined) {
       throw new ApiError(403, 'agent-credential', 'agent credentials cannot sign in to the console');
     }
-    if (this.throttle.blocked(name)) {
+    if (await this.deps.throttle.blocked(name)) {
       throw new ApiError(429, 'too-many-attempts', 'too many failed sign-ins for this name; wait 5 minutes');
     }
     const approver = name === '' ? undefined : await this.deps.store.approverByName(name);
@@ -198,11 +196,11 @@ export class ConsoleRoutes {
       approver.passwordHash === undefined ||
       approver.revokedAt !== undefined
     ) {
-      this.throttle.failed(name);
+      await this.deps.throttle.failed(name);
       throw new ApiError(401, 'bad-credentials', 'unknown approver or wrong password');
     }
-    this.throttle.succeeded(name);
-    this.startSession(req, res, approver.name, 'password', approver.passwordHash, (cookie, session) =>
+    await this.deps.throttle.succeeded(name);
+    await this.startSession(req, res, approver.name, 'password', approver.passwordHash, (cookie, session) =>
       json(
         res,
         200,
@@ -269,7 +267,7 @@ export class ConsoleRoutes {
       }
       if (approver.revokedAt !== undefined) throw new OidcError(`approver ${who.name} is revoked`);
       this.deps.log(`console: ${who.name} signed in via SSO (groups ${who.groups.join(',')})`);
-      this.startSession(req, res, approver.name, 'oidc', undefined, (cookie) =>
+      await this.startSession(req, res, approver.name, 'oidc', undefined, (cookie) =>
         page(
           res,
           200,
@@ -287,15 +285,15 @@ export class ConsoleRoutes {
     }
   }
 
-  private startSession(
+  private async startSession(
     req: IncomingMessage,
     _res: ServerResponse,
     name: string,
     via: Session['via'],
     passwordHash: string | undefined,
     send: (cookie: string, session: Session) => void,
-  ): void {
-    const { id, session } = this.deps.sessions.create(name, via, passwordHash);
+  ): Promise<void> {
+    const { id, session } = await this.deps.sessions.create(name, via, passwordHash);
     send(sessionCookie(id, this.deps.sessions.ttl, this.secure(req)), session);
   }
 

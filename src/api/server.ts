@@ -42,6 +42,7 @@ import {
   Sessions,
   sessionCurrent,
 } from './sessions.js';
+import { StoreSignInThrottle } from './sign-in-throttle.js';
 
 export interface ApiDeps {
   readonly store: Store;
@@ -92,11 +93,12 @@ export class ApiServer {
       localAccounts: true,
       oidc: undefined,
     };
-    this.sessions = new Sessions(consoleConfig.sessionTtlSeconds);
+    this.sessions = new Sessions(deps.store.coordination, consoleConfig.sessionTtlSeconds);
     this.feed = new ApprovalFeed(deps.store, deps.guards);
     this.web = new ConsoleRoutes({
       store: deps.store,
       sessions: this.sessions,
+      throttle: new StoreSignInThrottle(deps.store.coordination),
       feed: this.feed,
       oidc: consoleConfig.oidc === undefined ? undefined : new OidcLogin(consoleConfig.oidc),
       config: consoleConfig,
@@ -247,7 +249,7 @@ export class ApiServer {
       if (!(await store.revokeApprover(id, new Date()))) {
         throw new ApiError(404, 'not-found', `no active approver ${id}`);
       }
-      this.sessions.endAllOf(id);
+      await this.sessions.endAllOf(id);
       this.deps.log(`api: approver ${id} revoked by ${approver.name}`);
       return json(res, 200, { revoked: id, by: approver.name });
     }
@@ -272,7 +274,7 @@ export class ApiServer {
       const approver = await this.authenticate(req);
       return { approver, channel: channelOf(req.headers['x-airlock-channel']), session: undefined };
     }
-    const session = this.sessions.get(sid);
+    const session = await this.sessions.get(sid);
     if (session === undefined) throw new ApiError(401, 'unauthenticated', 'session expired; sign in again');
     const method = req.method ?? 'GET';
     const exempt = method === 'GET' && (url.pathname === '/v1/events' || url.pathname === '/v1/session');
@@ -281,7 +283,7 @@ export class ApiServer {
     }
     const approver = await this.deps.store.approverByName(session.approver);
     if (approver === undefined || !sessionCurrent(session, approver)) {
-      this.sessions.end(sid);
+      await this.sessions.end(sid);
       throw new ApiError(
         401,
         'unauthenticated',

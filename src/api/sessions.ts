@@ -1,7 +1,7 @@
 /**
  * Console sessions. A session is a random id in an HttpOnly, SameSite=Strict cookie
- * (Secure when the console is served over TLS); only its SHA-256 is kept, in memory,
- * so a restart signs everyone out and sign-out really ends the session.
+ * (Secure when the console is served over TLS); only its SHA-256 is kept, in the store,
+ * so sign-out really ends the session, on every process sharing the store.
  *
  * CSRF: every cookie-authenticated API call must carry the session's own token in
  * `x-airlock-csrf` (the synchronizer-token pattern, OWASP CSRF cheat sheet). The
@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Coordination } from '../ledger/coordination.js';
 
 export const SESSION_COOKIE = 'airlock_session';
 export const CSRF_HEADER = 'x-airlock-csrf';
@@ -28,17 +29,25 @@ export interface Session {
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/**
+ * Console sessions in the store (ledger/coordination.ts), keyed by the SHA-256 of the
+ * cookie value: every process sharing the store (workers, replicas) honours a session made
+ * on any of them, and sign-out or revocation on one ends it on all. A store that cannot be
+ * read rejects, and the caller answers 503: no session is assumed.
+ */
 export class Sessions {
-  private readonly byHash = new Map<string, Session>();
-
   constructor(
+    private readonly records: Coordination,
     private readonly ttlSeconds: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** Returns the cookie value (shown to the browser once) and the session. */
-  create(approver: string, via: Session['via'], passwordHash?: string): { id: string; session: Session } {
-    this.sweep();
+  async create(
+    approver: string,
+    via: Session['via'],
+    passwordHash?: string,
+  ): Promise<{ id: string; session: Session }> {
     const id = randomBytes(32).toString('base64url');
     const now = this.now();
     const session: Session = {
@@ -49,37 +58,25 @@ export class Sessions {
       createdAt: now,
       expiresAt: new Date(now.getTime() + this.ttlSeconds * 1000),
     };
-    this.byHash.set(sha(id), session);
+    await this.records.putSession(sha(id), session);
     return { id, session };
   }
 
-  get(id: string): Session | undefined {
-    const key = sha(id);
-    const s = this.byHash.get(key);
-    if (s === undefined) return undefined;
-    if (s.expiresAt <= this.now()) {
-      this.byHash.delete(key);
-      return undefined;
-    }
-    return s;
+  get(id: string): Promise<Session | undefined> {
+    return this.records.getSession(sha(id), this.now());
   }
 
-  end(id: string): void {
-    this.byHash.delete(sha(id));
+  end(id: string): Promise<void> {
+    return this.records.endSession(sha(id));
   }
 
   /** Ends every session of an approver (e.g. after a password change). */
-  endAllOf(approver: string): void {
-    for (const [k, s] of this.byHash) if (s.approver === approver) this.byHash.delete(k);
+  endAllOf(approver: string): Promise<void> {
+    return this.records.endSessionsOf(approver);
   }
 
   get ttl(): number {
     return this.ttlSeconds;
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    for (const [k, s] of this.byHash) if (s.expiresAt <= now) this.byHash.delete(k);
   }
 }
 

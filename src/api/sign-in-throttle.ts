@@ -1,47 +1,41 @@
 /**
  * Console password sign-in throttle: after MAX_FAILURES failed attempts for one approver
- * name within FAILURE_WINDOW_MS, that name is refused until the window passes. Per
- * process and bounded (at most MAX_TRACKED names; only names that could be approvers are
- * tracked, so junk names cannot evict real ones). Behind an interface so a shared store
- * can back it for several replicas.
+ * name within FAILURE_WINDOW_MS, that name is refused until the window passes. The counts
+ * are in the store (ledger/coordination.ts), so every process sharing it (workers,
+ * replicas) counts the same failures: spreading guesses over replicas gains nothing. Only
+ * names that could be approvers are counted, and the store sweeps stale rows.
  */
+import type { Coordination } from '../ledger/coordination.js';
+
 export interface SignInThrottle {
   /** True when this name may not try now. */
-  blocked(name: string): boolean;
-  failed(name: string): void;
-  succeeded(name: string): void;
+  blocked(name: string): Promise<boolean>;
+  failed(name: string): Promise<void>;
+  succeeded(name: string): Promise<void>;
 }
 
 const MAX_FAILURES = 5;
 const FAILURE_WINDOW_MS = 5 * 60 * 1000;
-const MAX_TRACKED = 10_000;
 const APPROVER_NAME_RE = /^[a-z][a-z0-9_-]{1,62}$/;
 
-export class MemorySignInThrottle implements SignInThrottle {
-  private readonly failures = new Map<string, { count: number; since: number }>();
+export class StoreSignInThrottle implements SignInThrottle {
+  constructor(
+    private readonly records: Coordination,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
-  constructor(private readonly now: () => number = Date.now) {}
-
-  blocked(name: string): boolean {
-    const f = this.failures.get(name);
-    return f !== undefined && f.count >= MAX_FAILURES && this.now() - f.since < FAILURE_WINDOW_MS;
+  async blocked(name: string): Promise<boolean> {
+    if (!APPROVER_NAME_RE.test(name)) return false;
+    return (await this.records.signInFailures(name, this.now(), FAILURE_WINDOW_MS)) >= MAX_FAILURES;
   }
 
-  failed(name: string): void {
+  async failed(name: string): Promise<void> {
     if (!APPROVER_NAME_RE.test(name)) return;
-    const now = this.now();
-    if (this.failures.size >= MAX_TRACKED) {
-      for (const [k, v] of this.failures) if (now - v.since >= FAILURE_WINDOW_MS) this.failures.delete(k);
-      // Still full of live entries: drop the oldest (Map keeps insertion order).
-      const oldest = this.failures.keys().next().value;
-      if (this.failures.size >= MAX_TRACKED && oldest !== undefined) this.failures.delete(oldest);
-    }
-    const f = this.failures.get(name);
-    const prev = f !== undefined && now - f.since < FAILURE_WINDOW_MS ? f : { count: 0, since: now };
-    this.failures.set(name, { count: prev.count + 1, since: prev.since });
+    await this.records.signInFailed(name, this.now(), FAILURE_WINDOW_MS);
   }
 
-  succeeded(name: string): void {
-    this.failures.delete(name);
+  async succeeded(name: string): Promise<void> {
+    if (!APPROVER_NAME_RE.test(name)) return;
+    await this.records.signInSucceeded(name);
   }
 }

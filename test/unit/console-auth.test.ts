@@ -1,25 +1,58 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { approverName } from '../../src/api/oidc.js';
 import { hashPassword, verifyPassword } from '../../src/api/passwords.js';
 import { csrfMatches, Sessions } from '../../src/api/sessions.js';
+import { StoreSignInThrottle } from '../../src/api/sign-in-throttle.js';
 import { appliedGuards, checkApprove, confirmationText, DEFAULT_GUARDS } from '../../src/approvals/guards.js';
+import { SqliteStore } from '../../src/ledger/sqlite/sqlite-store.js';
 import { readTerms } from '../../src/policy/annotations.js';
 
 describe('sessions', () => {
-  it('expire after their lifetime and end on sign-out', () => {
+  it('expire after their lifetime and end on sign-out', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
-    const s = new Sessions(60, () => now);
-    const { id, session } = s.create('alice', 'password');
-    assert.equal(s.get(id)?.approver, 'alice');
+    const store = SqliteStore.open({ path: ':memory:', ledgerKey: randomBytes(32) });
+    const s = new Sessions(store.coordination, 60, () => now);
+    const { id, session } = await s.create('alice', 'password');
+    assert.equal((await s.get(id))?.approver, 'alice');
     assert.ok(csrfMatches(session, session.csrf));
     assert.ok(!csrfMatches(session, undefined));
     assert.ok(!csrfMatches(session, `${session.csrf}a`));
     now = new Date(now.getTime() + 61_000);
-    assert.equal(s.get(id), undefined);
-    const two = s.create('bob', 'oidc');
-    s.end(two.id);
-    assert.equal(s.get(two.id), undefined);
+    assert.equal(await s.get(id), undefined);
+    const two = await s.create('bob', 'oidc');
+    await s.end(two.id);
+    assert.equal(await s.get(two.id), undefined);
+    await store.close();
+  });
+
+  it('are shared, with the sign-in throttle, by two processes on one store file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airlock-sessions-'));
+    const key = randomBytes(32);
+    const a = SqliteStore.open({ path: join(dir, 's.sqlite'), ledgerKey: key });
+    const b = SqliteStore.open({ path: join(dir, 's.sqlite'), ledgerKey: key });
+    try {
+      const made = await new Sessions(a.coordination, 60).create('alice', 'password', 'scrypt$x');
+      const onB = new Sessions(b.coordination, 60);
+      assert.equal((await onB.get(made.id))?.csrf, made.session.csrf);
+      await onB.end(made.id);
+      assert.equal(await new Sessions(a.coordination, 60).get(made.id), undefined, 'signed out on both');
+      const [ta, tb] = [new StoreSignInThrottle(a.coordination), new StoreSignInThrottle(b.coordination)];
+      for (let i = 0; i < 5; i++) await (i % 2 === 0 ? ta : tb).failed('alice');
+      assert.equal(await ta.blocked('alice'), true, 'five failures spread over two processes');
+      assert.equal(await tb.blocked('alice'), true);
+      assert.equal(await tb.blocked('bob'), false);
+      await tb.failed('Not A Name!');
+      assert.equal(await ta.blocked('Not A Name!'), false, 'names no approver can have are not tracked');
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
