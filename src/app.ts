@@ -3,7 +3,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StoreCancelKeys } from './access/cancel-keys.js';
 import { actionGroupsFrom, type FrontCatalog } from './access/catalog.js';
+import { Coordinator } from './access/coordinator.js';
 import { StoreDirectory } from './access/directory.js';
 import { Recorder } from './access/recorder.js';
 import { ApiServer } from './api/server.js';
@@ -29,6 +31,7 @@ import { mcpCatalog } from './fronts/mcp/catalog.js';
 import { ToolPins } from './fronts/mcp/pins.js';
 import { McpFront } from './fronts/mcp/server.js';
 import { Upstreams } from './fronts/mcp/upstreams.js';
+import { CancelRegistry } from './fronts/postgres/cancel-registry.js';
 import { postgresCatalog } from './fronts/postgres/catalog.js';
 import { postgresDatabase } from './fronts/postgres/database.js';
 import { PostgresFront } from './fronts/postgres/server.js';
@@ -239,6 +242,18 @@ export async function startAirlock(
     console: config.console,
     adminGroups: config.admins?.groups ?? [],
   });
+  // Periodic jobs shared with the other processes on this store (access/coordinator.ts).
+  let cancels: CancelRegistry | undefined;
+  const coordinator = new Coordinator(store, {
+    expired: (ids) => {
+      for (const id of ids) waiter.notify(id, 'expired');
+      events.expired(ids);
+    },
+    cancelled: (pids) => cancels?.cancelForwarded(pids),
+    holdsCancelKeys: () => (cancels?.size ?? 0) > 0,
+    log,
+  });
+  cancels = new CancelRegistry(new StoreCancelKeys(store.coordination, coordinator.id), log);
   const pgFronts = config.databases.map(
     (db) =>
       new PostgresFront({
@@ -247,6 +262,7 @@ export async function startAirlock(
         gate,
         db: postgresDatabase(config, db, credentials),
         log,
+        cancels,
       }),
   );
   const mcp =
@@ -278,15 +294,9 @@ export async function startAirlock(
   const awsAddr = await aws.listen(config.listen.aws.host, config.listen.aws.port);
   webhooks.start();
   const apiAddr = await api.listen(config.listen.api.host, config.listen.api.port);
-  // Pending approvals past their TTL become 'expired' and wake their waiters.
+  // Pending approvals past their TTL become 'expired' (one process at a time: the coordinator).
+  await coordinator.start();
   const expiry = setInterval(() => {
-    store.expireApprovals(new Date()).then(
-      (ids) => {
-        for (const id of ids) waiter.notify(id, 'expired');
-        if (ids.length > 0) events.expired(ids);
-      },
-      (e: unknown) => log(`expiry sweep failed: ${(e as Error).message}`),
-    );
     // Revoked or expired grants lose their cached STS session (revocation may come from the CLI).
     sessions
       .prune(async (id) => grantIsLive(await store.getGrant(id), new Date()))
@@ -321,6 +331,7 @@ export async function startAirlock(
     publishCheckpoint: async () => void (await checkpoints?.publish()),
     async close() {
       clearInterval(expiry);
+      coordinator.stop();
       await Promise.all([aws.close(), api.close(), ...pgFronts.map((f) => f.close()), mcp?.close()]);
       await webhooks.stop();
       forwarder.close();
@@ -332,6 +343,7 @@ export async function startAirlock(
     },
     async shutdown(graceMs: number) {
       clearInterval(expiry);
+      coordinator.stop();
       const started = performance.now();
       await Promise.all([
         aws.shutdown(graceMs),

@@ -10,6 +10,7 @@ import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
+import { startAirlock } from '../../src/app.js';
 import { auditRecord } from '../../src/ledger/audit.js';
 import { decide, type PgHarness, pendingFor, startPgHarness } from '../support/pg-harness.js';
 
@@ -342,5 +343,41 @@ describe('postgres holds', () => {
     await assert.rejects(held, (e: Error & { code?: string }) => e.code === '57014');
     assert.equal(await statusOf(h, 3), 'via-psql');
     await c3.end();
+  });
+
+  it('a CancelRequest that reaches another Airlock on the same store ends the held statement', async () => {
+    await revokeAllGrants(h);
+    // A second gateway process on the same data_dir (as behind a load balancer, or a worker):
+    // it does not hold the key, so it marks it in the store and the owner cancels.
+    const other = await startAirlock(h.config, { log: () => undefined });
+    try {
+      const c4 = await h.client();
+      const before = await statusOf(h, 3);
+      const held = c4.query("UPDATE orders SET status = 'cancel-elsewhere' WHERE id = 3");
+      let settled = false;
+      held.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await pendingFor(h, "'cancel-elsewhere'");
+      const { processID, secretKey } = c4 as unknown as { processID: number; secretKey: number };
+      const net = await import('node:net');
+      const wrong = Buffer.alloc(16);
+      wrong.writeInt32BE(16, 0);
+      wrong.writeInt32BE(80877102, 4);
+      wrong.writeInt32BE(processID, 8);
+      wrong.writeInt32BE(secretKey ^ 1, 12);
+      net.connect(other.databases.app?.port ?? 0, '127.0.0.1').end(wrong);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(settled, false, 'a wrong secret cancels nothing');
+      const msg = Buffer.from(wrong);
+      msg.writeInt32BE(secretKey, 12);
+      net.connect(other.databases.app?.port ?? 0, '127.0.0.1').end(msg);
+      await assert.rejects(held, (e: Error & { code?: string }) => e.code === '57014');
+      assert.equal(await statusOf(h, 3), before, 'the statement never ran');
+      await c4.end();
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -21,14 +21,17 @@ export interface PostgresFrontDeps {
   readonly gate: Gate;
   readonly db: PgDatabase;
   readonly log: (line: string) => void;
+  /** The process's cancel keys, shared by its Postgres fronts (and, through the store, by processes). */
+  readonly cancels?: CancelRegistry | undefined;
 }
 
 export class PostgresFront {
   private readonly server: net.Server;
   private readonly sessions = new Set<PgSession>();
-  private readonly cancels = new CancelRegistry();
+  private readonly cancels: CancelRegistry;
 
   constructor(private readonly deps: PostgresFrontDeps) {
+    this.cancels = deps.cancels ?? new CancelRegistry(undefined, deps.log);
     this.server = net.createServer((socket) => {
       const s = new PgSession(socket, { ...deps, cancels: this.cancels });
       this.sessions.add(s);

@@ -162,7 +162,12 @@ export class PgSession {
         return;
       }
       case 'cancel':
-        this.deps.cancels.cancel(ev.pid, ev.secret);
+        // The protocol sends no reply to a CancelRequest, whatever happens to it.
+        await this.deps.cancels
+          .cancel(ev.pid, ev.secret)
+          .catch((err: unknown) =>
+            this.deps.log(`postgres: cancel not forwarded: ${(err as Error).message}`),
+          );
         this.close();
         return;
       case 'authenticated':
@@ -248,11 +253,16 @@ export class PgSession {
     };
     up.socket.on('error', lost);
     up.socket.on('close', lost);
-    this.key = this.deps.cancels.register(() => this.cancel());
+    const key = await this.deps.cancels.register(() => this.cancel());
+    this.key = key;
+    if ((this.step as string) === 'closed') {
+      this.deps.cancels.unregister(key.pid); // the session ended while the key was published
+      return;
+    }
     this.toClient(
       Buffer.concat([
         ...up.parameterStatus.map(agentView),
-        backendKeyData(this.key.pid, this.key.secret.readInt32BE(0)),
+        backendKeyData(key.pid, key.secret.readInt32BE(0)),
         readyForQuery('I'),
       ]),
     );
