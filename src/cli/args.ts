@@ -32,6 +32,7 @@ const OPTIONS = {
   'public-key': { type: 'string' },
   'log-format': { type: 'string' },
   'log-level': { type: 'string' },
+  workers: { type: 'string' },
   url: { type: 'string' },
   slack: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },

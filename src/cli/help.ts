@@ -27,9 +27,13 @@ const GROUPS_FLAG: FlagHelp = { flag: '--groups G[,G]', help: 'approver groups, 
 export const COMMANDS: readonly CommandHelp[] = [
   {
     name: 'serve',
-    args: '[--log-format json|pretty] [--log-level LEVEL]',
+    args: '[--workers N] [--log-format json|pretty] [--log-level LEVEL]',
     summary: 'run the gateway: the AWS front, the Postgres fronts and the approver API',
     flags: [
+      {
+        flag: '--workers N',
+        help: 'N gateway processes sharing the listeners and the store (docs/DEPLOY.md, "Workers"); default 1',
+      },
       { flag: '--log-format json|pretty', help: 'JSON lines on stdout (default), or pretty for a terminal' },
       {
         flag: '--log-level LEVEL',

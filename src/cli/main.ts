@@ -8,13 +8,13 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { AdminError, createAgent, createApprover, rotateApproverToken, setApproverGroups } from '../admin.js';
 import { hashPassword } from '../api/passwords.js';
-import { loadPolicy, mcpPinsPath, openMasterKey, openStore, startAirlock } from '../app.js';
+import { loadPolicy, mcpPinsPath, openMasterKey, openStore } from '../app.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { ToolPins } from '../fronts/mcp/pins.js';
 import { auditRecord } from '../ledger/audit.js';
 import { migrateConfiguredStore } from '../open-store.js';
-import { createLogger, parseLogFormat, parseLogLevel } from '../ops/log.js';
+import { parseLogFormat, parseLogLevel } from '../ops/log.js';
 import { help, parse, USAGE, unknownCommand } from './args.js';
 import { runAuditCheck } from './audit-check-command.js';
 import { auditVerify } from './audit-verify.js';
@@ -25,6 +25,7 @@ import { api } from './http-client.js';
 import { mcpStdioBridge } from './mcp-stdio.js';
 import { readPassword } from './password-input.js';
 import { printApproval, printAudit, table } from './print.js';
+import { serve } from './serve.js';
 
 function breadthFlag(v: string): 'call' | 'tool' {
   if (v === 'call' || v === 'tool') return v;
@@ -39,9 +40,6 @@ function operator(): string {
     return `os:uid-${process.getuid?.() ?? 'unknown'}`;
   }
 }
-
-/** How long a SIGTERM waits for forwarded requests to finish (shorter than the usual 30 s kill timeout). */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv);
@@ -91,31 +89,12 @@ async function main(argv: string[]): Promise<number> {
   };
 
   switch (`${cmd} ${sub ?? ''}`.trim()) {
-    case 'serve': {
-      const cfg = config();
-      const logger = createLogger({
-        format: cliValue(() => parseLogFormat(values['log-format'])),
-        level: cliValue(() => parseLogLevel(values['log-level'] ?? process.env.AIRLOCK_LOG_LEVEL)),
+    case 'serve':
+      return serve(config(), {
+        workers: int(values.workers, '--workers') ?? 1,
+        logFormat: cliValue(() => parseLogFormat(values['log-format'])),
+        logLevel: cliValue(() => parseLogLevel(values['log-level'] ?? process.env.AIRLOCK_LOG_LEVEL)),
       });
-      const running = await startAirlock(cfg, { logger, startupChecks: true, processMetrics: true });
-      // Listen for the signal before saying we are up: a supervisor may send it at once.
-      const stopped = new Promise<string>((resolve) => {
-        process.once('SIGINT', () => resolve('SIGINT'));
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-      });
-      process.stderr.write(`airlock: AWS front ${running.awsUrl}, API ${running.apiUrl}\n`);
-      for (const [name, a] of Object.entries(running.databases))
-        process.stderr.write(`airlock: Postgres front for ${name} on ${a.host}:${a.port}\n`);
-      if (running.mcpUrl !== undefined)
-        process.stderr.write(`airlock: MCP front ${running.mcpUrl}/mcp/SERVER\n`);
-      const signal = await stopped;
-      process.stderr.write(
-        `airlock: ${signal}: finishing in-flight requests (up to ${SHUTDOWN_GRACE_MS / 1000} s)\n`,
-      );
-      await running.shutdown(SHUTDOWN_GRACE_MS);
-      process.stderr.write('airlock: stopped\n');
-      return 0;
-    }
     case 'store migrate':
       out(await migrateConfiguredStore(config()));
       return 0;

@@ -95,8 +95,12 @@ ${opts.extraYaml ?? ''}`;
 }
 
 /** Starts `airlock serve` on the setup's config; resolves once both listeners are up. */
-export async function serve(s: ServeSetup, timeoutMs = PROCESS_START_MS): Promise<Served> {
-  const proc = spawn(process.execPath, [BIN, '--config', s.configPath, 'serve'], {
+export async function serve(
+  s: ServeSetup,
+  timeoutMs = PROCESS_START_MS,
+  args: readonly string[] = [],
+): Promise<Served> {
+  const proc = spawn(process.execPath, [BIN, '--config', s.configPath, 'serve', ...args], {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
