@@ -1,11 +1,15 @@
 /**
  * SSO sign-in: OpenID Connect authorization code flow with PKCE (RFC 7636) via
  * openid-client. The flow is bound to the browser that started it by a short-lived
- * state cookie; the PKCE verifier and nonce never leave the server.
+ * state cookie; the PKCE verifier and nonce never leave the server. Flows in progress are
+ * kept in the store (ledger/coordination.ts), keyed by the SHA-256 of the state, so the
+ * callback may reach any process sharing it; each is taken once.
  * The identity provider's group claim decides the approver groups (docs/CONSOLE.md).
  */
+import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import type { OidcConfig } from '../config/config.js';
+import type { Coordination } from '../ledger/coordination.js';
 
 export const OIDC_STATE_COOKIE = 'airlock_oidc';
 /** How long a sign-in may take between leaving for the IdP and coming back. */
@@ -30,12 +34,13 @@ export interface SsoIdentity {
   readonly subject: string;
 }
 
+const stateKey = (state: string) => createHash('sha256').update(state).digest('hex');
+
 export class OidcLogin {
   private configuration: Promise<client.Configuration> | undefined;
-  private readonly pending = new Map<string, PendingFlow>();
-
   constructor(
     private readonly cfg: OidcConfig,
+    private readonly flows: Coordination,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
@@ -49,12 +54,17 @@ export class OidcLogin {
     const state = client.randomState();
     const nonce = client.randomNonce();
     const now = Date.now();
-    for (const [k, f] of this.pending) if (f.expiresAt <= now) this.pending.delete(k);
-    // Unauthenticated callers can start flows: cap how many may be in flight at once.
-    if (this.pending.size >= MAX_PENDING)
-      throw new OidcError('too many sign-ins in progress; try again shortly');
     const redirectUri = new URL(this.cfg.redirectUri, origin).href;
-    this.pending.set(state, { redirectUri, verifier, nonce, expiresAt: now + FLOW_TTL_MS });
+    const flow: PendingFlow = { redirectUri, verifier, nonce, expiresAt: now + FLOW_TTL_MS };
+    // Unauthenticated callers can start flows: cap how many may be in flight at once.
+    const kept = await this.flows.putOidcFlow(
+      stateKey(state),
+      JSON.stringify(flow),
+      new Date(flow.expiresAt),
+      new Date(now),
+      MAX_PENDING,
+    );
+    if (!kept) throw new OidcError('too many sign-ins in progress; try again shortly');
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: this.cfg.scopes,
@@ -75,8 +85,8 @@ export class OidcLogin {
     if (cookieState === undefined || cookieState !== state) {
       throw new OidcError('this sign-in was not started from this browser; start again from the console');
     }
-    const flow = this.pending.get(state);
-    this.pending.delete(state);
+    const kept = await this.flows.takeOidcFlow(stateKey(state), new Date());
+    const flow = kept === undefined ? undefined : (JSON.parse(kept) as PendingFlow);
     if (flow === undefined || flow.expiresAt <= Date.now()) {
       throw new OidcError('the sign-in took too long or was already used; start again');
     }

@@ -100,7 +100,10 @@ export class ApiServer {
       sessions: this.sessions,
       throttle: new StoreSignInThrottle(deps.store.coordination),
       feed: this.feed,
-      oidc: consoleConfig.oidc === undefined ? undefined : new OidcLogin(consoleConfig.oidc),
+      oidc:
+        consoleConfig.oidc === undefined
+          ? undefined
+          : new OidcLogin(consoleConfig.oidc, deps.store.coordination),
       config: consoleConfig,
       publicHttps: consoleConfig.oidc?.redirectUri.startsWith('https:') ?? false,
       log: deps.log,

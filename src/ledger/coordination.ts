@@ -1,8 +1,8 @@
 /**
  * State that several Airlock processes sharing one store (workers of `serve --workers`, two
  * `serve` on one data_dir, replicas on PostgreSQL) must see alike, and that is not a ledger
- * fact: console sessions, the sign-in throttle, Postgres CancelRequest keys and leases (which
- * process runs a periodic job). Each backend keeps it in plain tables next to the ledger
+ * fact: console sessions, OIDC sign-ins in flight, the sign-in throttle, Postgres
+ * CancelRequest keys and leases (which process runs a periodic job). Each backend keeps it in plain tables next to the ledger
  * (sqlite/coordination-tables.ts, postgres/coordination-tables.ts); the store contract suite
  * checks both. Every call may reject with StoreFault: callers fail closed (no session, no
  * sign-in) rather than fall back to per-process memory.
@@ -38,6 +38,15 @@ export interface Coordination {
   endSession(idHash: string): Promise<void>;
   /** Ends every session of an approver (revoked, or a new password). */
   endSessionsOf(approver: string): Promise<void>;
+
+  /**
+   * An OIDC sign-in in flight (api/oidc.ts), keyed by the SHA-256 of its state: the callback
+   * may reach another process than the one that sent the browser to the identity provider.
+   * False when `max` flows are already in flight (unauthenticated callers start them).
+   */
+  putOidcFlow(stateHash: string, flow: string, expiresAt: Date, now: Date, max: number): Promise<boolean>;
+  /** Takes a flow once: a second take of the same state, or one past expiresAt, finds nothing. */
+  takeOidcFlow(stateHash: string, now: Date): Promise<string | undefined>;
 
   /**
    * Counts a failed sign-in for `name` and returns the failures in the current window (a

@@ -829,6 +829,22 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.equal((await other.coordination.getSession('h3', at(12)))?.approver, 'eve');
       });
 
+      it('keeps an OIDC flow for another store to take once, until it expires, within a cap', async () => {
+        const { s, again } = await fresh();
+        const other = await again();
+        assert.equal(await s.coordination.putOidcFlow('st1', '{"v":1}', at(600), at(0), 2), true);
+        assert.equal(await s.coordination.putOidcFlow('st2', '{"v":2}', at(5), at(0), 2), true);
+        assert.equal(
+          await other.coordination.putOidcFlow('st3', '{"v":3}', at(600), at(1), 2),
+          false,
+          'capped',
+        );
+        assert.equal(await other.coordination.takeOidcFlow('st1', at(1)), '{"v":1}');
+        assert.equal(await s.coordination.takeOidcFlow('st1', at(1)), undefined, 'taken once');
+        assert.equal(await other.coordination.takeOidcFlow('st2', at(5)), undefined, 'expired');
+        assert.equal(await other.coordination.putOidcFlow('st3', '{"v":3}', at(600), at(6), 2), true);
+      });
+
       it('counts sign-in failures across stores within a window, and starts over after it', async () => {
         const { s, again } = await fresh();
         const other = await again();

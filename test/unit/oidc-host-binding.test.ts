@@ -7,14 +7,17 @@
  * Uses a real OpenID provider (oidc-provider) for discovery.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { OidcError, OidcLogin } from '../../src/api/oidc.js';
 import type { OidcConfig } from '../../src/config/config.js';
+import { SqliteStore } from '../../src/ledger/sqlite/sqlite-store.js';
 import { startIdp, type TestIdp } from '../support/oidc-idp.js';
 
 describe('OIDC: a flow finishes only on the host it started from', () => {
   let idp: TestIdp;
   let login: OidcLogin;
+  const store = SqliteStore.open({ path: ':memory:', ledgerKey: randomBytes(32) });
   const real = 'http://127.0.0.1:4100';
   before(async () => {
     idp = await startIdp();
@@ -32,10 +35,11 @@ describe('OIDC: a flow finishes only on the host it started from', () => {
       groupMap: {},
       scopes: 'openid email groups',
     };
-    login = new OidcLogin(cfg, { AIRLOCK_TEST_OIDC_HOST_SECRET: idp.clientSecret });
+    login = new OidcLogin(cfg, store.coordination, { AIRLOCK_TEST_OIDC_HOST_SECRET: idp.clientSecret });
   });
   after(async () => {
     await idp.close();
+    await store.close();
   });
 
   it('refuses a callback on the real host for a flow started under Host: evil.example', async () => {

@@ -70,6 +70,36 @@ export class PgCoordination implements Coordination {
     await this.run((sql) => sql('DELETE FROM console_sessions WHERE approver = $1', [approver]));
   }
 
+  async putOidcFlow(
+    stateHash: string,
+    flow: string,
+    expiresAt: Date,
+    now: Date,
+    max: number,
+  ): Promise<boolean> {
+    // One statement: the cap is checked and the row written together (INSERT … SELECT … WHERE).
+    const r = await this.run(async (sql) => {
+      await sql('DELETE FROM oidc_flows WHERE expires_at <= $1', [now.getTime()]);
+      return sql(
+        `INSERT INTO oidc_flows (state_hash, flow, expires_at)
+           SELECT $1, $2, $3 WHERE (SELECT count(*) FROM oidc_flows) < $4`,
+        [stateHash, flow, expiresAt.getTime(), max],
+      );
+    });
+    return r.rowCount === 1;
+  }
+
+  async takeOidcFlow(stateHash: string, now: Date): Promise<string | undefined> {
+    const r = await this.run((sql) =>
+      sql<{ flow: string; expires_at: number }>(
+        'DELETE FROM oidc_flows WHERE state_hash = $1 RETURNING flow, expires_at',
+        [stateHash],
+      ),
+    );
+    const row = r.rows[0];
+    return row === undefined || Number(row.expires_at) <= now.getTime() ? undefined : row.flow;
+  }
+
   async signInFailed(name: string, now: Date, windowMs: number): Promise<number> {
     const t = now.getTime();
     const r = await this.run((sql) =>
@@ -151,6 +181,7 @@ export class PgCoordination implements Coordination {
     const t = now.getTime();
     await this.run(async (sql) => {
       await sql('DELETE FROM console_sessions WHERE expires_at <= $1', [t]);
+      await sql('DELETE FROM oidc_flows WHERE expires_at <= $1', [t]);
       await sql('DELETE FROM sign_in_failures WHERE since <= $1', [t - THROTTLE_KEEP_MS]);
       await sql('DELETE FROM leases WHERE expires_at <= $1', [t]);
       await sql(

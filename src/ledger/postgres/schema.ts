@@ -124,7 +124,7 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
   // 3 (issues 10, 13, as SQLite's 5): state replicas must see alike (../coordination.ts):
-  // console sessions, sign-in failures, Postgres cancel keys and leases.
+  // console sessions, OIDC sign-ins in flight, sign-in failures, Postgres cancel keys and leases.
   `
   CREATE TABLE console_sessions (
     id_hash TEXT PRIMARY KEY,
@@ -151,6 +151,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE leases (
     name TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE TABLE oidc_flows (
+    state_hash TEXT PRIMARY KEY,
+    flow TEXT NOT NULL,
     expires_at BIGINT NOT NULL
   );
   `,

@@ -70,6 +70,30 @@ export class SqliteCoordination implements Coordination {
     });
   }
 
+  putOidcFlow(stateHash: string, flow: string, expiresAt: Date, now: Date, max: number): Promise<boolean> {
+    return this.write(() => {
+      this.sql('DELETE FROM oidc_flows WHERE expires_at <= ?').run(now.getTime());
+      const n = this.sql<[], { n: number }>('SELECT count(*) AS n FROM oidc_flows').get()?.n ?? 0;
+      if (n >= max) return false;
+      this.sql('INSERT INTO oidc_flows (state_hash, flow, expires_at) VALUES (?, ?, ?)').run(
+        stateHash,
+        flow,
+        expiresAt.getTime(),
+      );
+      return true;
+    });
+  }
+
+  takeOidcFlow(stateHash: string, now: Date): Promise<string | undefined> {
+    return this.write(() => {
+      const r = this.sql<[string, number], { flow: string }>(
+        'SELECT flow FROM oidc_flows WHERE state_hash = ? AND expires_at > ?',
+      ).get(stateHash, now.getTime());
+      this.sql('DELETE FROM oidc_flows WHERE state_hash = ?').run(stateHash);
+      return r?.flow;
+    });
+  }
+
   signInFailed(name: string, now: Date, windowMs: number): Promise<number> {
     const t = now.getTime();
     return this.write(() => {
@@ -156,6 +180,7 @@ export class SqliteCoordination implements Coordination {
     const t = now.getTime();
     return this.write(() => {
       this.sql('DELETE FROM console_sessions WHERE expires_at <= ?').run(t);
+      this.sql('DELETE FROM oidc_flows WHERE expires_at <= ?').run(t);
       this.sql('DELETE FROM sign_in_failures WHERE since <= ?').run(t - THROTTLE_KEEP_MS);
       this.sql('DELETE FROM leases WHERE expires_at <= ?').run(t);
       // Keys of a process that is gone (its `process:` lease lapsed, e.g. after kill -9).

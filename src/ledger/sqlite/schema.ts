@@ -125,7 +125,7 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
   // 5 (issues 10, 13): state processes sharing the file must see alike (../coordination.ts):
-  // console sessions (by the SHA-256 of the cookie), sign-in failures, Postgres cancel
+  // console sessions (by the SHA-256 of the cookie), OIDC sign-ins in flight, sign-in failures, Postgres cancel
   // keys (marked by whichever process receives the CancelRequest) and leases.
   `
   CREATE TABLE console_sessions (
@@ -153,6 +153,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE leases (
     name TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE oidc_flows (
+    state_hash TEXT PRIMARY KEY,
+    flow TEXT NOT NULL,
     expires_at INTEGER NOT NULL
   );
   `,
