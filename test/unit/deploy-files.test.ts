@@ -64,10 +64,10 @@ const namedPort = (name: string): number =>
 const envFrom = (name: string) =>
   (container.env as { name: string; value?: string; valueFrom?: Manifest }[]).find((e) => e.name === name);
 
-/** The drain `airlock serve` allows on SIGTERM (src/cli/main.ts runs main() on import: read it). */
+/** The drain `airlock serve` allows on SIGTERM (src/cli/serve.ts, read as text like the manifests). */
 const shutdownGraceMs = Number(
   /const SHUTDOWN_GRACE_MS = ([\d_]+);/
-    .exec(readFileSync('src/cli/main.ts', 'utf8'))?.[1]
+    .exec(readFileSync('src/cli/serve.ts', 'utf8'))?.[1]
     ?.replaceAll('_', ''),
 );
 
@@ -123,7 +123,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
   });
 
   it('terminationGracePeriodSeconds outlasts preStop plus the SIGTERM drain', () => {
-    assert.ok(shutdownGraceMs > 0, 'SHUTDOWN_GRACE_MS found in src/cli/main.ts');
+    assert.ok(shutdownGraceMs > 0, 'SHUTDOWN_GRACE_MS found in src/cli/serve.ts');
     const preStop = container.lifecycle.preStop.exec.command as string[];
     assert.equal(preStop[0], 'sleep');
     const needed = Number(preStop[1]) + shutdownGraceMs / 1000;
