@@ -1,103 +1,32 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+/**
+ * The Store on one SQLite file (the embedded default): the queries, one table module per
+ * concept (identity, approval, grant, webhook, coordination tables). How each write is made
+ * durable, waits for a lock another process holds and fails closed is in sqlite-store-core.ts.
+ */
 import Database from 'better-sqlite3';
-import type {
-  ActionRecord,
-  ActionResult,
-  Approval,
-  ApprovalStatus,
-  DecisionRecord,
-  Grant,
-} from '../../core/types.js';
-import { GroupCommit } from '../group-commit.js';
+import type { Approval, ApprovalStatus, DecisionRecord, Grant } from '../../core/types.js';
 import type { ChainHead } from '../hash-chain.js';
-import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
 import { ssoSource } from '../sql-rows.js';
-import {
-  type LedgerEntry,
-  type McpToolAccepted,
-  type Store,
-  StoreConflict,
-  type StoredAgent,
-  type StoredApprover,
-  StoreFault,
-  type StoreHealth,
-  type VerifyResult,
-  type WebhookAttempt,
-  type WebhookDelivery,
+import type {
+  LedgerEntry,
+  McpToolAccepted,
+  Store,
+  StoredAgent,
+  StoredApprover,
+  WebhookAttempt,
+  WebhookDelivery,
 } from '../store.js';
 import * as approvals from './approval-tables.js';
-import { SqliteCoordination } from './coordination-tables.js';
 import * as grants from './grant-tables.js';
 import * as identities from './identity-tables.js';
-import { ReadCache } from './read-cache.js';
 import { applyPragmas, migrate } from './schema.js';
-import { type LedgerFilter, SqliteLedger } from './sqlite-ledger.js';
-import { type Sql, statementCache } from './statement-cache.js';
-import { BusyAwareFault, conflictOf, fileId, isBusyFault } from './store-faults.js';
+import { SqliteStoreCore, type SqliteStoreOptions } from './sqlite-store-core.js';
 import * as webhooks from './webhook-tables.js';
 
-export interface SqliteStoreOptions {
-  /** File path, or ':memory:'. */
-  readonly path: string;
-  /** 32-byte HMAC key for the ledger chain. */
-  readonly ledgerKey: Buffer;
-  /**
-   * How long an action record may wait for others to share its commit. Default 20: at
-   * a thousand requests a second that is one durable commit (an fsync, on the event
-   * loop) per ~20 records instead of one per ~2. Only refusals and outcomes wait for it:
-   * an intent, which a request waits on, is written on the next event-loop turn.
-   */
-  readonly groupCommitMs?: number;
-  /**
-   * How long a write waits for a write lock another process holds, retrying off the
-   * event loop (SQLite's own busy_timeout would block it), before it fails with
-   * StoreFault. Default 2000.
-   */
-  readonly lockWaitMs?: number;
-  /** Told of each group commit of action rows: batch size and write time (metrics). */
-  readonly onCommit?: ((batchSize: number, ms: number) => void) | undefined;
-}
+export type { SqliteStoreOptions } from './sqlite-store-core.js';
 
-/** A batch this large is written at once rather than waiting for the timer. */
-const MAX_ACTION_BATCH = 256;
-
-export class SqliteStore implements Store {
-  readonly coordination: SqliteCoordination;
-  private readonly ledgerTable: SqliteLedger;
-  /** Action rows, intents and outcomes: one queue, so the chain keeps their order. */
-  private readonly actions: GroupCommit<NewEntry>;
-  private readonly sql: Sql;
-  private readonly cache: ReadCache;
-  private readonly openedFile: string | undefined;
-  private healthState: StoreHealth = { ok: true };
-  private lastProbe = Number.NEGATIVE_INFINITY;
-  private closed = false;
-
-  private constructor(
-    private readonly db: Database.Database,
-    ledgerKey: Buffer,
-    groupCommitMs: number,
-    private readonly path: string,
-    private readonly lockWaitMs: number,
-    onCommit: ((batchSize: number, ms: number) => void) | undefined,
-  ) {
-    this.sql = statementCache(db);
-    this.cache = new ReadCache(db);
-    this.ledgerTable = new SqliteLedger(db, ledgerKey);
-    this.openedFile = fileId(path);
-    this.coordination = new SqliteCoordination(this.sql, (fn) =>
-      this.writeWith(() => ({ result: fn(), entries: [] })),
-    );
-    this.actions = new GroupCommit((batch) => this.tx(() => this.ledgerTable.append(batch)), {
-      delayMs: groupCommitMs,
-      maxBatch: MAX_ACTION_BATCH,
-      retryable: isBusyFault,
-      retryForMs: lockWaitMs,
-      onCommit,
-    });
-  }
-
+export class SqliteStore extends SqliteStoreCore implements Store {
   static open(opts: SqliteStoreOptions): SqliteStore {
     if (opts.ledgerKey.length !== 32) throw new Error('ledgerKey must be 32 bytes');
     const db = new Database(opts.path);
@@ -248,67 +177,6 @@ export class SqliteStore implements Store {
     return this.writeWith(() => grants.revokeGrant(this.sql, id, by, at));
   }
 
-  // Ledger
-
-  recordAction(action: ActionRecord): Promise<void> {
-    if (this.closed) return Promise.reject(new StoreFault('store is closed'));
-    return this.actions.add(entry.actionTaken(action));
-  }
-
-  recordIntent(action: ActionRecord): Promise<void> {
-    if (this.closed) return Promise.reject(new StoreFault('store is closed'));
-    return this.actions.add(entry.actionTaken({ ...action, phase: 'intent' }), true);
-  }
-
-  recordOutcome(result: ActionResult): Promise<void> {
-    if (this.closed) return Promise.reject(new StoreFault('store is closed'));
-    return this.actions.add(entry.actionOutcome(result));
-  }
-
-  async checkWritable(): Promise<void> {
-    await this.writeWith(() => ({ result: this.touch(), entries: [] }));
-  }
-
-  /** A real write that changes nothing: SQLite writes the page to the WAL all the same. */
-  private touch(): void {
-    this.sql('UPDATE ledger_head SET seq = seq WHERE id = 1').run();
-  }
-
-  health(): StoreHealth {
-    if (this.closed) return { ok: false, problem: 'store is closed', since: new Date() };
-    this.checkFile();
-    // A failing store heals when a write succeeds again; without traffic, probe for it (at
-    // most once a second) so /readyz turns green by itself when space or access returns.
-    if (!this.healthState.ok && performance.now() - this.lastProbe > 1000) {
-      this.lastProbe = performance.now();
-      try {
-        this.tx(() => this.touch());
-      } catch {
-        /* still failing: tx recorded the problem */
-      }
-    }
-    return this.healthState;
-  }
-
-  async ledger(filter: LedgerFilter): Promise<LedgerEntry[]> {
-    this.actions.flush();
-    return this.ledgerTable.entries(filter);
-  }
-
-  async verify(): Promise<VerifyResult> {
-    this.actions.flush();
-    return this.ledgerTable.verify();
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    // Outcomes still queued (a held lock being retried) get their chance before the end.
-    const deadline = performance.now() + this.lockWaitMs;
-    while (!this.actions.flush() && performance.now() < deadline) await sleep(10);
-    this.closed = true;
-    this.db.close();
-  }
-
   // Checkpoints and approver lifecycle (issue 11)
 
   async head(): Promise<ChainHead> {
@@ -374,68 +242,6 @@ export class SqliteStore implements Store {
 
   async recordMcpToolAccepted(a: McpToolAccepted): Promise<void> {
     await this.write(() => [entry.mcpToolAccepted(a)]);
-  }
-
-  // Internals
-
-  /** Runs `fn` in an IMMEDIATE transaction and appends the ledger entries it returns. */
-  private async write(fn: () => NewEntry[]): Promise<void> {
-    await this.writeWith(() => ({ result: undefined, entries: fn() }));
-  }
-
-  /**
-   * As `write`, for changes that also return a result. A write lock held by another
-   * process is waited for off the event loop, up to lockWaitMs.
-   */
-  private async writeWith<R>(fn: () => { result: R; entries: NewEntry[] }): Promise<R> {
-    const deadline = performance.now() + this.lockWaitMs;
-    for (;;) {
-      if (this.closed) throw new StoreFault('store is closed');
-      // Queued actions happened before this call: commit them first to keep chain order.
-      this.actions.flush();
-      this.cache.invalidate();
-      try {
-        return this.tx(() => {
-          const out = fn();
-          this.ledgerTable.append(out.entries);
-          return out.result;
-        });
-      } catch (err) {
-        if (!isBusyFault(err) || performance.now() >= deadline) throw err;
-      }
-      await sleep(10);
-    }
-  }
-
-  /** One IMMEDIATE transaction; every failure but a lost race becomes a StoreFault. */
-  private tx<R>(fn: () => R): R {
-    this.checkFile();
-    if (!this.healthState.ok && this.healthState.problem.startsWith('the store file'))
-      throw new StoreFault(this.healthState.problem);
-    try {
-      const out = this.db.transaction(fn).immediate();
-      if (!this.healthState.ok) this.healthState = { ok: true };
-      return out;
-    } catch (err) {
-      const conflict = conflictOf(err);
-      if (conflict instanceof StoreConflict) throw conflict;
-      const fault = new BusyAwareFault(err);
-      if (!fault.busy) this.healthState = { ok: false, problem: fault.message, since: new Date() };
-      throw fault;
-    }
-  }
-
-  /**
-   * A data directory deleted (or the file replaced) while serving leaves SQLite writing to
-   * an unlinked inode: every later write would vanish. Once seen, the store stays failed.
-   */
-  private checkFile(): void {
-    if (this.openedFile === undefined) return;
-    const now = fileId(this.path);
-    if (now === this.openedFile) return;
-    const problem = `the store file ${this.path} was ${now === 'missing' ? 'deleted' : 'replaced'} while open; restart Airlock on a restored data directory`;
-    if (this.healthState.ok || this.healthState.problem !== problem)
-      this.healthState = { ok: false, problem, since: new Date() };
   }
 }
 
