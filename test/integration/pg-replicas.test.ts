@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { hashPassword } from '../../src/api/passwords.js';
+import { openMasterKey, openStore } from '../../src/app.js';
 import { type EmbeddedPg, startEmbeddedPg } from '../support/embedded-pg.js';
 import { callApi, REGION } from '../support/harness.js';
 import { cli, type Served, type ServeSetup, serve, setUpServe } from '../support/serve-process.js';
@@ -135,6 +137,38 @@ describe('two replicas on one PostgreSQL store', { timeout: 120_000 }, () => {
     process.stderr.write(`# cross-replica release: ${releaseMs.toFixed(1)} ms\n`);
     const grants = await api(a, 'GET', '/v1/grants?agent=fault-bot');
     grantId = String((grants.body.grants as { id: string }[])[0]?.id);
+  });
+
+  it('a console session made on A works on B until signed out on B; failed sign-ins count on both', async () => {
+    const store = openStore(s.config, openMasterKey(s.config));
+    await store.setApproverPassword('alice', await hashPassword('replica password 1'), new Date());
+    await store.close();
+    const post = (r: Served, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${r.apiUrl}/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const signed = await post(a, { name: 'alice', password: 'replica password 1' });
+    assert.equal(signed.status, 200);
+    const cookie = (signed.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const onB = await fetch(`${b.apiUrl}/v1/session`, { headers: { cookie } });
+    assert.equal(onB.status, 200, 'the session made on A is known to B');
+    const { csrfToken } = (await onB.json()) as { csrfToken: string };
+    const out = await fetch(`${b.apiUrl}/v1/session`, {
+      method: 'DELETE',
+      headers: { cookie, 'x-airlock-csrf': csrfToken },
+    });
+    assert.equal(out.status, 200);
+    assert.equal(
+      (await fetch(`${a.apiUrl}/v1/session`, { headers: { cookie } })).status,
+      401,
+      'ended on A too',
+    );
+    for (let i = 0; i < 5; i++)
+      assert.equal((await post(i % 2 === 0 ? a : b, { name: 'alice', password: `nope ${i}` })).status, 401);
+    assert.equal((await post(a, { name: 'alice', password: 'replica password 1' })).status, 429);
+    assert.equal((await post(b, { name: 'alice', password: 'replica password 1' })).status, 429);
   });
 
   it('a grant revoked through B stops the next request on A', async () => {
