@@ -109,13 +109,13 @@ const DATABASE_SCHEMA = obj(
       .optional()
       .describe("agents' TLS (default: self-signed in data_dir, optional; enabled: false = plaintext only)"),
     search_path: strings('search_path')
-      .default(['$user', 'public'])
+      .prefault(['$user', 'public'])
       .describe("the upstream's default search_path"),
     side_effect_functions: strings('side_effect_functions')
-      .default([])
+      .prefault([])
       .describe('extra functions that count as admin actions'),
     read_functions: strings('read_functions')
-      .default([])
+      .prefault([])
       .describe("functions to count as reads besides the upstream's stable/immutable built-ins"),
     record_params: z
       .enum(['full', 'redacted', 'none'], { error: 'record_params must be full, redacted or none' })

@@ -32,9 +32,12 @@ const RESOURCE_SCHEMA = obj(
       .optional()
       .describe('default: STS in sts_region'),
     // No zod defaults for these two: they would hide whether the file sets them (see below).
-    sts_region: text('sts_region must be an AWS region', /^[a-z]{2}(-[a-z]+)+-\d$/)
+    sts_region: z
+      .string({ error: 'sts_region must be an AWS region' })
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'sts_region must be an AWS region' })
       .optional()
-      .meta({ default: 'us-east-1' }),
+      .meta({ default: 'us-east-1' })
+      .describe('region of the STS endpoint'),
     max_session_seconds: int(900, 43200)
       .optional()
       .meta({ default: 3600 })
