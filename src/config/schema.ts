@@ -4,10 +4,13 @@
  * is published as JSON Schema (`airlock config schema`, schema/airlock.schema.json) so an
  * editor with yaml-language-server validates and completes the file (docs/CONFIG.md).
  *
- * zod rather than JSON Schema + ajv: the TypeScript types come from the same definition
- * (no second set of interfaces to keep in step), every key carries the message Airlock
- * prints for it (ajv would need ajv-errors and a message table keyed by JSON pointer),
- * and zod's own toJSONSchema emits the draft 2020-12 document editors read.
+ * zod rather than JSON Schema + ajv: the type of the checked file (ConfigInput) is
+ * inferred from the same definition, so the build step that turns it into AirlockConfig
+ * (config.ts, camelCase with absolute paths) is type-checked against the schema; every
+ * key carries the message Airlock prints for it (ajv would need ajv-errors and a message
+ * table keyed by JSON pointer); and zod's toJSONSchema emits the draft 2020-12 document
+ * editors read. What JSON Schema cannot express (cross-key rules, "outside data_dir")
+ * stays in refinements next to the keys, or in the build step.
  */
 import { z } from 'zod';
 import { AUDIT_CHECK_SCHEMA } from './audit-check-config.js';
