@@ -52,6 +52,14 @@ export const COMMANDS: readonly CommandHelp[] = [
     via: 'local',
   },
   {
+    name: 'config schema',
+    args: '',
+    summary: 'print the JSON Schema of airlock.yaml (for editors; also schema/airlock.schema.json)',
+    flags: [],
+    example: 'airlock config schema > airlock.schema.json',
+    via: 'process',
+  },
+  {
     name: 'agents create',
     args: 'NAME [--json]',
     summary: 'issue an agent key pair (the secret is shown once)',

@@ -11,6 +11,7 @@ import { hashPassword } from '../api/passwords.js';
 import { loadPolicy, mcpPinsPath, openMasterKey, openStore } from '../app.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { configJsonSchema } from '../config/schema.js';
 import { ToolPins } from '../fronts/mcp/pins.js';
 import { auditRecord } from '../ledger/audit.js';
 import { migrateConfiguredStore } from '../open-store.js';
@@ -95,6 +96,9 @@ async function main(argv: string[]): Promise<number> {
         logFormat: cliValue(() => parseLogFormat(values['log-format'])),
         logLevel: cliValue(() => parseLogLevel(values['log-level'] ?? process.env.AIRLOCK_LOG_LEVEL)),
       });
+    case 'config schema':
+      out(configJsonSchema());
+      return 0;
     case 'store migrate':
       out(await migrateConfiguredStore(config()));
       return 0;

@@ -3,7 +3,8 @@
  * Every key is optional; CLI flags override these, and these override the defaults
  * in src/audit-check/record.ts. Lists extend the built-in lists rather than replace them.
  */
-import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
+import { z } from 'zod';
+import { obj, scalars } from './schema-fields.js';
 
 export interface AuditCheckSettings {
   readonly minReviewSeconds?: number;
@@ -16,58 +17,44 @@ export interface AuditCheckSettings {
   readonly extraSharedIdentities?: readonly string[];
 }
 
-export const AUDIT_CHECK_KEYS = [
-  'min_review_seconds',
-  'max_fail_share',
-  'rubber_stamp_share',
-  'rubber_stamp_min_decisions',
-  'boilerplate_min_repeats',
-  'unused_grant_seconds',
-  'trivial_reasons',
-  'shared_identities',
-] as const;
+const number = (min: number, max: number, integer: boolean) => {
+  const msg = (p: readonly PropertyKey[]) =>
+    `audit_check.${String(p.at(-1))} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
+  const n = z
+    .number({ error: (iss) => msg(iss.path ?? []) })
+    .min(min)
+    .max(max);
+  return (integer ? n.int() : n).optional();
+};
+const list = (key: string) => {
+  const msg = `audit_check.${key} must be a list of strings`;
+  return scalars(z.string({ error: msg }), msg).optional();
+};
 
-export function parseAuditCheck(
-  node: Node | undefined,
-  at: (node: Node | null | undefined, msg: string) => void,
+export const AUDIT_CHECK_SCHEMA = obj({
+  min_review_seconds: number(0, 86400, false).describe('a decision faster than this fails "reviewed"'),
+  max_fail_share: number(0, 1, false).describe('exit 4 when more than this share of approvals fails'),
+  rubber_stamp_share: number(0, 1, false),
+  rubber_stamp_min_decisions: number(1, 100000, true),
+  boilerplate_min_repeats: number(2, 100000, true),
+  unused_grant_seconds: number(1, 365 * 86400, true),
+  trivial_reasons: list('trivial_reasons').describe('reasons that say nothing, added to the built-in list'),
+  shared_identities: list('shared_identities').describe('shared identities, added to the built-in list'),
+}).describe('thresholds for `airlock audit check` (docs/AUDIT-CHECK.md)');
+
+export function buildAuditCheck(
+  a: z.output<typeof AUDIT_CHECK_SCHEMA> | null | undefined,
 ): AuditCheckSettings | undefined {
-  if (node === undefined || node === null) return undefined;
-  if (!isMap(node)) {
-    at(node, 'audit_check must be a mapping');
-    return undefined;
-  }
-  const map = node as YAMLMap;
-  for (const pair of map.items) {
-    const k = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (!(AUDIT_CHECK_KEYS as readonly string[]).includes(k))
-      at(pair.key as Node, `unknown key audit_check.${k} (expected one of: ${AUDIT_CHECK_KEYS.join(', ')})`);
-  }
-  const number = (key: string, min: number, max: number, integer: boolean): number | undefined => {
-    const v = map.get(key, true) as Node | undefined;
-    if (v === undefined) return undefined;
-    if (isScalar(v) && typeof v.value === 'number' && v.value >= min && v.value <= max) {
-      if (!integer || Number.isInteger(v.value)) return v.value;
-    }
-    at(v, `audit_check.${key} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
-    return undefined;
-  };
-  const list = (key: string): string[] | undefined => {
-    const v = map.get(key, true) as Node | undefined;
-    if (v === undefined) return undefined;
-    if (isSeq(v) && v.items.every((i) => isScalar(i) && typeof i.value === 'string'))
-      return v.items.map((i) => String((i as { value: unknown }).value));
-    at(v, `audit_check.${key} must be a list of strings`);
-    return undefined;
-  };
+  if (a === undefined || a === null) return undefined;
   const s: Record<string, unknown> = {
-    minReviewSeconds: number('min_review_seconds', 0, 86400, false),
-    maxFailShare: number('max_fail_share', 0, 1, false),
-    rubberStampShare: number('rubber_stamp_share', 0, 1, false),
-    rubberStampMinDecisions: number('rubber_stamp_min_decisions', 1, 100000, true),
-    boilerplateMinRepeats: number('boilerplate_min_repeats', 2, 100000, true),
-    unusedGrantSeconds: number('unused_grant_seconds', 1, 365 * 86400, true),
-    extraTrivialReasons: list('trivial_reasons'),
-    extraSharedIdentities: list('shared_identities'),
+    minReviewSeconds: a.min_review_seconds,
+    maxFailShare: a.max_fail_share,
+    rubberStampShare: a.rubber_stamp_share,
+    rubberStampMinDecisions: a.rubber_stamp_min_decisions,
+    boilerplateMinRepeats: a.boilerplate_min_repeats,
+    unusedGrantSeconds: a.unused_grant_seconds,
+    extraTrivialReasons: a.trivial_reasons,
+    extraSharedIdentities: a.shared_identities,
   };
   for (const k of Object.keys(s)) if (s[k] === undefined) delete s[k];
   return s as AuditCheckSettings;

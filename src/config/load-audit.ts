@@ -1,52 +1,51 @@
 /**
  * The `audit:` section (signed ledger checkpoints, docs/ARCHITECTURE.md "Store") and
- * the `admins:` section (who may revoke other approvers over the API). Same rules as
- * load.ts: unknown keys and bad values are reported with file:line.
+ * the `admins:` section (who may revoke other approvers over the API).
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
+import type { z } from 'zod';
 import type { AdminsConfig, AuditConfig } from './config.js';
-import type { Reader } from './load.js';
+import { int, obj, scalars, text } from './schema-fields.js';
 
 const NAME_RE = /^[a-z][a-z0-9_-]{1,62}$/;
 
-export function readAudit(r: Reader, root: YAMLMap, base: string, dataDir: string): AuditConfig | undefined {
-  const audit = r.map(root, 'audit');
-  if (audit === undefined) return undefined;
-  r.onlyKeys(audit, ['checkpoints'], 'audit.');
-  const cp = r.map(audit, 'checkpoints');
-  if (cp === undefined) return {};
-  r.onlyKeys(cp, ['dir', 'interval_seconds'], 'audit.checkpoints.');
-  const raw = r.str(cp, 'dir', '');
-  if (raw === '') {
-    r.problem(cp, 'dir', 'audit.checkpoints.dir must name a directory outside data_dir');
-    return {};
-  }
-  const dir = resolve(base, raw);
+export const AUDIT_SCHEMA = obj({
+  checkpoints: obj({
+    dir: text('audit.checkpoints.dir must name a directory outside data_dir', (s) => s !== '').describe(
+      'outside data_dir, on storage this host cannot rewrite',
+    ),
+    interval_seconds: int(1, 86400).default(60).describe('also published at start and on shutdown'),
+  })
+    .optional()
+    .describe('signed ledger checkpoints (docs/VERIFY.md)'),
+});
+
+export const ADMINS_SCHEMA = obj({
+  groups: scalars(
+    text('each admins.groups entry must be an approver group name (lower-case)', NAME_RE),
+    'admins.groups must be a list of approver groups',
+  ).optional(),
+});
+
+/** `dir` resolved against the config file; `outsideDataDir` false when it sits beside the store. */
+export function buildAudit(
+  a: z.output<typeof AUDIT_SCHEMA> | null | undefined,
+  base: string,
+  dataDir: string,
+  problem: (path: readonly PropertyKey[], msg: string) => void,
+): AuditConfig | undefined {
+  if (a === undefined || a === null) return undefined;
+  const cp = a.checkpoints;
+  if (cp === undefined || cp === null) return {};
+  const dir = resolve(base, cp.dir);
   const rel = relative(dataDir, dir);
   const outside = rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
-  if (!outside) {
-    // A checkpoint beside the store is lost, or rewritten, together with it.
-    r.problem(cp, 'dir', `audit.checkpoints.dir must be outside data_dir (${dataDir})`);
-  }
-  return { checkpoints: { dir, intervalSeconds: r.int(cp, 'interval_seconds', 60, 1, 86400) } };
+  // A checkpoint beside the store is lost, or rewritten, together with it.
+  if (!outside)
+    problem(['audit', 'checkpoints', 'dir'], `audit.checkpoints.dir must be outside data_dir (${dataDir})`);
+  return { checkpoints: { dir, intervalSeconds: cp.interval_seconds } };
 }
 
-export function readAdmins(r: Reader, root: YAMLMap): AdminsConfig {
-  const admins = r.map(root, 'admins');
-  if (admins === undefined) return { groups: [] };
-  r.onlyKeys(admins, ['groups'], 'admins.');
-  const node = admins.get('groups', true) as Node | undefined;
-  const groups: string[] = [];
-  if (node !== undefined && !isSeq(node))
-    r.problem(admins, 'groups', 'admins.groups must be a list of approver groups');
-  if (isSeq(node)) {
-    for (const item of node.items) {
-      if (isScalar(item) && typeof item.value === 'string' && NAME_RE.test(item.value))
-        groups.push(item.value);
-      else
-        r.problem(admins, 'groups', 'each admins.groups entry must be an approver group name (lower-case)');
-    }
-  }
-  return { groups };
+export function buildAdmins(a: z.output<typeof ADMINS_SCHEMA> | null | undefined): AdminsConfig {
+  return { groups: a?.groups ?? [] };
 }

@@ -1,10 +1,10 @@
 /**
  * The `slack:` and `webhooks:` sections (docs/SLACK.md, docs/WEBHOOKS.md). Secrets are
  * never in the file: the config names the environment variables that hold them, and
- * `airlock serve` refuses to start when one is unset. Same rules as load.ts.
+ * `airlock serve` refuses to start when one is unset.
  */
-import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
-import { isHttpUrl, type Reader } from './load.js';
+import { z } from 'zod';
+import { int, isHttpUrl, obj, scalars, text } from './schema-fields.js';
 
 export interface SlackConfig {
   readonly botTokenEnv: string;
@@ -39,106 +39,77 @@ export interface WebhookConfig {
 const ENV_RE = /^[A-Z_][A-Z0-9_]*$/;
 const CHANNEL_RE = /^[CG][A-Z0-9]{2,}$/;
 
-export function readSlack(r: Reader, root: YAMLMap): SlackConfig | undefined {
-  const s = r.map(root, 'slack');
-  if (s === undefined) return undefined;
-  r.onlyKeys(s, ['bot_token_env', 'signing_secret_env', 'channels', 'api_url'], 'slack.');
-  const env = (key: string): string => {
-    const v = r.str(s, key, '');
-    if (!ENV_RE.test(v))
-      r.problem(s, key, `slack.${key} must name an environment variable, e.g. AIRLOCK_SLACK_BOT_TOKEN`);
-    return v;
+const slackEnv = (key: string) =>
+  text(`slack.${key} must name an environment variable, e.g. AIRLOCK_SLACK_BOT_TOKEN`, ENV_RE);
+
+export const SLACK_SCHEMA = obj({
+  bot_token_env: slackEnv('bot_token_env').describe('environment variable holding the bot token (xoxb-…)'),
+  signing_secret_env: slackEnv('signing_secret_env').describe(
+    'environment variable holding the signing secret',
+  ),
+  channels: z
+    .record(
+      z.string(),
+      text(
+        (p) =>
+          `slack.channels.${String(p.at(-1))} must be a Slack channel id such as C0123ABCD (not a #name)`,
+        CHANNEL_RE,
+      ),
+      { error: 'slack.channels must map approver groups to Slack channel ids, e.g. dba: C0123ABCD' },
+    )
+    .refine((c) => Object.keys(c).length > 0, {
+      error: 'slack.channels must map approver groups to Slack channel ids, e.g. dba: C0123ABCD',
+    })
+    .describe('approver group → id of the channel its held requests are posted to'),
+  api_url: text('slack.api_url must be an http(s) URL', isHttpUrl)
+    .prefault('https://slack.com/api/')
+    .describe('Slack Web API base URL'),
+}).describe('approvals in Slack (docs/SLACK.md)');
+
+const RETRY = 'webhooks[].retry_seconds must be a list of at most 20 waits of 1 to 86400 seconds';
+const EVENTS = `webhooks[].events must list events: ${WEBHOOK_EVENTS.join(', ')}`;
+
+export const WEBHOOK_SCHEMA = obj(
+  {
+    url: text('webhooks[].url must be an http(s) URL', isHttpUrl).describe('where events are POSTed'),
+    events: scalars(
+      z.enum(WEBHOOK_EVENTS, {
+        error: (iss) =>
+          `unknown webhook event "${typeof iss.input === 'string' || typeof iss.input === 'number' ? iss.input : ''}" (expected one of: ${WEBHOOK_EVENTS.join(', ')})`,
+      }),
+      EVENTS,
+      { min: 1 },
+    ).describe('the ledger facts this endpoint subscribes to'),
+    secret_env: text(
+      'webhooks[].secret_env must name an environment variable holding a whsec_ secret',
+      ENV_RE,
+    ).describe('environment variable holding the Standard Webhooks secret (whsec_…)'),
+    retry_seconds: scalars(int(1, 86400, RETRY), RETRY, { max: 20 })
+      .optional()
+      .describe("seconds before each retry (absent: Standard Webhooks' schedule, 5 s … 10 h)"),
+  },
+  'each webhooks entry must be a mapping {url, events, secret_env}',
+);
+
+export const WEBHOOKS_SCHEMA = z
+  .array(WEBHOOK_SCHEMA, { error: 'webhooks must be a list of {url, events, secret_env}' })
+  .describe('signed event deliveries (docs/WEBHOOKS.md)');
+
+export function buildSlack(s: z.output<typeof SLACK_SCHEMA> | null | undefined): SlackConfig | undefined {
+  if (s === undefined || s === null) return undefined;
+  return {
+    botTokenEnv: s.bot_token_env,
+    signingSecretEnv: s.signing_secret_env,
+    channels: s.channels,
+    apiUrl: s.api_url.endsWith('/') ? s.api_url : `${s.api_url}/`,
   };
-  const botTokenEnv = env('bot_token_env');
-  const signingSecretEnv = env('signing_secret_env');
-  const apiUrl = r.str(s, 'api_url', 'https://slack.com/api/');
-  if (!isHttpUrl(apiUrl)) r.problem(s, 'api_url', 'slack.api_url must be an http(s) URL');
-  const channels: Record<string, string> = {};
-  const ch = r.map(s, 'channels');
-  if (ch === undefined || ch.items.length === 0)
-    r.problem(
-      s,
-      'channels',
-      'slack.channels must map approver groups to Slack channel ids, e.g. dba: C0123ABCD',
-    );
-  for (const pair of ch?.items ?? []) {
-    const group = isScalar(pair.key) ? String(pair.key.value) : '';
-    const value = pair.value as Node | null;
-    if (!isScalar(value) || typeof value.value !== 'string' || !CHANNEL_RE.test(value.value)) {
-      r.problem(
-        ch as YAMLMap,
-        group,
-        `slack.channels.${group} must be a Slack channel id such as C0123ABCD (not a #name)`,
-      );
-      continue;
-    }
-    channels[group] = value.value;
-  }
-  return { botTokenEnv, signingSecretEnv, channels, apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` };
 }
 
-export function readWebhooks(r: Reader, root: YAMLMap): WebhookConfig[] {
-  const node = root.get('webhooks', true) as Node | undefined;
-  if (node === undefined) return [];
-  if (!isSeq(node)) {
-    r.problem(root, 'webhooks', 'webhooks must be a list of {url, events, secret_env}');
-    return [];
-  }
-  const out: WebhookConfig[] = [];
-  for (const item of node.items) {
-    if (!isMap(item)) {
-      r.problem(root, 'webhooks', 'each webhooks entry must be a mapping {url, events, secret_env}');
-      continue;
-    }
-    r.onlyKeys(item, ['url', 'events', 'secret_env', 'retry_seconds'], 'webhooks[].');
-    const url = r.str(item, 'url', '');
-    if (!isHttpUrl(url)) r.problem(item, 'url', 'webhooks[].url must be an http(s) URL');
-    const secretEnv = r.str(item, 'secret_env', '');
-    if (!ENV_RE.test(secretEnv))
-      r.problem(
-        item,
-        'secret_env',
-        'webhooks[].secret_env must name an environment variable holding a whsec_ secret',
-      );
-    const events: WebhookEvent[] = [];
-    const ev = item.get('events', true) as Node | undefined;
-    if (!isSeq(ev) || ev.items.length === 0) {
-      r.problem(item, 'events', `webhooks[].events must list events: ${WEBHOOK_EVENTS.join(', ')}`);
-    } else {
-      for (const e of ev.items) {
-        const v = isScalar(e) ? String(e.value) : '';
-        if ((WEBHOOK_EVENTS as readonly string[]).includes(v)) events.push(v as WebhookEvent);
-        else
-          r.problem(
-            item,
-            'events',
-            `unknown webhook event "${v}" (expected one of: ${WEBHOOK_EVENTS.join(', ')})`,
-          );
-      }
-    }
-    let retrySeconds: number[] | undefined;
-    const retry = item.get('retry_seconds', true) as Node | undefined;
-    if (retry !== undefined) {
-      retrySeconds = [];
-      const ok =
-        isSeq(retry) &&
-        retry.items.length <= 20 &&
-        retry.items.every(
-          (x) =>
-            isScalar(x) &&
-            Number.isInteger(x.value) &&
-            (x.value as number) >= 1 &&
-            (x.value as number) <= 86400,
-        );
-      if (ok) retrySeconds = retry.items.map((x) => Number((x as { value: unknown }).value));
-      else
-        r.problem(
-          item,
-          'retry_seconds',
-          'webhooks[].retry_seconds must be a list of at most 20 waits of 1 to 86400 seconds',
-        );
-    }
-    out.push({ url, events, secretEnv, retrySeconds });
-  }
-  return out;
+export function buildWebhooks(w: z.output<typeof WEBHOOKS_SCHEMA> | null | undefined): WebhookConfig[] {
+  return (w ?? []).map((h) => ({
+    url: h.url,
+    events: h.events,
+    secretEnv: h.secret_env,
+    retrySeconds: h.retry_seconds,
+  }));
 }

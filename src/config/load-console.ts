@@ -1,118 +1,120 @@
 /**
  * The `guards:`, `console:` and `oidc:` sections of airlock.yaml (docs/CONSOLE.md).
- * Same rules as load.ts: unknown keys and bad values are reported with file:line.
  */
-import { isMap, isScalar, type YAMLMap } from 'yaml';
+import { z } from 'zod';
 import { DEFAULT_GUARDS, type GuardConfig, type TierGuards } from '../approvals/guards.js';
 import { RISK_TIERS, type RiskTier } from '../policy/annotations.js';
 import type { ConsoleConfig, OidcConfig } from './config.js';
-import { isHttpUrl, type Reader } from './load.js';
+import { bool, int, isHttpUrl, obj, text } from './schema-fields.js';
 
 const NAME_RE = /^[a-z][a-z0-9_-]{1,62}$/;
 
-export function readGuards(r: Reader, root: YAMLMap): GuardConfig {
-  const g = r.map(root, 'guards');
-  if (g === undefined) return DEFAULT_GUARDS;
-  r.onlyKeys(g, ['default_risk', 'tiers'], 'guards.');
-  const defaultRisk = r.str(g, 'default_risk', DEFAULT_GUARDS.defaultRisk);
-  if (!(RISK_TIERS as readonly string[]).includes(defaultRisk)) {
-    r.problem(g, 'default_risk', `guards.default_risk must be one of ${RISK_TIERS.join(', ')}`);
-  }
-  const tiersNode = r.map(g, 'tiers');
+const tierSchema = (tier: RiskTier) => {
+  const base = DEFAULT_GUARDS.tiers[tier];
+  return obj({
+    min_review_seconds: int(0, 3600)
+      .default(base.minReviewSeconds)
+      .describe('seconds between opening a request and deciding it'),
+    require_comment: bool().default(base.requireComment).describe('a decision needs a comment'),
+    typed_confirmation: bool()
+      .default(base.typedConfirmation)
+      .describe('the approver types the resource name to approve'),
+  }).optional();
+};
+
+export const GUARDS_SCHEMA = obj({
+  default_risk: z
+    .enum(RISK_TIERS, { error: `guards.default_risk must be one of ${RISK_TIERS.join(', ')}` })
+    .default(DEFAULT_GUARDS.defaultRisk)
+    .describe('tier of a hold whose policy has no @risk'),
+  tiers: obj({
+    low: tierSchema('low'),
+    medium: tierSchema('medium'),
+    high: tierSchema('high'),
+    critical: tierSchema('critical'),
+  })
+    .optional()
+    .describe('guards per risk tier; a tier left out keeps its built-in guards'),
+}).describe('decision-quality guards per risk tier (docs/CONSOLE.md)');
+
+export const CONSOLE_SCHEMA = obj({
+  session_ttl_seconds: int(60, 7 * 86400)
+    .default(8 * 3600)
+    .describe('console session lifetime'),
+  local_accounts: bool().default(true).describe('password sign-in (airlock approvers set-password)'),
+}).describe('the approver console at http://API/console/ (docs/CONSOLE.md)');
+
+/** Absolute (recommended), or the bare path, resolved against the address the browser used. */
+const callbackPath = (uri: string) =>
+  uri.startsWith('/') ? uri : isHttpUrl(uri) ? new URL(uri).pathname : '';
+
+export const OIDC_SCHEMA = obj({
+  issuer: text('oidc.issuer must be the https URL of your identity provider', isHttpUrl).describe(
+    'the https URL of your identity provider',
+  ),
+  client_id: text('oidc.client_id is required', (s) => s !== ''),
+  client_secret_env: text(
+    'oidc.client_secret_env names an environment variable (e.g. AIRLOCK_OIDC_SECRET)',
+    /^([A-Z_][A-Z0-9_]*)?$/,
+  )
+    .optional()
+    .describe('environment variable holding the client secret (never the secret itself)'),
+  redirect_uri: text(
+    'oidc.redirect_uri must be <console URL>/v1/auth/oidc/callback',
+    (s) => callbackPath(s) === '/v1/auth/oidc/callback',
+  ).describe('<console URL>/v1/auth/oidc/callback, or just that path'),
+  groups_claim: text().prefault('groups').describe("claim that lists the user's groups"),
+  username_claim: text().prefault('email').describe('claim whose value becomes the approver name'),
+  group_map: z
+    .record(
+      z.string(),
+      text(
+        (p) =>
+          `oidc.group_map.${String(p.at(-1))} must name an Airlock approver group (lower-case, e.g. dba)`,
+        NAME_RE,
+      ),
+      { error: 'group_map must be a mapping' },
+    )
+    .optional()
+    .describe('IdP group → Airlock approver group (absent: claim values as they are)'),
+  scopes: text().prefault('openid email profile'),
+}).describe('SSO for the console (docs/CONSOLE.md: Okta, Entra ID, Google, IAM Identity Center)');
+
+export function buildGuards(g: z.output<typeof GUARDS_SCHEMA> | null | undefined): GuardConfig {
+  if (g === undefined || g === null) return DEFAULT_GUARDS;
   const tiers = { ...DEFAULT_GUARDS.tiers } as Record<RiskTier, TierGuards>;
-  if (tiersNode !== undefined) {
-    r.onlyKeys(tiersNode, RISK_TIERS, 'guards.tiers.');
-    for (const tier of RISK_TIERS) {
-      const t = r.map(tiersNode, tier);
-      if (t === undefined) continue;
-      r.onlyKeys(t, ['min_review_seconds', 'require_comment', 'typed_confirmation'], `guards.tiers.${tier}.`);
-      const base = DEFAULT_GUARDS.tiers[tier];
+  for (const tier of RISK_TIERS) {
+    const t = g.tiers?.[tier];
+    if (t !== undefined && t !== null)
       tiers[tier] = {
-        minReviewSeconds: r.int(t, 'min_review_seconds', base.minReviewSeconds, 0, 3600),
-        requireComment: r.bool(t, 'require_comment', base.requireComment),
-        typedConfirmation: r.bool(t, 'typed_confirmation', base.typedConfirmation),
+        minReviewSeconds: t.min_review_seconds,
+        requireComment: t.require_comment,
+        typedConfirmation: t.typed_confirmation,
       };
-    }
   }
+  return { defaultRisk: g.default_risk, tiers };
+}
+
+export function buildConsole(
+  c: z.output<typeof CONSOLE_SCHEMA> | null | undefined,
+  o: z.output<typeof OIDC_SCHEMA> | null | undefined,
+): ConsoleConfig {
   return {
-    defaultRisk: (RISK_TIERS as readonly string[]).includes(defaultRisk)
-      ? (defaultRisk as RiskTier)
-      : DEFAULT_GUARDS.defaultRisk,
-    tiers,
+    sessionTtlSeconds: c?.session_ttl_seconds ?? 8 * 3600,
+    localAccounts: c?.local_accounts ?? true,
+    oidc: o === undefined || o === null ? undefined : buildOidc(o),
   };
 }
 
-export function readConsole(r: Reader, root: YAMLMap): ConsoleConfig {
-  const c = r.map(root, 'console');
-  if (c !== undefined) r.onlyKeys(c, ['session_ttl_seconds', 'local_accounts'], 'console.');
+function buildOidc(o: z.output<typeof OIDC_SCHEMA>): OidcConfig {
   return {
-    sessionTtlSeconds: r.int(c, 'session_ttl_seconds', 8 * 3600, 60, 7 * 86400),
-    localAccounts: r.bool(c, 'local_accounts', true),
-    oidc: readOidc(r, root),
-  };
-}
-
-function readOidc(r: Reader, root: YAMLMap): OidcConfig | undefined {
-  const o = r.map(root, 'oidc');
-  if (o === undefined) return undefined;
-  r.onlyKeys(
-    o,
-    [
-      'issuer',
-      'client_id',
-      'client_secret_env',
-      'redirect_uri',
-      'groups_claim',
-      'username_claim',
-      'group_map',
-      'scopes',
-    ],
-    'oidc.',
-  );
-  const issuer = r.str(o, 'issuer', '');
-  const redirectUri = r.str(o, 'redirect_uri', '');
-  const clientId = r.str(o, 'client_id', '');
-  if (!isHttpUrl(issuer))
-    r.problem(o, 'issuer', 'oidc.issuer must be the https URL of your identity provider');
-  // Absolute (recommended), or the bare path, resolved against the address the browser used.
-  const path = redirectUri.startsWith('/')
-    ? redirectUri
-    : isHttpUrl(redirectUri)
-      ? new URL(redirectUri).pathname
-      : '';
-  if (path !== '/v1/auth/oidc/callback') {
-    r.problem(o, 'redirect_uri', 'oidc.redirect_uri must be <console URL>/v1/auth/oidc/callback');
-  }
-  if (clientId === '') r.problem(o, 'client_id', 'oidc.client_id is required');
-  const secretEnv = r.str(o, 'client_secret_env', '');
-  if (secretEnv !== '' && !/^[A-Z_][A-Z0-9_]*$/.test(secretEnv)) {
-    r.problem(
-      o,
-      'client_secret_env',
-      'oidc.client_secret_env names an environment variable (e.g. AIRLOCK_OIDC_SECRET)',
-    );
-  }
-  const groupMap: Record<string, string> = {};
-  const gm = r.map(o, 'group_map');
-  if (gm !== undefined) {
-    for (const pair of gm.items) {
-      const k = isScalar(pair.key) ? String(pair.key.value) : '';
-      const v = isScalar(pair.value) ? String(pair.value.value) : '';
-      if (!NAME_RE.test(v) || isMap(pair.value)) {
-        r.problem(gm, k, `oidc.group_map.${k} must name an Airlock approver group (lower-case, e.g. dba)`);
-        continue;
-      }
-      groupMap[k] = v;
-    }
-  }
-  return {
-    issuer,
-    clientId,
-    clientSecretEnv: secretEnv === '' ? undefined : secretEnv,
-    redirectUri,
-    groupsClaim: r.str(o, 'groups_claim', 'groups'),
-    usernameClaim: r.str(o, 'username_claim', 'email'),
-    groupMap,
-    scopes: r.str(o, 'scopes', 'openid email profile'),
+    issuer: o.issuer,
+    clientId: o.client_id,
+    clientSecretEnv: o.client_secret_env === '' ? undefined : o.client_secret_env,
+    redirectUri: o.redirect_uri,
+    groupsClaim: o.groups_claim,
+    usernameClaim: o.username_claim,
+    groupMap: o.group_map ?? {},
+    scopes: o.scopes,
   };
 }

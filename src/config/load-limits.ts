@@ -3,8 +3,8 @@
  * cost the gateway, and how long an upstream may take (docs/AWS.md, "Limits and
  * timeouts"). Every key is optional; the defaults are safe for one gateway process.
  */
-import type { YAMLMap } from 'yaml';
-import type { Reader } from './load.js';
+import type { z } from 'zod';
+import { int, obj } from './schema-fields.js';
 
 export interface LimitsConfig {
   /** Open connections from one source address on the AWS front (over it: refused at accept). */
@@ -37,32 +37,42 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   upstreamResponseTimeoutMs: 30_000,
 };
 
-const KEYS = [
-  'connections_per_address',
-  'connections',
-  'requests_per_agent',
-  'buffered_mib',
-  'header_timeout_seconds',
-  'body_timeout_seconds',
-  'upstream_connect_timeout_seconds',
-  'upstream_response_timeout_seconds',
-];
+const d = DEFAULT_LIMITS;
+export const LIMITS_SCHEMA = obj({
+  connections_per_address: int(1, 100_000)
+    .default(d.connectionsPerAddress)
+    .describe('open connections from one source address on the AWS front'),
+  connections: int(1, 1_000_000).default(d.connections).describe('open connections on the AWS front in all'),
+  requests_per_agent: int(1, 1_000_000)
+    .default(d.requestsPerAgent)
+    .describe("one agent's requests in progress at once, held ones included"),
+  buffered_mib: int(16, 65_536)
+    .default(d.bufferedBytes / 1048576)
+    .describe('MiB of request bodies buffered at once, all peers together'),
+  header_timeout_seconds: int(1, 600)
+    .default(d.headerTimeoutMs / 1000)
+    .describe("a request's headers must arrive within this"),
+  body_timeout_seconds: int(1, 3600)
+    .default(d.bodyTimeoutMs / 1000)
+    .describe('a buffered request body must arrive within this from its first byte'),
+  upstream_connect_timeout_seconds: int(1, 120)
+    .default(d.upstreamConnectTimeoutMs / 1000)
+    .describe('connecting to an upstream endpoint'),
+  upstream_response_timeout_seconds: int(1, 3600)
+    .default(d.upstreamResponseTimeoutMs / 1000)
+    .describe("until the upstream's response headers, then between its bytes"),
+}).describe('per-peer and global limits, upstream deadlines (docs/AWS.md, "Limits and timeouts")');
 
-export function readLimits(r: Reader, root: YAMLMap): LimitsConfig {
-  const l = r.map(root, 'limits');
-  if (l === undefined) return DEFAULT_LIMITS;
-  r.onlyKeys(l, KEYS, 'limits.');
-  const d = DEFAULT_LIMITS;
+export function buildLimits(l: z.output<typeof LIMITS_SCHEMA> | null | undefined): LimitsConfig {
+  if (l === undefined || l === null) return DEFAULT_LIMITS;
   return {
-    connectionsPerAddress: r.int(l, 'connections_per_address', d.connectionsPerAddress, 1, 100_000),
-    connections: r.int(l, 'connections', d.connections, 1, 1_000_000),
-    requestsPerAgent: r.int(l, 'requests_per_agent', d.requestsPerAgent, 1, 1_000_000),
-    bufferedBytes: r.int(l, 'buffered_mib', d.bufferedBytes / 1048576, 16, 65_536) * 1048576,
-    headerTimeoutMs: r.int(l, 'header_timeout_seconds', d.headerTimeoutMs / 1000, 1, 600) * 1000,
-    bodyTimeoutMs: r.int(l, 'body_timeout_seconds', d.bodyTimeoutMs / 1000, 1, 3600) * 1000,
-    upstreamConnectTimeoutMs:
-      r.int(l, 'upstream_connect_timeout_seconds', d.upstreamConnectTimeoutMs / 1000, 1, 120) * 1000,
-    upstreamResponseTimeoutMs:
-      r.int(l, 'upstream_response_timeout_seconds', d.upstreamResponseTimeoutMs / 1000, 1, 3600) * 1000,
+    connectionsPerAddress: l.connections_per_address,
+    connections: l.connections,
+    requestsPerAgent: l.requests_per_agent,
+    bufferedBytes: l.buffered_mib * 1048576,
+    headerTimeoutMs: l.header_timeout_seconds * 1000,
+    bodyTimeoutMs: l.body_timeout_seconds * 1000,
+    upstreamConnectTimeoutMs: l.upstream_connect_timeout_seconds * 1000,
+    upstreamResponseTimeoutMs: l.upstream_response_timeout_seconds * 1000,
   };
 }

@@ -5,32 +5,42 @@
  * Absent: plain HTTP (a startup warning when the listener is not on loopback).
  */
 import { resolve } from 'node:path';
-import type { YAMLMap } from 'yaml';
-import type { Reader } from './load.js';
+import type { z } from 'zod';
+import { bool, obj, text } from './schema-fields.js';
 
 export type ListenerTls =
   | { readonly kind: 'files'; readonly certFile: string; readonly keyFile: string }
   | { readonly kind: 'self-signed' };
 
-export function readListenerTls(
-  r: Reader,
-  listen: YAMLMap | undefined,
-  key: 'aws_tls' | 'api_tls',
+export function listenerTlsSchema(key: 'aws_tls' | 'api_tls') {
+  return obj({
+    cert_file: text().optional().describe('PEM certificate (chain), relative to the config file'),
+    key_file: text().optional().describe('PEM private key of cert_file'),
+    self_signed: bool().optional().describe('generate a self-signed certificate into data_dir'),
+  })
+    .superRefine((t, ctx) => {
+      const cert = (t.cert_file ?? '') !== '';
+      const keyFile = (t.key_file ?? '') !== '';
+      const selfSigned = t.self_signed === true;
+      if ((cert && keyFile && !selfSigned) || (!cert && !keyFile && selfSigned)) return;
+      ctx.addIssue({
+        code: 'custom',
+        message: `listen.${key} needs cert_file and key_file, or self_signed: true (not both)`,
+      });
+    })
+    .optional()
+    .describe(`HTTPS: cert_file + key_file, or self_signed: true (absent: plain HTTP)`);
+}
+
+export function buildListenerTls(
+  t: z.output<ReturnType<typeof listenerTlsSchema>>,
   base: string,
 ): ListenerTls | undefined {
-  const m = r.map(listen, key);
-  if (m === undefined) return undefined;
-  r.onlyKeys(m, ['cert_file', 'key_file', 'self_signed'], `listen.${key}.`);
-  const cert = r.str(m, 'cert_file', '');
-  const keyFile = r.str(m, 'key_file', '');
-  const selfSigned = r.bool(m, 'self_signed', false);
-  if (cert !== '' && keyFile !== '' && !selfSigned)
-    return { kind: 'files', certFile: resolve(base, cert), keyFile: resolve(base, keyFile) };
-  if (cert === '' && keyFile === '' && selfSigned) return { kind: 'self-signed' };
-  r.problem(
-    listen as YAMLMap,
-    key,
-    `listen.${key} needs cert_file and key_file, or self_signed: true (not both)`,
-  );
-  return undefined;
+  if (t === undefined || t === null) return undefined;
+  if (t.self_signed === true) return { kind: 'self-signed' };
+  return {
+    kind: 'files',
+    certFile: resolve(base, t.cert_file ?? ''),
+    keyFile: resolve(base, t.key_file ?? ''),
+  };
 }

@@ -1,11 +1,11 @@
 /**
  * `mcp:` in airlock.yaml: the MCP front's listener and its upstream MCP servers
  * (docs/MCP.md). Each server is either spawned over stdio (`command`) or reached over
- * Streamable HTTP (`url`). Problems are reported with file:line:col like the rest.
+ * Streamable HTTP (`url`).
  */
-import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
+import { z } from 'zod';
 import type { HostPort } from './config.js';
-import { isHttpUrl, type Reader } from './load.js';
+import { hostPort, int, isHttpUrl, obj, scalars, text } from './schema-fields.js';
 
 export type McpServerConfig =
   | {
@@ -33,99 +33,111 @@ export interface McpConfig {
   readonly servers: readonly McpServerConfig[];
 }
 
-type At = (node: Node | null | undefined, msg: string) => void;
-
-const KEYS = ['listen', 'max_message_bytes', 'progress_seconds', 'servers'];
-const SERVER_KEYS = ['name', 'command', 'env', 'url', 'headers_env'];
 /** Names appear in URLs (/mcp/NAME) and resource ids (arn:airlock:mcp:NAME:...). */
 const NAME_RE = /^[a-z][a-z0-9_-]{0,62}$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** RFC 9110 token characters. */
 const HEADER_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const COMMAND = 'command must be a non-empty list of strings, e.g. [npx, -y, some-mcp-server]';
 
-export function readMcp(r: Reader, node: Node | undefined, at: At): McpConfig | undefined {
-  if (node === undefined || node === null) return undefined;
-  if (!isMap(node)) {
-    at(node, 'mcp must be a mapping {listen, servers} (see docs/MCP.md)');
-    return undefined;
+const stringMap = (keyRe: RegExp) =>
+  z.record(
+    z.string().regex(keyRe),
+    text((p) => `${String(p.at(-2))}.${String(p.at(-1))} must be a string`),
+    {
+      error: (iss) => `${String(iss.path?.at(-1))} must be a mapping`,
+    },
+  );
+
+const SERVER_SCHEMA = obj(
+  {
+    name: text('mcp.servers[].name must be a lower-case name such as github', NAME_RE).describe(
+      'resource ids: arn:airlock:mcp:NAME:tool/TOOL; the endpoint is /mcp/NAME',
+    ),
+    command: scalars(text(COMMAND), COMMAND, { min: 1 })
+      .refine((argv) => argv[0] !== '', { error: COMMAND })
+      .optional()
+      .describe('argv of a server spawned over stdio ([0] is looked up on PATH)'),
+    env: stringMap(ENV_NAME_RE).optional().describe('added to the environment of a command server'),
+    url: text('url must be the http(s) URL of a Streamable HTTP MCP endpoint', isHttpUrl)
+      .optional()
+      .describe('a Streamable HTTP upstream'),
+    headers_env: stringMap(HEADER_RE)
+      .superRefine((h, ctx) => {
+        for (const [header, env] of Object.entries(h))
+          if (!ENV_NAME_RE.test(env))
+            ctx.addIssue({
+              code: 'custom',
+              message: `headers_env.${header} must name an environment variable`,
+            });
+      })
+      .optional()
+      .describe('header name → environment variable holding its value (url servers)'),
+  },
+  'each mcp.servers entry must be a mapping',
+).superRefine((s, ctx) => {
+  if ((s.command === undefined) === (s.url === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `mcp server ${s.name} needs exactly one of command (stdio) or url (Streamable HTTP)`,
+    });
+  } else if (s.command !== undefined && s.headers_env !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['headers_env'],
+      message: 'headers_env applies only to url servers',
+    });
+  } else if (s.url !== undefined && s.env !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['env'], message: 'env applies only to command servers' });
   }
-  r.onlyKeys(node, KEYS, 'mcp.');
-  const serversNode = node.get('servers', true) as Node | undefined;
-  const servers: McpServerConfig[] = [];
-  if (!isSeq(serversNode) || serversNode.items.length === 0) {
-    at(serversNode ?? node, 'mcp.servers must be a non-empty list of {name, command} or {name, url}');
-  } else {
-    const names = new Set<string>();
-    for (const item of serversNode.items) {
-      if (!isMap(item)) {
-        at(item as Node, 'each mcp.servers entry must be a mapping');
-        continue;
-      }
-      const server = readServer(r, item, at);
-      if (server === undefined) continue;
-      if (names.has(server.name)) r.problem(item, 'name', `mcp server ${server.name} is configured twice`);
-      names.add(server.name);
-      servers.push(server);
-    }
-  }
+});
+
+const SERVERS = 'mcp.servers must be a non-empty list of {name, command} or {name, url}';
+
+export const MCP_SCHEMA = obj(
+  {
+    listen: hostPort('127.0.0.1:4568').describe("agents' MCP clients: POST /mcp/SERVER with a bearer token"),
+    max_message_bytes: int(1024, 64 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('largest JSON-RPC message body accepted from a client'),
+    progress_seconds: int(1, 60).default(10).describe('seconds between progress notifications during a hold'),
+    servers: z
+      .array(SERVER_SCHEMA, { error: SERVERS })
+      .min(1, { error: SERVERS })
+      .superRefine(
+        (servers, ctx) => {
+          // Run even when an entry has problems: a second server of one name is its own mistake.
+          const names = new Set<string>();
+          if (!Array.isArray(servers)) return;
+          servers.forEach((s: unknown, i) => {
+            const name = (s as { name?: unknown } | null)?.name;
+            if (typeof name !== 'string' || !NAME_RE.test(name)) return;
+            if (names.has(name))
+              ctx.addIssue({
+                code: 'custom',
+                path: [i, 'name'],
+                message: `mcp server ${name} is configured twice`,
+              });
+            names.add(name);
+          });
+        },
+        { when: () => true },
+      ),
+  },
+  'mcp must be a mapping {listen, servers} (see docs/MCP.md)',
+).describe('MCP servers behind the MCP front (docs/MCP.md)');
+
+export function buildMcp(m: z.output<typeof MCP_SCHEMA> | null | undefined): McpConfig | undefined {
+  if (m === undefined || m === null) return undefined;
   return {
-    listen: r.hostPort(node, 'listen', '127.0.0.1:4568'),
-    maxMessageBytes: r.int(node, 'max_message_bytes', 1024 * 1024, 1024, 64 * 1024 * 1024),
-    progressSeconds: r.int(node, 'progress_seconds', 10, 1, 60),
-    servers,
+    listen: m.listen,
+    maxMessageBytes: m.max_message_bytes,
+    progressSeconds: m.progress_seconds,
+    servers: m.servers.map(
+      (s): McpServerConfig =>
+        s.command !== undefined
+          ? { name: s.name, kind: 'stdio', command: s.command, env: s.env ?? {} }
+          : { name: s.name, kind: 'http', url: s.url ?? '', headersEnv: s.headers_env ?? {} },
+    ),
   };
-}
-
-function readServer(r: Reader, item: YAMLMap, at: At): McpServerConfig | undefined {
-  r.onlyKeys(item, SERVER_KEYS, 'mcp.servers[].');
-  const name = r.str(item, 'name', '');
-  if (!NAME_RE.test(name)) {
-    r.problem(item, 'name', 'mcp.servers[].name must be a lower-case name such as github');
-    return undefined;
-  }
-  const hasCommand = item.has('command');
-  const hasUrl = item.has('url');
-  if (hasCommand === hasUrl) {
-    at(item, `mcp server ${name} needs exactly one of command (stdio) or url (Streamable HTTP)`);
-    return undefined;
-  }
-  if (hasCommand) {
-    if (item.has('headers_env')) r.problem(item, 'headers_env', 'headers_env applies only to url servers');
-    const cmd = item.get('command', true) as Node;
-    const argv =
-      isSeq(cmd) && cmd.items.length > 0 && cmd.items.every((i) => isScalar(i) && typeof i.value === 'string')
-        ? cmd.items.map((i) => String((i as { value: unknown }).value))
-        : undefined;
-    if (argv === undefined || argv[0] === '') {
-      at(cmd, 'command must be a non-empty list of strings, e.g. [npx, -y, some-mcp-server]');
-      return undefined;
-    }
-    return { name, kind: 'stdio', command: argv, env: stringMap(r, item, 'env', ENV_NAME_RE, at) };
-  }
-  if (item.has('env')) r.problem(item, 'env', 'env applies only to command servers');
-  const url = r.str(item, 'url', '');
-  if (!isHttpUrl(url)) {
-    r.problem(item, 'url', 'url must be the http(s) URL of a Streamable HTTP MCP endpoint');
-    return undefined;
-  }
-  const headersEnv = stringMap(r, item, 'headers_env', HEADER_RE, at);
-  for (const [header, env] of Object.entries(headersEnv))
-    if (!ENV_NAME_RE.test(env))
-      r.problem(item, 'headers_env', `headers_env.${header} must name an environment variable`);
-  return { name, kind: 'http', url, headersEnv };
-}
-
-function stringMap(r: Reader, item: YAMLMap, key: string, keyRe: RegExp, at: At): Record<string, string> {
-  const m = r.map(item, key);
-  const out: Record<string, string> = {};
-  if (m === undefined) return out;
-  for (const pair of m.items) {
-    const k = isScalar(pair.key) ? String(pair.key.value) : '';
-    const v = pair.value as Node | null;
-    if (!keyRe.test(k)) at(pair.key as Node, `${key}: ${JSON.stringify(k)} is not a valid name`);
-    else if (!(isScalar(v) && (typeof v.value === 'string' || typeof v.value === 'number')))
-      at(v ?? (pair.key as Node), `${key}.${k} must be a string`);
-    else out[k] = String(v.value);
-  }
-  return out;
 }
