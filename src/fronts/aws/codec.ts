@@ -102,7 +102,8 @@ export async function readBody(req: IncomingMessage, max: number, tooLarge: () =
     throw bodyCutOff();
   }
   // A peer that stops sending is cut off by the front's body deadline: the stream ends early.
-  if (!req.complete) throw bodyCutOff();
+  // (`=== false`: a request injected in process, AwsFront.dispatch, has no socket to cut.)
+  if (req.complete === false) throw bodyCutOff();
   return Buffer.concat(chunks);
 }
 

@@ -54,6 +54,13 @@ export interface AwsFrontDeps {
 const ACCESS_KEY_RE = /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{16,128})\//;
 
 export class AwsFront {
+  /**
+   * The front's request handler without a socket: an in-process entry point (hono's
+   * `app.request()` idea) for tests that drive the whole path with a request value
+   * (test/support/in-process.ts injects one with light-my-request; the real SDKs can
+   * use it through a request handler). The listener calls the same function.
+   */
+  readonly dispatch: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly server: http.Server | https.Server;
   /** Requests waiting at the gate (held), ended with a retry error on shutdown. */
   private readonly gating = new Set<AbortController>();
@@ -82,6 +89,7 @@ export class AwsFront {
         else res.destroy();
       });
     };
+    this.dispatch = onRequest;
     this.server =
       deps.tls === undefined
         ? http.createServer(opts, onRequest)
