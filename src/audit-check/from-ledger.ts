@@ -118,6 +118,8 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
           expiresAt: date(body.expiresAt),
           revokedAt: undefined,
           maxUses: num(body.maxUses),
+          // Grants issued before breadth was recorded covered the whole scope.
+          breadth: body.breadth === 'exact' || body.breadth === 'items' ? body.breadth : 'scope',
         };
         break;
       }

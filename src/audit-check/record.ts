@@ -39,6 +39,12 @@ export interface RecordGrant {
   readonly expiresAt: Date | undefined;
   readonly revokedAt: Date | undefined;
   readonly maxUses: number | undefined;
+  /**
+   * How much it let through (core/types.ts GrantBreadth): `exact` (the one request approved),
+   * `items` (these keys), `scope` (the operation on the resource until it ended: wide);
+   * undefined: the source does not say.
+   */
+  readonly breadth?: 'exact' | 'items' | 'scope' | undefined;
 }
 
 export interface RecordAction {

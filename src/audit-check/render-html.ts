@@ -62,7 +62,7 @@ function facts(rec: ScoredRecord['record']): string {
   const grant =
     g === undefined
       ? 'no grant recorded'
-      : `grant ${g.issuedAt && g.expiresAt ? humanSeconds((g.expiresAt.getTime() - g.issuedAt.getTime()) / 1000) : 'without lifetime'}${g.revokedAt ? ', revoked' : ''}`;
+      : `${g.breadth === undefined ? '' : `${g.breadth} `}grant ${g.issuedAt && g.expiresAt ? humanSeconds((g.expiresAt.getTime() - g.issuedAt.getTime()) / 1000) : 'without lifetime'}${g.revokedAt ? ', revoked' : ''}`;
   const acts = rec.actions === undefined ? 'no action data' : `${rec.actions.length} action(s)`;
   const show = rec.source === 'ledger' ? ` · full record: airlock audit show ${rec.id}` : '';
   return `${ds.join('; ') || 'no decision'} · ${grant} · ${acts}${show}`;

@@ -210,6 +210,8 @@ export async function renderRecord(id) {
           g
             ? dl([
                 ['Id', g.id],
+                ['Covers', g.description ?? `${g.breadth ?? 'scope'} grant`],
+                ['Breadth', g.breadth ?? 'scope (recorded before breadth existed)'],
                 ['Issued', time(g.issuedAt)],
                 ['Expires', time(g.expiresAt)],
                 ['Uses', `${g.uses}${g.maxUses ? ` of ${g.maxUses}` : ''}`],

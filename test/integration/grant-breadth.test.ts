@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { breadthTerms } from '../../src/approvals/breadth.js';
+import { recordsFromLedger } from '../../src/audit-check/from-ledger.js';
+import { DEFAULT_THRESHOLDS } from '../../src/audit-check/record.js';
+import { buildReport } from '../../src/audit-check/report.js';
 import { printApproval } from '../../src/cli/print.js';
 import { auditRecord } from '../../src/ledger/audit.js';
 import { readTerms } from '../../src/policy/annotations.js';
@@ -155,6 +158,21 @@ describe('grant breadth through the gateway', () => {
     assert.equal(rec1?.grant?.description, grant.description);
     const rec2 = await auditRecord(h.airlock.store, String(p2.id));
     assert.equal(rec2?.grant?.breadth, 'scope');
+
+    // `audit check` tells the narrow grant from the wide one.
+    const { records, orphans } = recordsFromLedger(await h.airlock.store.ledger({}));
+    const report = buildReport({
+      source: 't',
+      records,
+      orphans,
+      thresholds: DEFAULT_THRESHOLDS,
+      filter: {},
+      now: new Date(),
+    });
+    const byId = (id: unknown) => report.records.find((r) => r.record.id === id)?.record.grant?.breadth;
+    assert.equal(byId(p1.id), 'exact');
+    assert.equal(byId(p2.id), 'scope');
+    assert.deepEqual(report.totals.grants, { exact: 1, items: 0, scope: 1, unrecorded: 0 });
   });
 
   it('refuses a grant wider than the policy allows', async () => {
