@@ -77,16 +77,15 @@ export async function fullRecord(store: Store, approvalId: string): Promise<Full
   const grant = approval?.grantId === undefined ? undefined : await store.getGrant(approval.grantId);
   if (grant === undefined) return { audit, grant: null, outOfGrant: [] };
   const end = Math.min(grant.expiresAt.getTime(), grant.revokedAt?.getTime() ?? Number.POSITIVE_INFINITY);
-  const resources = new Set(grant.scopes.map((s) => s.resource));
   const outOfGrant: Record<string, unknown>[] = [];
   for (const e of joinActionOutcomes(await store.ledger({ agent: grant.agent }))) {
     if (e.kind !== 'action' || e.grantId === grant.id) continue;
     const t = e.at.getTime();
     if (t < grant.issuedAt.getTime() || t > end) continue;
     const body = JSON.parse(e.body) as { outcome: string; scopes: { action: string; resource: string }[] };
-    // Outside the grant: refused or held, or on the grant's resources but with another action.
-    const touches = body.scopes.some((s) => resources.has(s.resource));
-    if (body.outcome !== 'allowed' || touches) outOfGrant.push({ seq: e.seq, ...body, outOfGrant: true });
+    // Outside the grant: what the policy held or refused while it was live. A request the policy
+    // simply allowed (a read of the same table) needed no grant: not an anomaly, not listed.
+    if (body.outcome !== 'allowed') outOfGrant.push({ seq: e.seq, ...body, outOfGrant: true });
   }
   return { audit, grant: grantState(grant), outOfGrant };
 }

@@ -1,7 +1,7 @@
 /** Human-readable renderings for the CLI. --json prints the raw objects instead. */
 import { safe, table } from '../core/text-table.js';
 import { OUTCOME_UNKNOWN } from '../ledger/action-outcomes.js';
-import type { AuditRecord } from '../ledger/audit.js';
+import { ACTION_TIMES, type AuditRecord } from '../ledger/audit.js';
 
 export function printApproval(r: Record<string, unknown>): string {
   const a = r.approval as Record<string, unknown>;
@@ -86,6 +86,7 @@ export function printAudit(r: AuditRecord): string {
     `6 actions    ${r.actions.length}`,
     ...r.actions.flatMap((a) => [
       `               ${String(a.at)} ${safe(a.operation)} ${a.outcome === OUTCOME_UNKNOWN ? 'OUTCOME UNKNOWN (forwarded; no outcome recorded)' : String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
+      `                 times   ${ACTION_TIMES.map((k) => `${k.replace(/At$/, '')} ${String(a[k] ?? '-')}`).join(' · ')}`,
       ...postgresLines(a),
       ...mcpLines(a),
     ]),

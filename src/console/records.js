@@ -248,7 +248,7 @@ export async function renderRecord(id) {
               h(
                 'tr',
                 {},
-                ['At', 'Operation', 'Resources', 'Outcome', 'Upstream', 'Grant'].map((c) =>
+                ['Times', 'Operation', 'Resources', 'Outcome', 'Upstream', 'Grant'].map((c) =>
                   h('th', { scope: 'col' }, c),
                 ),
               ),
@@ -260,7 +260,7 @@ export async function renderRecord(id) {
                 h(
                   'tr',
                   { class: x.outOfGrant ? 'out-of-grant' : '' },
-                  h('td', {}, time(x.at)),
+                  h('td', { class: 'times' }, actionTimes(x)),
                   h('td', {}, h('code', {}, `${x.service}:${x.operation}`)),
                   h('td', { class: 'res' }, x.scopes.map((s) => shortRes(s.resource)).join(', ')),
                   h('td', {}, x.outOfGrant ? `${x.outcome} — outside grant` : x.outcome),
@@ -272,4 +272,15 @@ export async function renderRecord(id) {
           ),
     ),
   );
+}
+
+/** An action's own times, in order (ledger/audit.ts ACTION_TIMES); a missing one is left out. */
+function actionTimes(x) {
+  const rows = [
+    ['received', x.receivedAt ?? x.at],
+    ['decided', x.decidedAt],
+    ['forwarded', x.forwardedAt],
+    ['completed', x.completedAt],
+  ].filter(([, t]) => t);
+  return rows.map(([k, t]) => h('div', {}, `${k} ${time(t)}`));
 }

@@ -239,7 +239,15 @@ export type ActionOutcome = 'allowed' | 'denied' | 'held' | 'approved' | 'lapsed
 /** One request through the gateway, as recorded in the ledger. */
 export interface ActionRecord {
   readonly requestId: string;
+  /** When Airlock received the request. */
   readonly at: Date;
+  /**
+   * When it was released upstream: its intent was recorded (Recorder.intent), right before it
+   * was forwarded. Absent on refusals, which are never forwarded. The approval's decision time
+   * and the outcome's time (`completedAt` once joined) are the other two times of a row
+   * (ledger/audit.ts).
+   */
+  readonly forwardedAt?: Date | undefined;
   readonly agent: string;
   readonly front: FrontName;
   readonly service: string;

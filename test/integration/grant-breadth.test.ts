@@ -13,7 +13,7 @@ import { breadthTerms } from '../../src/approvals/breadth.js';
 import { recordsFromLedger } from '../../src/audit-check/from-ledger.js';
 import { DEFAULT_THRESHOLDS } from '../../src/audit-check/record.js';
 import { buildReport } from '../../src/audit-check/report.js';
-import { printApproval } from '../../src/cli/print.js';
+import { printApproval, printAudit } from '../../src/cli/print.js';
 import { auditRecord } from '../../src/ledger/audit.js';
 import { readTerms } from '../../src/policy/annotations.js';
 import { type Harness, startHarness, waitForPending } from '../support/harness.js';
@@ -156,8 +156,35 @@ describe('grant breadth through the gateway', () => {
     const rec1 = await auditRecord(h.airlock.store, String(p1.id));
     assert.equal(rec1?.grant?.breadth, 'exact');
     assert.equal(rec1?.grant?.description, grant.description);
+    // The held write has its own four times, in order; the decision is after its arrival.
+    const held = rec1?.actions[0] as Record<string, string | null>;
+    const times = ['receivedAt', 'decidedAt', 'forwardedAt', 'completedAt'].map((k) => held[k]);
+    assert.ok(
+      times.every((t) => typeof t === 'string'),
+      JSON.stringify(held),
+    );
+    const ms = times.map((t) => Date.parse(String(t)));
+    assert.deepEqual(
+      [...ms].sort((x, y) => x - y),
+      ms,
+      `times out of order: ${times.join(' ')}`,
+    );
+    assert.ok((ms[1] ?? 0) > (ms[0] ?? 0), 'decided after received');
+    assert.match(
+      printAudit(rec1 as NonNullable<typeof rec1>),
+      /times {3}received \S+ · decided \S+ · forwarded \S+ · completed \S+/,
+    );
+    assert.match(
+      printAudit(rec1 as NonNullable<typeof rec1>),
+      /exact: This approval lets billing-bot run PutItem on orders once/,
+    );
     const rec2 = await auditRecord(h.airlock.store, String(p2.id));
     assert.equal(rec2?.grant?.breadth, 'scope');
+    // A request under the scope grant was not held: no decided time of its own.
+    const reuse = rec2?.actions.find((x) => x.outcome === 'allowed');
+    assert.ok(reuse, JSON.stringify(rec2?.actions));
+    assert.equal(reuse.decidedAt, null);
+    assert.ok(reuse.forwardedAt && reuse.completedAt);
 
     // `audit check` tells the narrow grant from the wide one.
     const { records, orphans } = recordsFromLedger(await h.airlock.store.ledger({}));
