@@ -82,7 +82,7 @@ export async function auditRecord(store: Store, approvalId: string): Promise<Aud
     },
     reason: typeof approval.reason === 'string' ? approval.reason : null,
     decisions: decisions.map((d) => ({ ...d, firstShownAt: shown.get(String(d.approver)) ?? null })),
-    grant,
+    grant: grant === null ? null : currentGrant(grant, actions),
     actions: actions.map((a) => withTimes(a, resolvedAt)).sort((x, y) => cmp(x.receivedAt, y.receivedAt)),
     ledgerSeqs: entries.map((e) => e.seq),
   };
@@ -115,3 +115,20 @@ function withTimes(a: Record<string, unknown>, resolvedAt: string | undefined): 
 }
 
 const cmp = (x: unknown, y: unknown): number => String(x ?? '').localeCompare(String(y ?? ''));
+
+/**
+ * The grant as it stands, from the ledger alone: `grant.issued` records uses 0 and no
+ * revocation; the uses are the actions that ran under it, the revocation its `grant.revoked`.
+ */
+function currentGrant(
+  grant: Record<string, unknown>,
+  actions: readonly Record<string, unknown>[],
+): Record<string, unknown> {
+  const revoked = grant.revoked as Record<string, unknown> | null;
+  return {
+    ...grant,
+    uses: actions.filter((a) => a.grantId === grant.id).length,
+    revokedAt: revoked === null ? null : (revoked.at ?? null),
+    revokedBy: revoked === null ? null : (revoked.by ?? null),
+  };
+}

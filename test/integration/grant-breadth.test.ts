@@ -180,6 +180,20 @@ describe('grant breadth through the gateway', () => {
     );
     const rec2 = await auditRecord(h.airlock.store, String(p2.id));
     assert.equal(rec2?.grant?.breadth, 'scope');
+    // Uses are current in the record (the issued entry said 0): o-2 and o-3 ran under it.
+    assert.equal(rec2?.grant?.uses, 2);
+    assert.equal(rec2?.grant?.revokedAt, null);
+    // After a revoke the record, the grants list and the console's record agree.
+    const rv = await h.api('POST', `/v1/grants/${String(g2.id)}/revoke`, alice);
+    assert.equal(rv.status, 200);
+    await new Promise((r) => setTimeout(r, 50));
+    const after = await auditRecord(h.airlock.store, String(p2.id));
+    const listed = (
+      (await h.api('GET', '/v1/grants?agent=billing-bot', alice)).body.grants as Record<string, unknown>[]
+    ).find((x) => x.id === g2.id);
+    assert.equal(after?.grant?.uses, listed?.uses);
+    assert.equal(after?.grant?.revokedBy, 'alice');
+    assert.equal(Date.parse(String(after?.grant?.revokedAt)), Date.parse(String(listed?.revokedAt)));
     // A request under the scope grant was not held: no decided time of its own.
     const reuse = rec2?.actions.find((x) => x.outcome === 'allowed');
     assert.ok(reuse, JSON.stringify(rec2?.actions));
