@@ -85,7 +85,7 @@ export function printAudit(r: AuditRecord): string {
     ...cloudTrailHints(r),
     `6 actions    ${r.actions.length}`,
     ...r.actions.flatMap((a) => [
-      `               ${String(a.at)} ${safe(a.operation)} ${a.outcome === OUTCOME_UNKNOWN ? 'OUTCOME UNKNOWN (forwarded; no outcome recorded)' : String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
+      `               ${String(a.at)} ${safe(a.operation)} ${a.outcome === OUTCOME_UNKNOWN ? 'OUTCOME UNKNOWN (forwarded; no outcome recorded)' : String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}${typeof a.reason === 'string' ? ` reason "${safe(a.reason)}"` : ''}`,
       `                 times   ${ACTION_TIMES.map((k) => `${k.replace(/At$/, '')} ${String(a[k] ?? '-')}`).join(' · ')}`,
       ...postgresLines(a),
       ...mcpLines(a),

@@ -253,6 +253,8 @@ export interface ActionRecord {
   readonly service: string;
   readonly operation: string;
   readonly scopes: readonly Scope[];
+  /** The request's own stated reason (also when it ran under an earlier grant); absent: none given. */
+  readonly reason?: string | undefined;
   readonly outcome: ActionOutcome;
   readonly policyReasons: readonly string[];
   readonly upstreamStatus: number | undefined;

@@ -198,6 +198,7 @@ describe('grant breadth through the gateway', () => {
     const reuse = rec2?.actions.find((x) => x.outcome === 'allowed');
     assert.ok(reuse, JSON.stringify(rec2?.actions));
     assert.equal(reuse.decidedAt, null);
+    assert.equal(reuse.reason, 'JIRA-9 order 3', "its own reason, not the approval's");
     assert.ok(reuse.forwardedAt && reuse.completedAt);
 
     // `audit check` tells the narrow grant from the wide one.

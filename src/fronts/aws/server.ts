@@ -145,6 +145,7 @@ export class AwsFront {
       service: access?.service ?? 'unknown',
       operation: access?.operation ?? 'unknown',
       scopes: access?.scopes ?? ([] as Scope[]),
+      reason: access?.reason,
       outcome,
       policyReasons: gate?.reasons ?? [],
       upstreamStatus: undefined,
