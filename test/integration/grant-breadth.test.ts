@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { breadthTerms } from '../../src/approvals/breadth.js';
 import { recordsFromLedger } from '../../src/audit-check/from-ledger.js';
 import { DEFAULT_THRESHOLDS } from '../../src/audit-check/record.js';
@@ -215,6 +215,58 @@ describe('grant breadth through the gateway', () => {
     assert.equal(byId(p1.id), 'exact');
     assert.equal(byId(p2.id), 'scope');
     assert.deepEqual(report.totals.grants, { exact: 1, items: 0, scope: 1, unrecorded: 0 });
+  });
+
+  it('an items grant covers only the keys the approver was shown, not a third', async () => {
+    const client = h.client({ reason: 'JIRA-11 drop test orders' });
+    for (const id of ['i-1', 'i-2', 'i-3'])
+      await h.direct.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: id } } }));
+    const deletes = (...ids: string[]) =>
+      new BatchWriteItemCommand({
+        RequestItems: { orders: ids.map((id) => ({ DeleteRequest: { Key: { id: { S: id } } } })) },
+      });
+    const first = client.send(deletes('i-1', 'i-2'));
+    const p = await waitForPending(h, alice, 'BatchWriteItem');
+    const shown = await h.api('GET', `/v1/approvals/${String(p.id)}`, alice);
+    const gc = shown.body.grantChoices as { choices: { breadth: string; sentence: string }[] };
+    assert.deepEqual(
+      gc.choices.map((c) => c.breadth),
+      ['exact', 'items', 'scope'],
+    );
+    assert.equal(
+      gc.choices[1]?.sentence,
+      'This approval lets billing-bot run BatchWriteItem on orders for these items only (id=i-1, id=i-2) for 15 minutes, with no limit on uses',
+    );
+    const ok = await h.api('POST', `/v1/approvals/${String(p.id)}/approve`, alice, {
+      comment: 'JIRA-11: the two test orders',
+      breadth: 'items',
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const g = ok.body.grant as { id: string; breadth: string; items: { shown: string }[] };
+    assert.equal(g.breadth, 'items');
+    assert.deepEqual(
+      g.items.map((i) => i.shown),
+      ['id=i-1', 'id=i-2'],
+    );
+    await first;
+    assert.equal(await item('orders', 'i-1'), undefined);
+
+    // One of the approved keys again: covered by the grant, no new approval.
+    await client.send(deletes('i-2'));
+    const pending = (await h.api('GET', '/v1/approvals?status=pending', alice)).body.approvals as unknown[];
+    assert.equal(pending.length, 0);
+    // A third key, alone or beside an approved one: held again, nothing deleted.
+    const third = client.send(deletes('i-2', 'i-3'));
+    const p3 = await waitForPending(h, alice, 'BatchWriteItem');
+    assert.notEqual(p3.id, p.id);
+    assert.ok(await item('orders', 'i-3'));
+    await h.api('GET', `/v1/approvals/${String(p3.id)}`, alice);
+    await h.api('POST', `/v1/approvals/${String(p3.id)}/deny`, alice, { comment: 'not i-3' });
+    await fails(third, 'AccessDeniedException');
+    assert.ok(await item('orders', 'i-3'));
+    const rec = await auditRecord(h.airlock.store, String(p.id));
+    assert.equal(rec?.grant?.uses, 2);
+    await h.api('POST', `/v1/grants/${g.id}/revoke`, alice);
   });
 
   it('refuses a grant wider than the policy allows', async () => {

@@ -203,6 +203,7 @@ export class AwsFront {
         sourceIp: req.socket.remoteAddress ?? '',
         summary: prepared.summary,
         receivedAt,
+        ...(prepared.items === undefined ? {} : { items: prepared.items }),
       };
       const abort = new AbortController();
       // 'close' also follows every finished response; only an early close means the client left.
