@@ -14,7 +14,7 @@ import {
   type RecordAction,
   type Thresholds,
 } from './record.js';
-import { isFast, viewedDetail } from './review-time.js';
+import { isFast, minReviewFor, viewedDetail } from './review-time.js';
 
 /** What a check needs beyond its own record: computed once over all records. */
 export interface CheckContext {
@@ -108,7 +108,7 @@ export function checkReason(r: ApprovalRecord, ctx: CheckContext): ItemResult {
 
 export function checkDecision(r: ApprovalRecord, ctx: CheckContext): ItemResult {
   const f: Finding[] = [];
-  const min = ctx.thresholds.minReviewSeconds;
+  const override = ctx.thresholds.minReviewSeconds;
   const inRecord = r.decisions.filter((d) => d.inRecord);
   if (inRecord.length === 0) {
     const elsewhere = r.decisions.find((d) => d.channel !== undefined)?.channel;
@@ -133,8 +133,13 @@ export function checkDecision(r: ApprovalRecord, ctx: CheckContext): ItemResult 
       f.push(fail('decision.self-approved', `${who} approved their own request`));
     if (d.verdict === undefined) f.push(unproven('decision.no-verdict', `${who}'s verdict is not recorded`));
     if (d.verdict !== 'approve') continue;
-    if (isFast(r, d, min))
-      f.push(fail('decision.rubber-stamp-fast', `${who} approved after under ${min}s of review`));
+    if (isFast(r, d, override))
+      f.push(
+        fail(
+          'decision.rubber-stamp-fast',
+          `${who} approved after under ${Math.ceil(minReviewFor(r, d, override))}s of review (${override === undefined ? "the tier's minimum or the time to read what was shown" : 'the --min-review-seconds override'})`,
+        ),
+      );
     if (viewedDetail(r, d) === false)
       f.push(fail('decision.detail-not-viewed', `${who} approved without ever opening the request's detail`));
     if (ctx.rubberStampers.has(who))
