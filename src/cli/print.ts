@@ -81,7 +81,7 @@ export function printAudit(r: AuditRecord): string {
     ),
     r.grant === null
       ? '5 grant      (none)'
-      : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revoked ? ' (revoked)' : ''}${grantBreadthLine(r.grant)}`,
+      : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revokedAt ? ` (revoked by ${String(r.grant.revokedBy)} at ${String(r.grant.revokedAt)})` : ''} · uses ${String(r.grant.uses)}${r.grant.maxUses ? ` of ${String(r.grant.maxUses)}` : ''}${grantBreadthLine(r.grant)}`,
     ...cloudTrailHints(r),
     `6 actions    ${r.actions.length}`,
     ...r.actions.flatMap((a) => [

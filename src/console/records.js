@@ -67,7 +67,7 @@ export async function renderRecords(params) {
                   h('td', {}, h('code', {}, x.operation)),
                   h('td', { class: 'res' }, x.resources.map(shortRes).join(', ')),
                   h('td', {}, statusText(x.status)),
-                  h('td', {}, x.grant ? `${x.grant.id}${x.grant.active ? ' (active)' : ''}` : '—'),
+                  h('td', {}, x.grant ? `${x.grant.id} (${grantWord(x.grant)})` : '—'),
                   h('td', {}, time(x.createdAt)),
                 ),
               ),
@@ -283,4 +283,11 @@ function actionTimes(x) {
     ['completed', x.completedAt],
   ].filter(([, t]) => t);
   return rows.map(([k, t]) => h('div', {}, `${k} ${time(t)}`));
+}
+
+/** One word for a grant in the records list: a revoked grant is marked as plainly as a live one. */
+function grantWord(g) {
+  if (g.revokedAt) return 'revoked';
+  if (g.active) return 'active';
+  return Date.parse(g.expiresAt) <= Date.now() ? 'expired' : 'used up';
 }

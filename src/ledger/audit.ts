@@ -1,7 +1,9 @@
 /**
  * The linked record of one approval, read only from the hash-chained ledger,
  * so what `audit show` prints is what `audit verify` proves intact.
- * Keys are the six items: requester, request, reason, decisions, grant, actions.
+ * Keys are the six items: requester, request, reason, decisions, grant, actions — the one
+ * serializer behind `audit show`, its --json, the console record page (api/records.ts) and the
+ * item names of `audit check` (audit-check/record.ts ITEMS).
  */
 
 import { joinActionOutcomes } from './action-outcomes.js';
@@ -124,9 +126,11 @@ function currentGrant(
   grant: Record<string, unknown>,
   actions: readonly Record<string, unknown>[],
 ): Record<string, unknown> {
-  const revoked = grant.revoked as Record<string, unknown> | null;
+  const { revoked: r, ...issued } = grant;
+  const revoked = r as Record<string, unknown> | null;
+  // One set of fields, always current (issue 16): no `revoked` object beside a stale revokedAt.
   return {
-    ...grant,
+    ...issued,
     uses: actions.filter((a) => a.grantId === grant.id).length,
     revokedAt: revoked === null ? null : (revoked.at ?? null),
     revokedBy: revoked === null ? null : (revoked.by ?? null),

@@ -264,9 +264,36 @@ describe('grant breadth through the gateway', () => {
     await h.api('POST', `/v1/approvals/${String(p3.id)}/deny`, alice, { comment: 'not i-3' });
     await fails(third, 'AccessDeniedException');
     assert.ok(await item('orders', 'i-3'));
-    const rec = await auditRecord(h.airlock.store, String(p.id));
-    assert.equal(rec?.grant?.uses, 2);
     await h.api('POST', `/v1/grants/${g.id}/revoke`, alice);
+    await new Promise((r) => setTimeout(r, 50)); // group commit of the action rows
+
+    // After the revoke, `audit show`, its --json and the console record agree: 2 uses, revoked.
+    const rec = await auditRecord(h.airlock.store, String(p.id));
+    assert.ok(rec);
+    const json = JSON.parse(JSON.stringify(rec)) as { grant: Record<string, unknown> };
+    assert.equal(json.grant.uses, 2);
+    assert.equal(typeof json.grant.revokedAt, 'string');
+    assert.equal(json.grant.revokedBy, 'alice');
+    assert.equal('revoked' in json.grant, false, 'one set of fields, no stale copy');
+    assert.match(
+      printAudit(rec),
+      new RegExp(`5 grant {6}${g.id} until \\S+ \\(revoked by alice at \\S+\\) · uses 2\\b`),
+    );
+    const page = await h.api('GET', `/v1/records/${String(p.id)}`, alice);
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    const shownGrant = page.body.grant as Record<string, unknown>;
+    assert.equal(shownGrant.uses, 2);
+    assert.equal(shownGrant.revokedAt, json.grant.revokedAt);
+    assert.equal(shownGrant.active, false);
+    assert.deepEqual((page.body.audit as { grant: unknown }).grant, json.grant);
+    const listed = (await h.api('GET', '/v1/grants?agent=billing-bot', alice)).body.grants as {
+      id: string;
+      uses: number;
+      revokedAt: string | null;
+    }[];
+    const mine = listed.find((x) => x.id === g.id);
+    assert.equal(mine?.uses, 2);
+    assert.equal(mine?.revokedAt, json.grant.revokedAt);
   });
 
   it('refuses a grant wider than the policy allows', async () => {
