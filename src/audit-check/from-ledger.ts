@@ -156,7 +156,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
       const owner = grantToApproval.get(grantId);
       if (owner === undefined) {
         orphan(
-          'session.dangling-grant',
+          'actions.dangling-grant',
           `action ${id} names grant ${grantId}, which the ledger never issued`,
         );
         continue;
@@ -173,7 +173,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
       const a = approvals.get(approvalId);
       if (a === undefined) {
         orphan(
-          'session.dangling-approval',
+          'actions.dangling-approval',
           `action ${id} names approval ${approvalId}, which the ledger never held`,
         );
         continue;
@@ -183,7 +183,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
     }
     if (ran(outcome) && sc.some((s) => heldScopes.has(key(s))))
       orphan(
-        'session.unapproved-action',
+        'actions.unapproved-action',
         `action ${id} (${agent}) ran without an approval on a scope that elsewhere needed one`,
       );
   }

@@ -6,9 +6,9 @@
  */
 import type { Scope } from '../core/types.js';
 
-export type ItemName = 'requester' | 'request' | 'reason' | 'decision' | 'grant' | 'session';
+export type ItemName = 'requester' | 'request' | 'reason' | 'decisions' | 'grant' | 'actions';
 
-export const ITEMS: readonly ItemName[] = ['requester', 'request', 'reason', 'decision', 'grant', 'session'];
+export const ITEMS: readonly ItemName[] = ['requester', 'request', 'reason', 'decisions', 'grant', 'actions'];
 
 export interface RecordDecision {
   /** Who decided, as the source names them (undefined: nobody named). */

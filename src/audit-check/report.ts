@@ -141,8 +141,8 @@ export function buildReport(input: {
       for (const f of i.findings) agg.codes[f.code] = (agg.codes[f.code] ?? 0) + 1;
     }
   if (orphans.length > 0) {
-    items.session.fail += orphans.length;
-    for (const o of orphans) items.session.codes[o.code] = (items.session.codes[o.code] ?? 0) + 1;
+    items.actions.fail += orphans.length;
+    for (const o of orphans) items.actions.codes[o.code] = (items.actions.codes[o.code] ?? 0) + 1;
   }
 
   const failing = scored.filter((s) => !s.ok).length;

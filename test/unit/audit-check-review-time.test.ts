@@ -69,7 +69,7 @@ describe('audit check: decision too fast for what was shown', () => {
     );
     const needed = minReviewFor(record, decision);
     assert.ok(needed > 3, `reading it takes ${needed.toFixed(1)} s`);
-    assert.deepEqual(codes(checkDecision(record, ctx())), ['decision.rubber-stamp-fast']);
+    assert.deepEqual(codes(checkDecision(record, ctx())), ['decisions.rubber-stamp-fast']);
   });
 
   it('a 12-second review of a one-item PutItem with a ticketed reason and a specific comment passes', () => {
@@ -83,14 +83,14 @@ describe('audit check: decision too fast for what was shown', () => {
     assert.deepEqual(codes(checkDecision(record, ctx())), []);
     assert.deepEqual(codes(checkReason(record, ctx())), []);
     // The same review is flagged under a 30 s override.
-    assert.deepEqual(codes(checkDecision(record, ctx(30))), ['decision.rubber-stamp-fast']);
+    assert.deepEqual(codes(checkDecision(record, ctx(30))), ['decisions.rubber-stamp-fast']);
   });
 
   it("the tier's minimum review counts when it is longer than the reading time", () => {
     const { record, decision } = approvalOf({ operation: 'DeleteItem' }, 'JIRA-1 x', 'arn:t', 20, 'ok');
     assert.equal(minReviewFor(record, { ...decision, guardMinReviewSeconds: 30 }), 30);
     const high = { ...record, decisions: [{ ...decision, guardMinReviewSeconds: 30 }] };
-    assert.deepEqual(codes(checkDecision(high, ctx())), ['decision.rubber-stamp-fast']);
+    assert.deepEqual(codes(checkDecision(high, ctx())), ['decisions.rubber-stamp-fast']);
   });
 
   it('238 words a minute; a source that records neither falls back to 30 s', () => {
