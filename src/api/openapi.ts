@@ -171,14 +171,14 @@ export const OPENAPI = {
         requestBody: jsonBody({
           comment: { type: 'string' },
           confirm: { type: 'string', description: 'the resource name, when the guards ask for it' },
-          durationSeconds: { type: 'integer', minimum: 1 },
-          maxUses: { type: 'integer', minimum: 1 },
           breadth: {
             type: 'string',
-            enum: ['call', 'tool'],
+            enum: ['exact', 'items', 'scope'],
             description:
-              'an approval of one exact MCP call: "call" (default) covers that call; "tool" any call of the tool until the grant expires, only if the policy says @widen("tool")',
+              "exact: this request only (an MCP call: these arguments), once unless maxUses; items: the operation on these DynamoDB/S3 keys only; scope: the operation on the resource (MCP: any call of the tool) until the grant expires or is used up. Default and widest: the detail's grantChoices (never wider than @grant_widest)",
           },
+          durationSeconds: { type: 'integer', minimum: 1 },
+          maxUses: { type: 'integer', minimum: 1 },
         }),
         responses: {
           200: ok('{approval, decision, grant, state}'),

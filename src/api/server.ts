@@ -4,7 +4,7 @@
  * Routes:
  *   GET  /v1/approvals?status=pending      list
  *   GET  /v1/approvals/{id}                detail; records when this approver first saw it
- *   POST /v1/approvals/{id}/approve        {comment, durationSeconds?, maxUses?, breadth?: call|tool}
+ *   POST /v1/approvals/{id}/approve        {comment, breadth?: exact|items|scope, durationSeconds?, maxUses?}
  *   POST /v1/approvals/{id}/deny           {comment}
  *   GET  /v1/grants?agent=NAME             list
  *   POST /v1/grants/{id}/revoke
@@ -24,7 +24,7 @@ import { type Decider, DecisionRefused } from '../approvals/decide.js';
 import type { GuardConfig } from '../approvals/guards.js';
 import type { ConsoleConfig } from '../config/config.js';
 import { hashToken } from '../core/secrets.js';
-import type { ApprovalStatus, Approver, GrantBreadth } from '../core/types.js';
+import { type ApprovalStatus, type Approver, GRANT_BREADTHS, type GrantBreadth } from '../core/types.js';
 import { auditRecord } from '../ledger/audit.js';
 import type { Store } from '../ledger/store.js';
 import type { Observer } from '../ops/observer.js';
@@ -356,11 +356,11 @@ function channelOf(h: string | string[] | undefined): string {
 /** What an approval of one exact call covers: absent is the exact call (docs/MCP.md). */
 function breadthOf(v: unknown): GrantBreadth | undefined {
   if (v === undefined || v === null) return undefined;
-  if (v === 'call' || v === 'tool') return v;
+  if (typeof v === 'string' && (GRANT_BREADTHS as readonly string[]).includes(v)) return v as GrantBreadth;
   throw new ApiError(
     400,
     'bad-breadth',
-    'breadth must be "call" (this exact call) or "tool" (any call of the tool)',
+    'breadth must be "exact" (this request once), "items" (these keys) or "scope" (the operation on the resource)',
   );
 }
 

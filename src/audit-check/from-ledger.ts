@@ -7,6 +7,7 @@
 import type { Scope } from '../core/types.js';
 import { joinActionOutcomes } from '../ledger/action-outcomes.js';
 import type { LedgerEntry } from '../ledger/store.js';
+import { wordsIn } from './reading-time.js';
 import type { ApprovalRecord, OrphanAction, RecordAction, RecordDecision, RecordGrant } from './record.js';
 
 type Body = Record<string, unknown>;
@@ -39,6 +40,7 @@ interface Building {
   decisions: Body[];
   grant: (RecordGrant & { id: string }) | undefined;
   actions: RecordAction[];
+  shownWords: number;
 }
 
 export function recordsFromLedger(raw: readonly LedgerEntry[]): {
@@ -88,6 +90,9 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
           decisions: [],
           grant: undefined,
           actions: [],
+          // What the detail shows the approver: the payload summary (SQL, arguments), the
+          // reason and the resources (approvals show, the console's request item).
+          shownWords: wordsIn(body.summary) + wordsIn(body.reason) + wordsIn(sc.map((s) => s.resource)),
         });
         break;
       }
@@ -118,6 +123,8 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
           expiresAt: date(body.expiresAt),
           revokedAt: undefined,
           maxUses: num(body.maxUses),
+          // Grants issued before breadth was recorded covered the whole scope.
+          breadth: body.breadth === 'exact' || body.breadth === 'items' ? body.breadth : 'scope',
         };
         break;
       }
@@ -149,7 +156,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
       const owner = grantToApproval.get(grantId);
       if (owner === undefined) {
         orphan(
-          'session.dangling-grant',
+          'actions.dangling-grant',
           `action ${id} names grant ${grantId}, which the ledger never issued`,
         );
         continue;
@@ -166,7 +173,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
       const a = approvals.get(approvalId);
       if (a === undefined) {
         orphan(
-          'session.dangling-approval',
+          'actions.dangling-approval',
           `action ${id} names approval ${approvalId}, which the ledger never held`,
         );
         continue;
@@ -176,7 +183,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
     }
     if (ran(outcome) && sc.some((s) => heldScopes.has(key(s))))
       orphan(
-        'session.unapproved-action',
+        'actions.unapproved-action',
         `action ${id} (${agent}) ran without an approval on a scope that elsewhere needed one`,
       );
   }
@@ -198,6 +205,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
       grant: a.grant,
       actions: a.actions,
       viewsRecorded: true,
+      shownWords: a.shownWords,
     };
   });
   return { records, orphans };
@@ -217,5 +225,9 @@ function decision(d: Body, a: Building, approvers: ReadonlySet<string>): RecordD
     shownAt: date(d.shownAt) ?? (approver === undefined ? undefined : a.shown.get(approver)),
     reviewSeconds: num(d.reviewSeconds) ?? num(d.review_seconds),
     viewedDetail: bool(d.viewedDetail) ?? bool(d.viewed_detail),
+    guardMinReviewSeconds:
+      typeof d.guards === 'object' && d.guards !== null
+        ? num((d.guards as Body).minReviewSeconds)
+        : undefined,
   };
 }

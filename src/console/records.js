@@ -67,7 +67,7 @@ export async function renderRecords(params) {
                   h('td', {}, h('code', {}, x.operation)),
                   h('td', { class: 'res' }, x.resources.map(shortRes).join(', ')),
                   h('td', {}, statusText(x.status)),
-                  h('td', {}, x.grant ? `${x.grant.id}${x.grant.active ? ' (active)' : ''}` : '—'),
+                  h('td', {}, x.grant ? `${x.grant.id} (${grantWord(x.grant)})` : '—'),
                   h('td', {}, time(x.createdAt)),
                 ),
               ),
@@ -210,6 +210,8 @@ export async function renderRecord(id) {
           g
             ? dl([
                 ['Id', g.id],
+                ['Covers', g.description ?? `${g.breadth ?? 'scope'} grant`],
+                ['Breadth', g.breadth ?? 'scope (recorded before breadth existed)'],
                 ['Issued', time(g.issuedAt)],
                 ['Expires', time(g.expiresAt)],
                 ['Uses', `${g.uses}${g.maxUses ? ` of ${g.maxUses}` : ''}`],
@@ -246,7 +248,7 @@ export async function renderRecord(id) {
               h(
                 'tr',
                 {},
-                ['At', 'Operation', 'Resources', 'Outcome', 'Upstream', 'Grant'].map((c) =>
+                ['Times', 'Operation', 'Resources', 'Outcome', 'Upstream', 'Grant'].map((c) =>
                   h('th', { scope: 'col' }, c),
                 ),
               ),
@@ -258,7 +260,7 @@ export async function renderRecord(id) {
                 h(
                   'tr',
                   { class: x.outOfGrant ? 'out-of-grant' : '' },
-                  h('td', {}, time(x.at)),
+                  h('td', { class: 'times' }, actionTimes(x)),
                   h('td', {}, h('code', {}, `${x.service}:${x.operation}`)),
                   h('td', { class: 'res' }, x.scopes.map((s) => shortRes(s.resource)).join(', ')),
                   h('td', {}, x.outOfGrant ? `${x.outcome} — outside grant` : x.outcome),
@@ -270,4 +272,22 @@ export async function renderRecord(id) {
           ),
     ),
   );
+}
+
+/** An action's own times, in order (ledger/audit.ts ACTION_TIMES); a missing one is left out. */
+function actionTimes(x) {
+  const rows = [
+    ['received', x.receivedAt ?? x.at],
+    ['decided', x.decidedAt],
+    ['forwarded', x.forwardedAt],
+    ['completed', x.completedAt],
+  ].filter(([, t]) => t);
+  return rows.map(([k, t]) => h('div', {}, `${k} ${time(t)}`));
+}
+
+/** One word for a grant in the records list: a revoked grant is marked as plainly as a live one. */
+function grantWord(g) {
+  if (g.revokedAt) return 'revoked';
+  if (g.active) return 'active';
+  return Date.parse(g.expiresAt) <= Date.now() ? 'expired' : 'used up';
 }

@@ -63,6 +63,14 @@ describe('approver console in Chromium', () => {
     );
     assert.equal(before.Item, undefined, 'nothing written yet');
 
+    // What approving lets through is said before the click: critical risk offers the exact
+    // request first; the approver widens it here (so there is a live grant to revoke below).
+    const exact = page.getByLabel(
+      'This approval lets billing-bot run PutItem on orders once, for this exact item',
+    );
+    assert.ok(await exact.isChecked(), 'exact is the default for critical risk');
+    await page.getByLabel(/^This approval lets billing-bot run any PutItem on orders for /).check();
+
     // After the minimum review: approved, and the held SDK call completes.
     await page.locator('#review-clock.ready').waitFor({ timeout: 8000 });
     await page.getByRole('button', { name: 'Approve' }).click();

@@ -153,6 +153,7 @@ export class AwsFront {
       service: access?.service ?? 'unknown',
       operation: access?.operation ?? 'unknown',
       scopes: access?.scopes ?? ([] as Scope[]),
+      reason: access?.reason,
       outcome,
       policyReasons: gate?.reasons ?? [],
       upstreamStatus: undefined,
@@ -210,6 +211,7 @@ export class AwsFront {
         sourceIp: req.socket.remoteAddress ?? '',
         summary: prepared.summary,
         receivedAt,
+        ...(prepared.items === undefined ? {} : { items: prepared.items }),
       };
       const abort = new AbortController();
       // 'close' also follows every finished response; only an early close means the client left.

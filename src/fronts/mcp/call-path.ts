@@ -78,6 +78,7 @@ export class CallPath {
       approvalId: undefined,
       error: message,
       requestHash: hash,
+      reason: call.reason,
       mcp: { server: who.server, method: call.method, target: call.target, args: redacted, argsHash: hash },
     });
     return { kind: 'refused', requestId, refusal, message, approvalId: undefined };
@@ -130,6 +131,7 @@ export class CallPath {
       approvalId: gate?.approvalId,
       error,
       requestHash: hash,
+      reason: call.reason,
       mcp: { server: who.server, method: call.method, target: call.target, args: redacted, argsHash: hash },
     });
 
