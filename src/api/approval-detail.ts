@@ -19,7 +19,7 @@ export interface QueueItem extends Approval {
 }
 
 export function queueItem(a: Approval, guards: GuardConfig | undefined): QueueItem {
-  return { ...a, guards: appliedGuards(a.terms, a.scopes, guards) };
+  return { ...a, guards: appliedGuards(a.terms, a.scopes, guards, a) };
 }
 
 export interface ReviewState extends AppliedGuards {
@@ -35,7 +35,7 @@ export async function detailExtras(
   guards: GuardConfig | undefined,
   policy: PolicyLookup | undefined,
 ): Promise<Record<string, unknown>> {
-  const applied = appliedGuards(approval.terms, approval.scopes, guards);
+  const applied = appliedGuards(approval.terms, approval.scopes, guards, approval);
   const review: ReviewState = {
     ...applied,
     earliestApproveAt: new Date(firstShownAt.getTime() + applied.minReviewSeconds * 1000),

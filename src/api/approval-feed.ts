@@ -1,8 +1,15 @@
 /**
- * Live queue for the console (Server-Sent Events, WHATWG HTML §9.2). One shared
- * poll of the store every `intervalMs` while anyone listens, pushed only when the
- * pending set changed. Polling the store, rather than hooking the gate, also
- * picks up decisions made by another process on the same store (the CLI).
+ * Live console feed (Server-Sent Events, WHATWG HTML §9.2). One shared poll of the store
+ * every `intervalMs` while anyone listens, pushing two events:
+ *
+ *   queue    the pending approvals, whenever that set changed;
+ *   records  which records changed since the last poll: the approval ids, grant ids and
+ *            agents named by new ledger entries (an action under a grant, its outcome, a
+ *            decision, a revocation), or `all` when more arrived than one poll reads.
+ *
+ * Polling the store, rather than hooking the gate, also picks up what another process on
+ * the same store did (the CLI, another worker or replica). The record page refetches its
+ * record when it is named (console/records.js); the ledger stays the only source of it.
  */
 import type { ServerResponse } from 'node:http';
 import type { GuardConfig } from '../approvals/guards.js';
@@ -10,6 +17,17 @@ import type { Store } from '../ledger/store.js';
 import { queueItem } from './approval-detail.js';
 
 const HEARTBEAT_MS = 15_000;
+/** Ledger entries read per poll; past that the event says `all` instead of listing them. */
+const MAX_ENTRIES_PER_TICK = 200;
+
+/** The `records` event's data. */
+export interface RecordsChanged {
+  readonly approvals: readonly string[];
+  readonly grants: readonly string[];
+  readonly agents: readonly string[];
+  /** More changed than one poll reads: every open record may have changed. */
+  readonly all: boolean;
+}
 
 export class ApprovalFeed {
   /** Each open stream, with the check that its caller may still read the queue. */
@@ -17,6 +35,8 @@ export class ApprovalFeed {
   private timer: NodeJS.Timeout | undefined;
   private last = '';
   private ticks = 0;
+  /** The ledger seq already announced; undefined while no one listens. */
+  private cursor: number | undefined;
 
   constructor(
     private readonly store: Store,
@@ -31,7 +51,9 @@ export class ApprovalFeed {
       connection: 'keep-alive',
     });
     res.write('retry: 2000\n\n');
-    res.write(this.event(await this.snapshot()));
+    res.write(this.event('queue', await this.snapshot()));
+    // What the listener reads next (its record page, the queue) is at least this new.
+    if (this.cursor === undefined) this.cursor = (await this.store.head()).seq;
     this.listeners.set(res, allowed);
     res.on('close', () => {
       this.listeners.delete(res);
@@ -55,6 +77,7 @@ export class ApprovalFeed {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.last = '';
+    this.cursor = undefined;
   }
 
   private async tick(): Promise<void> {
@@ -66,14 +89,45 @@ export class ApprovalFeed {
     }
     if (this.listeners.size === 0) return this.stop();
     const data = await this.snapshot();
+    const changed = await this.changes();
     this.ticks++;
+    let wrote = false;
     if (data !== this.last) {
       this.last = data;
-      const e = this.event(data);
-      for (const res of this.listeners.keys()) res.write(e);
-    } else if ((this.ticks * this.intervalMs) % HEARTBEAT_MS < this.intervalMs) {
-      for (const res of this.listeners.keys()) res.write(': keep-alive\n\n');
+      this.broadcast(this.event('queue', data));
+      wrote = true;
     }
+    if (changed !== undefined) {
+      this.broadcast(this.event('records', JSON.stringify(changed)));
+      wrote = true;
+    }
+    if (!wrote && (this.ticks * this.intervalMs) % HEARTBEAT_MS < this.intervalMs) {
+      this.broadcast(': keep-alive\n\n');
+    }
+  }
+
+  private broadcast(text: string): void {
+    for (const res of this.listeners.keys()) res.write(text);
+  }
+
+  /** What the ledger entries since the cursor name; undefined when there are none. */
+  private async changes(): Promise<RecordsChanged | undefined> {
+    const head = (await this.store.head()).seq;
+    const from = this.cursor ?? head;
+    if (head <= from) return undefined;
+    this.cursor = head;
+    if (head - from > MAX_ENTRIES_PER_TICK) return { approvals: [], grants: [], agents: [], all: true };
+    const approvals = new Set<string>();
+    const grants = new Set<string>();
+    const agents = new Set<string>();
+    for (let seq = from + 1; seq <= head; seq++) {
+      const e = await this.store.entryAt(seq);
+      if (e === undefined) continue;
+      if (e.approvalId !== undefined) approvals.add(e.approvalId);
+      if (e.grantId !== undefined) grants.add(e.grantId);
+      if (e.agent !== undefined) agents.add(e.agent);
+    }
+    return { approvals: [...approvals], grants: [...grants], agents: [...agents], all: false };
   }
 
   private async snapshot(): Promise<string> {
@@ -81,7 +135,7 @@ export class ApprovalFeed {
     return JSON.stringify({ approvals: pending.map((a) => queueItem(a, this.guards)) });
   }
 
-  private event(data: string): string {
-    return `event: queue\ndata: ${data}\n\n`;
+  private event(name: 'queue' | 'records', data: string): string {
+    return `event: ${name}\ndata: ${data}\n\n`;
   }
 }

@@ -139,7 +139,8 @@ export const OPENAPI = {
     },
     '/v1/events': {
       get: {
-        summary: 'Live pending queue (text/event-stream, event `queue`)',
+        summary:
+          'Live feed (text/event-stream): event `queue` (the pending approvals) and `records` (approval ids, grant ids and agents named by new ledger entries)',
         ...secured,
         responses: { 200: { description: 'SSE stream', content: { 'text/event-stream': {} } }, 401: error },
       },

@@ -123,7 +123,7 @@ export class Decider {
     }
 
     const shownAt = await this.store.shownAt(approval.id, input.approver.name);
-    const guards = appliedGuards(approval.terms, approval.scopes, this.guards);
+    const guards = appliedGuards(approval.terms, approval.scopes, this.guards, approval);
     const bt = breadthTerms(approval.terms, guards.risk, approval);
     const breadth = input.breadth ?? bt.default;
     if (input.verdict === 'approve') refuseBreadth(approval, breadth, bt.widest, bt.offered);

@@ -4,10 +4,10 @@
  * later (e.g. decision-quality fields such as review_seconds / viewed_detail) are
  * used when present and ignored otherwise.
  */
+import { shownWords } from '../core/reading-time.js';
 import type { Scope } from '../core/types.js';
 import { joinActionOutcomes } from '../ledger/action-outcomes.js';
 import type { LedgerEntry } from '../ledger/store.js';
-import { wordsIn } from './reading-time.js';
 import type { ApprovalRecord, OrphanAction, RecordAction, RecordDecision, RecordGrant } from './record.js';
 
 type Body = Record<string, unknown>;
@@ -92,7 +92,11 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
           actions: [],
           // What the detail shows the approver: the payload summary (SQL, arguments), the
           // reason and the resources (approvals show, the console's request item).
-          shownWords: wordsIn(body.summary) + wordsIn(body.reason) + wordsIn(sc.map((s) => s.resource)),
+          shownWords: shownWords({
+            summary: body.summary,
+            reason: typeof body.reason === 'string' ? body.reason : undefined,
+            scopes: sc,
+          }),
         });
         break;
       }

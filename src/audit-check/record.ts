@@ -87,7 +87,7 @@ export interface ApprovalRecord {
   readonly actions: readonly RecordAction[] | undefined;
   /** The source records whether approvers viewed the detail (Airlock does). */
   readonly viewsRecorded: boolean;
-  /** Words the approver was shown (reading-time.ts wordsIn of summary, reason, resources), if known. */
+  /** Words the approver was shown (core/reading-time.ts shownWords: summary, reason, resources), if known. */
   readonly shownWords?: number | undefined;
 }
 

@@ -4,7 +4,7 @@
  * time-to-decision is requested → decided, an upper bound on review time, so a
  * decision whose time-to-decision is already under the threshold was fast for sure.
  */
-import { readingSeconds } from './reading-time.js';
+import { readingSeconds } from '../core/reading-time.js';
 import { type ApprovalRecord, FALLBACK_MIN_REVIEW_SECONDS, type RecordDecision } from './record.js';
 
 const seconds = (from: Date | undefined, to: Date | undefined): number | undefined =>

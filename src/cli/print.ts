@@ -53,7 +53,7 @@ function grantLines(g: GrantChoices | undefined, maxGrantSeconds: number): strin
 function reviewLines(g: Record<string, unknown> | undefined): string[] {
   if (g === undefined) return [];
   const needs = [
-    `${String(g.minReviewSeconds)}s review (approve from ${String(g.earliestApproveAt)})`,
+    `${String(g.minReviewSeconds)}s review (${typeof g.readingSeconds === 'number' ? 'the time to read it; ' : ''}approve from ${String(g.earliestApproveAt)})`,
     g.requireComment ? '--comment' : '',
     typeof g.confirmText === 'string' ? `--confirm ${g.confirmText}` : '',
   ].filter((x) => x !== '');

@@ -256,7 +256,7 @@ function decisionPanel(a, r, gc) {
     h(
       'p',
       { class: 'muted' },
-      `Needs: detail open ≥ ${r.minReviewSeconds}s${r.requireComment ? ', a comment' : ''}${r.confirmText ? ', the resource name typed' : ''}. The server refuses otherwise.`,
+      `Needs: detail open ≥ ${r.minReviewSeconds}s${r.readingSeconds === undefined ? '' : ' (the time to read it)'}${r.requireComment ? ', a comment' : ''}${r.confirmText ? ', the resource name typed' : ''}. The server refuses otherwise.`,
     ),
   );
 }

@@ -1,5 +1,18 @@
 // Record search and one record: approval → grant → every action, out-of-grant attempts highlighted.
-import { api, dl, h, item, markNav, setTitle, shortRes, show, statusText, time, toast } from './lib.js';
+import {
+  api,
+  dl,
+  h,
+  item,
+  markNav,
+  setTitle,
+  shortRes,
+  show,
+  state,
+  statusText,
+  time,
+  toast,
+} from './lib.js';
 
 export async function renderRecords(params) {
   markNav('records');
@@ -79,18 +92,75 @@ export async function renderRecords(params) {
   }
 }
 
-export async function renderRecord(id) {
-  markNav('records');
+/**
+ * The record on screen, kept current from the feed's `records` events: refetched when an
+ * entry names its approval or grant, or (while the grant is live) its agent, whose attempts
+ * outside the grant are part of the record; and once more when the grant expires.
+ */
+const live = {
+  id: null,
+  grantId: null,
+  agent: null,
+  watchAgent: false,
+  busy: false,
+  again: false,
+  expiry: 0,
+};
+
+function shownRecordId() {
+  const m = /^#\/record\/([^?]+)/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+state.onRecords = (changed) => {
+  if (live.id === null || shownRecordId() !== live.id) return;
+  if (
+    changed.all ||
+    changed.approvals.includes(live.id) ||
+    (live.grantId !== null && changed.grants.includes(live.grantId)) ||
+    (live.watchAgent && changed.agents.includes(live.agent))
+  )
+    refreshRecord();
+};
+
+async function refreshRecord() {
+  if (live.busy) {
+    live.again = true;
+    return;
+  }
+  live.busy = true;
+  try {
+    await renderRecord(live.id, { live: true });
+  } finally {
+    live.busy = false;
+  }
+  if (live.again) {
+    live.again = false;
+    refreshRecord();
+  }
+}
+
+export async function renderRecord(id, opts = {}) {
+  if (!opts.live) markNav('records');
   let r;
   try {
     r = await api('GET', `/v1/records/${encodeURIComponent(id)}`);
   } catch (e) {
-    show(h('h1', {}, 'Record'), h('p', { class: 'error' }, e.message));
+    // A failed live refresh keeps what is on screen; the next change tries again.
+    if (!opts.live) show(h('h1', {}, 'Record'), h('p', { class: 'error' }, e.message));
     return;
   }
+  if (shownRecordId() !== id) return; // the approver has moved on meanwhile
   const a = r.audit;
   setTitle(`Record ${id}`);
   const g = r.grant;
+  live.id = id;
+  live.grantId = g?.id ?? null;
+  live.agent = a.requester.agent;
+  live.watchAgent = g?.active === true;
+  clearTimeout(live.expiry);
+  const untilEnd = g?.active ? Date.parse(g.expiresAt) - Date.now() + 500 : -1;
+  if (untilEnd > 0 && untilEnd < 2 ** 31 - 1) live.expiry = setTimeout(refreshRecord, untilEnd);
   const revoke = g?.active
     ? h(
         'button',
@@ -117,6 +187,13 @@ export async function renderRecord(id) {
   );
   show(
     h('h1', {}, `Record ${id} `, statusText(a.status)),
+    h(
+      'p',
+      { id: 'record-live', class: 'muted', role: 'status' },
+      opts.live
+        ? `Updated ${time(new Date().toISOString())}: this page follows the record as it changes.`
+        : 'This page follows the record: new actions, uses and revocation appear as they happen.',
+    ),
     h(
       'div',
       { class: 'grid' },

@@ -93,6 +93,8 @@ export interface HoldTerms {
   readonly guards?: {
     readonly risk?: 'low' | 'medium' | 'high' | 'critical';
     readonly minReviewSeconds?: number;
+    /** @min_review("reading"): at least the time to read what the approver is shown. */
+    readonly readingTime?: boolean;
     readonly confirmResource?: boolean;
     readonly requireComment?: boolean;
   };
@@ -122,6 +124,11 @@ export interface AppliedGuards {
   readonly risk: 'low' | 'medium' | 'high' | 'critical';
   /** Seconds the detail must have been open to this approver before approving. */
   readonly minReviewSeconds: number;
+  /**
+   * Present when the hold asked for reading time (@min_review("reading")): the seconds reading
+   * what the approver is shown takes (core/reading-time.ts), included in minReviewSeconds.
+   */
+  readonly readingSeconds?: number;
   /** Approvals need a comment (denials always do). */
   readonly requireComment: boolean;
   /** The text the approver must type back to approve, or undefined when not required. */

@@ -8,6 +8,7 @@
  *   @require_reason("true")     the request must carry x-airlock-reason
  *   @risk("high")               risk tier (low|medium|high|critical): picks the review guards
  *   @min_review("30s")          an approver must have had the detail open this long
+ *   @min_review("reading")      ... at least as long as reading it takes (core/reading-time.ts)
  *   @confirm("resource")        approving needs the resource name typed back
  *   @require_comment("true")    approvals (not only denials) need a comment
  *   @grant_default("exact")     the grant breadth an approver is offered first (exact|items|scope)
@@ -62,6 +63,8 @@ export interface PolicyTerms {
 export interface PolicyGuards {
   readonly risk?: RiskTier;
   readonly minReviewSeconds?: number;
+  /** @min_review("reading"): the review lasts at least the time to read what is shown. */
+  readonly readingTime?: boolean;
   readonly confirmResource?: boolean;
   readonly requireComment?: boolean;
   readonly breadthDefault?: Breadth;
@@ -170,10 +173,14 @@ function readGuards(
     }
     out.risk = risk as RiskTier;
   }
-  if (minReview !== undefined) {
+  if (minReview === 'reading') {
+    out.readingTime = true;
+  } else if (minReview !== undefined) {
     const seconds = parseDuration(minReview);
     if (seconds === undefined || seconds > MAX_MIN_REVIEW) {
-      return { problem: `@min_review("${minReview}") must be a duration like "30s" or "2m" (at most 1h)` };
+      return {
+        problem: `@min_review("${minReview}") must be a duration like "30s" or "2m" (at most 1h), or "reading" (as long as reading the request takes)`,
+      };
     }
     out.minReviewSeconds = seconds;
   }

@@ -256,6 +256,7 @@ function guardsOf(holds: readonly LoadedPolicy[], exactCall: boolean): Pick<Hold
       out.risk = g.risk;
     if (g.minReviewSeconds !== undefined)
       out.minReviewSeconds = Math.max(out.minReviewSeconds ?? 0, g.minReviewSeconds);
+    if (g.readingTime === true) out.readingTime = true;
     if (g.confirmResource !== undefined)
       out.confirmResource = (out.confirmResource ?? false) || g.confirmResource;
     if (g.requireComment !== undefined)

@@ -1,12 +1,11 @@
 /**
  * "Too fast" in audit check comes from what applied to the decision (issue 16): the tier's
- * minimum review and the time to read what the approver was shown (audit-check/reading-time.ts,
+ * minimum review and the time to read what the approver was shown (core/reading-time.ts,
  * 238 words per minute), not one fixed 30 s; --min-review-seconds still overrides.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type CheckContext, checkDecision, checkReason } from '../../src/audit-check/checks.js';
-import { readingSeconds, wordsIn } from '../../src/audit-check/reading-time.js';
 import {
   type ApprovalRecord,
   DEFAULT_THRESHOLDS,
@@ -14,6 +13,7 @@ import {
   type RecordDecision,
 } from '../../src/audit-check/record.js';
 import { minReviewFor } from '../../src/audit-check/review-time.js';
+import { readingSeconds, wordsIn } from '../../src/core/reading-time.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 const ctx = (minReviewSeconds?: number): CheckContext => ({
