@@ -243,8 +243,8 @@ export interface Grant {
 
 export type ActionOutcome = 'allowed' | 'denied' | 'held' | 'approved' | 'lapsed' | 'error';
 
-/** One request through the gateway, as recorded in the ledger. */
-export interface ActionRecord {
+/** What every front's action row has (ActionRecord adds the front's own detail). */
+export interface ActionRecordBase {
   readonly requestId: string;
   /** When Airlock received the request. */
   readonly at: Date;
@@ -256,7 +256,7 @@ export interface ActionRecord {
    */
   readonly forwardedAt?: Date | undefined;
   readonly agent: string;
-  readonly front: FrontName;
+  readonly front: keyof FrontRowDetails;
   readonly service: string;
   readonly operation: string;
   readonly scopes: readonly Scope[];
@@ -269,14 +269,8 @@ export interface ActionRecord {
   readonly grantId: string | undefined;
   readonly approvalId: string | undefined;
   readonly error: string | undefined;
-  /** The scoped STS session the request was signed with, when its resource names a role. */
-  readonly awsSession?: AwsSessionRef | undefined;
-  /** AWS front: sha256 (hex) of what identifies the request (the body; for S3 the signed request line). */
+  /** sha256 (hex) of what identifies the request (AWS: the body, for S3 the signed request line; MCP: the arguments). */
   readonly requestHash?: string | undefined;
-  /** Postgres front only: the statement as executed (see docs/POSTGRES.md, "Recording"). */
-  readonly postgres?: PostgresStatementDetail;
-  /** MCP front only: the server, method and (redacted) arguments of the call. */
-  readonly mcp?: McpCallDetail;
   /**
    * 'intent': written durably before the request was forwarded; what happened upstream
    * follows in its own `action.outcome` entry (ActionResult). Absent: the row is complete
@@ -284,6 +278,33 @@ export interface ActionRecord {
    */
   readonly phase?: 'intent';
 }
+
+/**
+ * Each front's own fields on its action rows, by front name. Not a closed list: a new front
+ * adds its entry from its own folder (TypeScript declaration merging:
+ * `declare module '../../core/types.js' { interface FrontRowDetails { name: { … } } }`), so
+ * adding a front changes no shared type, and a reader sees a front's fields only once it has
+ * checked `row.front`.
+ */
+export interface FrontRowDetails {
+  aws: {
+    /** The scoped STS session the request was signed with, when its resource names a role. */
+    readonly awsSession?: AwsSessionRef | undefined;
+  };
+  postgres: {
+    /** The statement as executed (see docs/POSTGRES.md, "Recording"). */
+    readonly postgres?: PostgresStatementDetail;
+  };
+  mcp: {
+    /** The server, method and (redacted) arguments of the call. */
+    readonly mcp?: McpCallDetail;
+  };
+}
+
+/** One request through the gateway, as recorded in the ledger: the shared row and its front's detail. */
+export type ActionRecord = {
+  [F in keyof FrontRowDetails]: Omit<ActionRecordBase, 'front'> & { readonly front: F } & FrontRowDetails[F];
+}[keyof FrontRowDetails];
 
 /**
  * What happened to a forwarded request whose intent is already in the ledger: the

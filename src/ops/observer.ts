@@ -56,7 +56,7 @@ export class Observer {
       grantId,
       upstreamStatus,
       latencyMs: Math.round(latencyMs * 100) / 100,
-      ...(a.postgres === undefined ? {} : { session: a.postgres.session }),
+      ...(a.front !== 'postgres' || a.postgres === undefined ? {} : { session: a.postgres.session }),
       ...(result?.postgres?.sqlstate === undefined ? {} : { sqlstate: result.postgres.sqlstate }),
       ...(error === undefined ? {} : { error }),
     };
