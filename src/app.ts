@@ -195,7 +195,7 @@ export async function startAirlock(
   // Webhooks read the ledger (every process's facts); these only make them prompt.
   const poke = () => webhooks.poke();
   listeners.push({ requested: poke, decided: poke, lapsed: () => undefined, expired: poke });
-  store.watchApprovals?.((id) => waiter.recheck(id));
+  store.watchApprovals?.((id) => (id === undefined ? waiter.recheckAll() : waiter.recheck(id)));
   const gate = new Gate(store, () => policy, waiter, {
     holdWindowMs: config.holds.windowSeconds * 1000,
     approvalTtlMs: config.holds.approvalTtlSeconds * 1000,

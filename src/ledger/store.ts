@@ -154,11 +154,12 @@ export interface Store {
   /** Moves pending approvals whose expiresAt <= now to 'expired'; returns their ids. */
   expireApprovals(now: Date): Promise<string[]>;
   /**
-   * Optional (PostgreSQL: LISTEN/NOTIFY): calls `fn` with the id of each approval decided
-   * or expired by any process sharing the store, as soon as that commits; returns the
-   * unsubscribe. Best effort: waiters keep polling as the fallback.
+   * Optional: tells `fn` as soon as another process sharing the store commits a change that
+   * may decide or expire an approval: with its id (PostgreSQL: LISTEN/NOTIFY), or with
+   * undefined when the store cannot say which (SQLite: another connection committed, seen
+   * by PRAGMA data_version); returns the unsubscribe. Best effort: waiters keep polling.
    */
-  watchApprovals?(fn: (approvalId: string) => void): () => void;
+  watchApprovals?(fn: (approvalId: string | undefined) => void): () => void;
 
   // Grants
   getGrant(id: string): Promise<Grant | undefined>;

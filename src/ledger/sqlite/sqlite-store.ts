@@ -26,6 +26,9 @@ import * as webhooks from './webhook-tables.js';
 
 export type { SqliteStoreOptions } from './sqlite-store-core.js';
 
+/** How often watchApprovals looks for other connections' commits (a WAL snapshot read, ~10 µs). */
+const WATCH_MS = 50;
+
 export class SqliteStore extends SqliteStoreCore implements Store {
   static open(opts: SqliteStoreOptions): SqliteStore {
     if (opts.ledgerKey.length !== 32) throw new Error('ledgerKey must be 32 bytes');
@@ -146,6 +149,26 @@ export class SqliteStore extends SqliteStoreCore implements Store {
 
   async expireApprovals(now: Date): Promise<string[]> {
     return this.writeWith(() => approvals.expireApprovals(this.sql, now));
+  }
+
+  /**
+   * Commits by other connections (another process's decision or expiry, a CLI approve),
+   * seen within 50 ms by PRAGMA data_version, which moves on every commit by another
+   * connection and never on this one's (https://www.sqlite.org/pragma.html#pragma_data_version).
+   * It cannot say which approval changed: `fn(undefined)`, and the waiter reads the ones it waits on.
+   */
+  watchApprovals(fn: (approvalId: string | undefined) => void): () => void {
+    const version = this.db.prepare<[], number>('PRAGMA data_version').pluck();
+    let last = version.get();
+    const timer = setInterval(() => {
+      if (this.closed) return clearInterval(timer);
+      const now = version.get();
+      if (now === last) return;
+      last = now;
+      fn(undefined);
+    }, WATCH_MS);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   // Grants
