@@ -20,6 +20,7 @@ import {
   DecideResult,
   ErrorBody,
   Grant,
+  lenientString,
   QueueItem,
   Revoked,
 } from './schemas.js';
@@ -42,12 +43,8 @@ const int = (name: string) =>
   z.number({ error: `${name} must be an integer` }).int({ error: `${name} must be an integer` }).nullish();
 const DecideBody = z.object({
   // A comment or confirmation that is not a string counts as none (the guards then say what is missing).
-  comment: z.string().optional().catch(undefined),
-  confirm: z
-    .string()
-    .optional()
-    .catch(undefined)
-    .openapi({ description: 'the resource name, when the guards ask for it' }),
+  comment: lenientString(),
+  confirm: lenientString('the resource name, when the guards ask for it'),
   durationSeconds: int('durationSeconds').openapi({ description: 'grant lifetime; clamped to the policy max' }),
   maxUses: int('maxUses'),
   breadth: Breadth.nullish().openapi({

@@ -10,7 +10,7 @@ import { refuseAgentCredential } from './approver-auth.js';
 import { ApiError } from './http-util.js';
 import { DUMMY_HASH, verifyPassword } from './passwords.js';
 import type { ApiContext, Declare } from './route.js';
-import { ErrorBody, time } from './schemas.js';
+import { ErrorBody, lenientString, time } from './schemas.js';
 import { isTls, type Sessions, sessionCookie } from './sessions.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
 
@@ -28,8 +28,8 @@ const ACCESS_KEY_RE = /^(ALAK|AKIA|ASIA)[A-Z0-9]{12,}$/i;
 
 const Credentials = z.object({
   // Anything but a string counts as empty: refused like a wrong password.
-  name: z.string().optional().catch(undefined),
-  password: z.string().optional().catch(undefined),
+  name: lenientString(),
+  password: lenientString(),
 });
 export const SignedIn = z.strictObject({
   approver: z.string(),

@@ -12,6 +12,13 @@ import { z } from '@hono/zod-openapi';
 /** Absent, or null when read back from the ledger or a JSON column. */
 const opt = <T extends z.ZodType>(t: T) => t.nullish();
 export const time = z.iso.datetime().openapi({ description: 'ISO 8601 time (UTC)' });
+/** A request field documented as a string; any other value counts as absent (as the API always did). */
+export const lenientString = (description?: string) =>
+  z
+    .string()
+    .optional()
+    .catch(undefined)
+    .openapi({ type: 'string', ...(description === undefined ? {} : { description }) });
 
 export const ErrorBody = z
   .strictObject({
