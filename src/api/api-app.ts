@@ -84,7 +84,10 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     }
     const e = apiErrorOf(err);
     if (e === undefined) log(`api: unexpected error: ${(err as Error).stack ?? String(err)}`);
-    return jsonResponse(e?.status ?? 500, { error: e?.code ?? 'internal', message: e?.message ?? 'internal error' });
+    return jsonResponse(e?.status ?? 500, {
+      error: e?.code ?? 'internal',
+      message: e?.message ?? 'internal error',
+    });
   });
   app.use('*', async (c, next) => {
     if (c.req.path.startsWith('//')) throw new ApiError(404, 'no-route', 'no route');
@@ -108,9 +111,14 @@ export function createApiApp(deps: ApiDeps): ApiApp {
       path: '/v1/openapi.json',
       summary: 'This document',
       auth: 'none',
-      responses: { 200: { description: 'OpenAPI 3.1', json: z.looseObject({ openapi: z.literal('3.1.0') }) } },
+      responses: {
+        200: { description: 'OpenAPI 3.1', json: z.looseObject({ openapi: z.literal('3.1.0') }) },
+      },
     },
-    ({ json }) => json(200, (doc ??= openApiDocument(app))),
+    ({ json }) => {
+      doc ??= openApiDocument(app);
+      return json(200, doc);
+    },
   );
   consoleRoutes(route, { store, sessions, feed, oidc, config: consoleConfig, publicHttps });
   passwordSignIn(route, {

@@ -40,12 +40,17 @@ export interface ApproverRouteDeps {
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired'];
 const Id = z.object({ id: z.string() });
 const int = (name: string) =>
-  z.number({ error: `${name} must be an integer` }).int({ error: `${name} must be an integer` }).nullish();
+  z
+    .number({ error: `${name} must be an integer` })
+    .int({ error: `${name} must be an integer` })
+    .nullish();
 const DecideBody = z.object({
   // A comment or confirmation that is not a string counts as none (the guards then say what is missing).
   comment: lenientString(),
   confirm: lenientString('the resource name, when the guards ask for it'),
-  durationSeconds: int('durationSeconds').openapi({ description: 'grant lifetime; clamped to the policy max' }),
+  durationSeconds: int('durationSeconds').openapi({
+    description: 'grant lifetime; clamped to the policy max',
+  }),
   maxUses: int('maxUses'),
   breadth: Breadth.nullish().openapi({
     description:
@@ -78,7 +83,9 @@ export function approverRoutes(route: Declare, deps: ApproverRouteDeps): void {
           .optional(),
       }),
       fieldCodes: { status: 'bad-status' },
-      responses: { 200: { description: 'approvals', json: z.strictObject({ approvals: z.array(QueueItem) }) } },
+      responses: {
+        200: { description: 'approvals', json: z.strictObject({ approvals: z.array(QueueItem) }) },
+      },
     },
     async ({ query, json }) => {
       const list = await store.listApprovals(query.status === undefined ? {} : { status: query.status });
@@ -93,7 +100,10 @@ export function approverRoutes(route: Declare, deps: ApproverRouteDeps): void {
       summary: 'Request detail; starts this approver’s review clock',
       auth: 'approver',
       params: Id,
-      responses: { 200: { description: 'the approval and what deciding on it involves', json: ApprovalDetail }, 404: notFound },
+      responses: {
+        200: { description: 'the approval and what deciding on it involves', json: ApprovalDetail },
+        404: notFound,
+      },
     },
     async ({ c, params: { id }, json }) => {
       const { approver } = c.get('caller');

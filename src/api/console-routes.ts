@@ -133,7 +133,10 @@ export function consoleRoutes(route: Declare, deps: ConsoleRouteDeps): void {
       auth: 'approver',
       query: RecordSearch,
       responses: {
-        200: { description: 'records, newest first', json: z.strictObject({ records: z.array(RecordSummary) }) },
+        200: {
+          description: 'records, newest first',
+          json: z.strictObject({ records: z.array(RecordSummary) }),
+        },
         400: { description: 'from or to is not a time', json: ErrorBody },
       },
     },

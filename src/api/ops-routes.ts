@@ -23,7 +23,10 @@ export interface OpsDeps {
 
 const readiness = {
   policies: z.number().int().optional().openapi({ description: 'policies loaded' }),
-  credentials: z.enum(['ok', 'missing', 'unchecked']).optional().openapi({ description: "Airlock's own AWS credentials" }),
+  credentials: z
+    .enum(['ok', 'missing', 'unchecked'])
+    .optional()
+    .openapi({ description: "Airlock's own AWS credentials" }),
 };
 const Ready = z.strictObject({ ok: z.literal(true), ...readiness });
 const NotReady = z.union([
@@ -56,7 +59,10 @@ export function opsRoutes(route: Declare, deps: OpsDeps): void {
       auth: 'none',
       responses: {
         200: { description: 'ready', json: Ready },
-        503: { description: 'the store is failing (requests are refused) or no policy is loaded', json: NotReady },
+        503: {
+          description: 'the store is failing (requests are refused) or no policy is loaded',
+          json: NotReady,
+        },
       },
     },
     ({ json }) => {

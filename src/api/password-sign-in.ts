@@ -34,7 +34,9 @@ const Credentials = z.object({
 export const SignedIn = z.strictObject({
   approver: z.string(),
   groups: z.array(z.string()),
-  csrfToken: z.string().openapi({ description: `send it in x-airlock-csrf on every cookie-authenticated call` }),
+  csrfToken: z
+    .string()
+    .openapi({ description: `send it in x-airlock-csrf on every cookie-authenticated call` }),
   expiresAt: time,
 });
 
@@ -73,7 +75,11 @@ export function passwordSignIn(route: Declare, deps: SignInDeps): void {
         throw new ApiError(403, 'agent-credential', 'agent credentials cannot sign in to the console');
       }
       if (await deps.throttle.blocked(name)) {
-        throw new ApiError(429, 'too-many-attempts', 'too many failed sign-ins for this name; wait 5 minutes');
+        throw new ApiError(
+          429,
+          'too-many-attempts',
+          'too many failed sign-ins for this name; wait 5 minutes',
+        );
       }
       const approver = name === '' ? undefined : await deps.store.approverByName(name);
       const ok = await verifyPassword(password, approver?.passwordHash ?? DUMMY_HASH);

@@ -93,7 +93,9 @@ export const AuditRecord = z
       revoked: z.strictObject({ grantId: z.string(), by: z.string(), at: time }).nullable(),
     }).nullable(),
     actions: z.array(RecordAction),
-    ledgerSeqs: z.array(z.number().int()).openapi({ description: 'the ledger entries the record was built from' }),
+    ledgerSeqs: z
+      .array(z.number().int())
+      .openapi({ description: 'the ledger entries the record was built from' }),
   })
   .openapi('AuditRecord');
 

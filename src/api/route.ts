@@ -14,8 +14,9 @@
  * checked against its declaration: a status the route does not declare, or a JSON body with
  * a field its (strict) schema does not have, becomes a 500 `response-schema` naming it.
  */
-import type { OpenAPIHono, z } from '@hono/zod-openapi';
+
 import type { HttpBindings } from '@hono/node-server';
+import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Caller } from './approver-auth.js';
 import { ApiError, apiErrorOf, errorResponse, jsonResponse, readJson } from './http-util.js';
@@ -107,7 +108,8 @@ export function routeDeclarer(deps: RouteDeps): Declare {
     const where = `${spec.method.toUpperCase()} ${spec.path}`;
     const checked = (status: number): ResponseSpec => {
       const r = responses[status];
-      if (r === undefined) throw new ResponseSchemaError(`${where} answered ${status}, which it does not declare`);
+      if (r === undefined)
+        throw new ResponseSchemaError(`${where} answered ${status}, which it does not declare`);
       return r;
     };
     const run = async (c: ApiContext): Promise<Response> => {
@@ -145,7 +147,11 @@ export function routeDeclarer(deps: RouteDeps): Declare {
   };
 }
 
-function register(app: OpenAPIHono<ApiEnv>, spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>, responses: Record<number, ResponseSpec>) {
+function register(
+  app: OpenAPIHono<ApiEnv>,
+  spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>,
+  responses: Record<number, ResponseSpec>,
+) {
   app.openAPIRegistry.registerPath({
     method: spec.method,
     path: spec.path,

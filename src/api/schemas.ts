@@ -40,7 +40,9 @@ export const Breadth = z.enum(['call', 'tool']);
 
 export const HoldTerms = z
   .strictObject({
-    requirements: z.array(z.strictObject({ group: z.string(), quorum: z.number().int(), policyId: z.string() })),
+    requirements: z.array(
+      z.strictObject({ group: z.string(), quorum: z.number().int(), policyId: z.string() }),
+    ),
     maxGrantSeconds: z.number().int(),
     requireReason: z.boolean(),
     widen: opt(z.literal('tool')),
@@ -143,7 +145,9 @@ export const ApprovalDetail = z
         approvedBy: z.array(z.string()),
       }),
     ),
-    policies: z.array(z.strictObject({ id: z.string(), effect: z.string(), text: z.string(), file: z.string() })),
+    policies: z.array(
+      z.strictObject({ id: z.string(), effect: z.string(), text: z.string(), file: z.string() }),
+    ),
     history: z.array(
       z.strictObject({
         id: z.string(),
@@ -157,7 +161,9 @@ export const ApprovalDetail = z
     coverage: z
       .strictObject({ call: opt(z.string()), tool: opt(z.string()) })
       .nullable()
-      .openapi({ description: 'what approving covers, per breadth the approver may choose; null: no choice' }),
+      .openapi({
+        description: 'what approving covers, per breadth the approver may choose; null: no choice',
+      }),
   })
   .openapi('ApprovalDetail');
 

@@ -7,8 +7,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { getRequestListener } from '@hono/node-server';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type ApiDeps, createApiApp } from './api-app.js';
 import { jsonResponse } from './http-util.js';
 import type { ApiEnv } from './route.js';

@@ -19,7 +19,10 @@ import { MasterKey } from '../../src/core/secrets.js';
 import type { Approval } from '../../src/core/types.js';
 import { SqliteStore } from '../../src/ledger/sqlite/sqlite-store.js';
 
-const ORDERS = { action: 'dynamodb:PutItem', resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders' };
+const ORDERS = {
+  action: 'dynamodb:PutItem',
+  resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders',
+};
 const PASSWORD = 'correct horse battery staple';
 
 function approval(id: string, agent: string): Approval {
@@ -211,7 +214,10 @@ describe('approver API in process (app.request, no socket)', () => {
     const session = await call('GET', '/v1/session', { headers: { cookie } });
     assert.equal(session.status, 200);
     assert.equal(session.body.csrfToken, csrf);
-    assert.equal((await call('GET', '/v1/approvals', { headers: { cookie, 'x-airlock-csrf': csrf } })).status, 200);
+    assert.equal(
+      (await call('GET', '/v1/approvals', { headers: { cookie, 'x-airlock-csrf': csrf } })).status,
+      200,
+    );
     // An unknown path is still authenticated first: without the token it is a CSRF refusal.
     assert.equal((await call('GET', '/v1/nothing', { headers: { cookie } })).body.error, 'csrf');
     assert.equal(
@@ -229,7 +235,10 @@ describe('approver API in process (app.request, no socket)', () => {
 
     const out = await call('DELETE', '/v1/session', { headers: { cookie, 'x-airlock-csrf': csrf } });
     assert.deepEqual(out.body, { signedOut: 'bob' });
-    assert.match(out.headers.get('set-cookie') ?? '', /airlock_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0/);
+    assert.match(
+      out.headers.get('set-cookie') ?? '',
+      /airlock_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0/,
+    );
     assert.equal((await call('GET', '/v1/session', { headers: { cookie } })).status, 401);
   });
 
@@ -246,10 +255,28 @@ describe('approver API in process (app.request, no socket)', () => {
       ['POST', '/v1/approvals/apr_a/approve', { token: alice, body: '[1]' }, 400, 'bad-json'],
       ['POST', '/v1/approvals/apr_a/approve', { token: alice, body: { maxUses: 1.5 } }, 400, 'bad-request'],
       ['POST', '/v1/approvals/apr_a/approve', { token: alice, body: { breadth: 'all' } }, 400, 'bad-breadth'],
-      ['POST', '/v1/approvals/apr_a/approve', { token: alice, body: { pad: 'x'.repeat(70_000) } }, 413, 'too-large'],
+      [
+        'POST',
+        '/v1/approvals/apr_a/approve',
+        { token: alice, body: { pad: 'x'.repeat(70_000) } },
+        413,
+        'too-large',
+      ],
       ['POST', '/v1/approvals/apr_x/approve', { token: alice, body: '' }, 404, 'not-found'],
-      ['GET', '/v1/approvals', { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=x' } }, 403, 'agent-credential'],
-      ['POST', '/v1/session', { body: 'name=bob', headers: { 'content-type': 'text/plain' } }, 415, 'json-required'],
+      [
+        'GET',
+        '/v1/approvals',
+        { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=x' } },
+        403,
+        'agent-credential',
+      ],
+      [
+        'POST',
+        '/v1/session',
+        { body: 'name=bob', headers: { 'content-type': 'text/plain' } },
+        415,
+        'json-required',
+      ],
       ['POST', '/v1/approvers/bob/revoke', { token: tokens.carol ?? '' }, 403, 'not-admin'],
       ['POST', '/v1/slack/interactions', { body: '' }, 404, 'slack-not-configured'],
     ];
@@ -260,14 +287,20 @@ describe('approver API in process (app.request, no socket)', () => {
       assert.equal(typeof r.body.message, 'string');
       assert.equal(r.headers.get('cache-control'), 'no-store');
     }
-    const msg = await call('POST', '/v1/approvals/apr_a/approve', { token: alice, body: { durationSeconds: 'x' } });
+    const msg = await call('POST', '/v1/approvals/apr_a/approve', {
+      token: alice,
+      body: { durationSeconds: 'x' },
+    });
     assert.equal(msg.body.message, 'durationSeconds must be an integer');
     const self = await call('POST', '/v1/approvers/carol/revoke', { token: tokens.carol ?? '' });
     assert.deepEqual(self.body, { revoked: 'carol', by: 'carol' });
   });
 
   it('documents exactly the API routes the app answers', async () => {
-    const doc = (await call('GET', '/v1/openapi.json')).body as { openapi: string; paths: Record<string, object> };
+    const doc = (await call('GET', '/v1/openapi.json')).body as {
+      openapi: string;
+      paths: Record<string, object>;
+    };
     assert.equal(doc.openapi, '3.1.0');
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
@@ -297,7 +330,9 @@ describe('response schema check', () => {
       },
       ({ c, json }) => json(c.req.query('status') === 'odd' ? 201 : 200, { name: 'x', secret: 'leaked' }),
     );
-    a.onError((err) => new Response(JSON.stringify({ error: err.name, message: err.message }), { status: 500 }));
+    a.onError(
+      (err) => new Response(JSON.stringify({ error: err.name, message: err.message }), { status: 500 }),
+    );
     return a;
   }
 
