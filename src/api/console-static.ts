@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inMemory } from './http-util.js';
 import type { Declare } from './route.js';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'console');
@@ -67,14 +68,14 @@ export function consoleStatic(route: Declare): void {
           body = readFileSync(join(STATIC_DIR, file));
           files.set(file, body);
         }
-        return new Response(new Uint8Array(body), {
+        return inMemory(body, {
           status: 200,
-          headers: {
+          headers: new Headers({
             'content-type': TYPES[ext] ?? 'application/octet-stream',
             'content-length': String(body.length),
             'cache-control': 'no-cache',
             ...PAGE_HEADERS,
-          },
+          }),
         });
       },
     );

@@ -1,4 +1,6 @@
 /** Small HTTP helpers shared by the API routes. */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { DecisionRefused } from '../approvals/decide.js';
 
 /** An API failure with its HTTP status and a stable machine-readable code. */
@@ -51,6 +53,37 @@ export async function readJson(req: Request): Promise<Record<string, unknown>> {
   }
 }
 
+/**
+ * Answers whose body is already in memory: on a socket they are written at once, in one
+ * writeHead + end (writeNow). @hono/node-server would read a Response it did not make as a
+ * stream and flush headers and body apart, a timer tick and several promise hops later, and
+ * by then the held request a decision released has been answered on its own socket first.
+ */
+const bodies = new WeakMap<Response, string | Uint8Array>();
+
+export function inMemory(body: string | Uint8Array, init: { status: number; headers: Headers }): Response {
+  const res = new Response(typeof body === 'string' ? body : new Uint8Array(body), init);
+  bodies.set(res, body);
+  return res;
+}
+
+/**
+ * Writes an in-memory answer to the Node response now and returns node-server's
+ * "already sent" marker; anything else (a stream, no body, no socket under app.request())
+ * is returned as it is, for hono and node-server to deliver.
+ */
+export function writeNow(outgoing: ServerResponse | undefined, res: Response): Response {
+  const body = bodies.get(res);
+  if (outgoing === undefined || body === undefined || outgoing.headersSent) return res;
+  const headers: OutgoingHttpHeaders = {};
+  for (const [k, v] of res.headers) if (k !== 'set-cookie') headers[k] = v;
+  const cookies = res.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  outgoing.writeHead(res.status, headers);
+  outgoing.end(body);
+  return RESPONSE_ALREADY_SENT;
+}
+
 /** Every JSON answer of the API: never cached, never sniffed as another type. */
 export function jsonResponse(
   status: number,
@@ -68,7 +101,7 @@ export function jsonResponse(
     if (typeof v === 'string') h.set(k, v);
     else for (const one of v) h.append(k, one);
   }
-  return new Response(body, { status, headers: h });
+  return inMemory(body, { status, headers: h });
 }
 
 export function errorResponse(e: ApiError): Response {

@@ -8,7 +8,7 @@ import type { Approver } from '../core/types.js';
 import { type Store, StoreConflict } from '../ledger/store.js';
 import { headersOf, refuseAgentCredential } from './approver-auth.js';
 import { PAGE_HEADERS } from './console-static.js';
-import { ApiError } from './http-util.js';
+import { ApiError, inMemory } from './http-util.js';
 import { OIDC_STATE_COOKIE, OidcError, type OidcLogin } from './oidc.js';
 import { secure } from './password-sign-in.js';
 import type { ApiContext, Declare } from './route.js';
@@ -149,7 +149,7 @@ function page(status: number, title: string, body: string, cookies: string[], re
     ...PAGE_HEADERS,
   });
   for (const cookie of cookies) headers.append('set-cookie', cookie);
-  return new Response(html, { status, headers });
+  return inMemory(html, { status, headers });
 }
 
 function esc(s: string): string {

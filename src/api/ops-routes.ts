@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { z } from '@hono/zod-openapi';
 import type { Store } from '../ledger/store.js';
 import type { Metrics } from '../ops/metrics.js';
-import { ApiError, readRaw } from './http-util.js';
+import { ApiError, inMemory, readRaw } from './http-util.js';
 import type { Declare } from './route.js';
 import { ErrorBody, time } from './schemas.js';
 
@@ -88,9 +88,9 @@ export function opsRoutes(route: Declare, deps: OpsDeps): void {
         responses: { 200: { description: 'metrics', media: 'text/plain' } },
       },
       async () =>
-        new Response(await metrics.text(), {
+        inMemory(await metrics.text(), {
           status: 200,
-          headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' },
+          headers: new Headers({ 'content-type': metrics.contentType, 'cache-control': 'no-store' }),
         }),
     );
   }

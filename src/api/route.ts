@@ -16,10 +16,11 @@
  */
 
 import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Caller } from './approver-auth.js';
-import { ApiError, apiErrorOf, errorResponse, jsonResponse, readJson } from './http-util.js';
+import { ApiError, apiErrorOf, errorResponse, jsonResponse, readJson, writeNow } from './http-util.js';
 import { ErrorBody } from './schemas.js';
 
 export interface ApiEnv {
@@ -126,18 +127,19 @@ export function routeDeclarer(deps: RouteDeps): Declare {
         },
         json(status: number, value: unknown, headers?: Record<string, string | readonly string[]>) {
           if (deps.check) checkJson(where, status, checked(status), value);
-          return jsonResponse(status, value, headers);
+          return writeNow(c.env?.outgoing, jsonResponse(status, value, headers));
         },
       } as RouteInput<never, never, never>;
       try {
         const res = await handler(input);
+        if (res === RESPONSE_ALREADY_SENT) return res; // json() wrote it, checked
         if (deps.check) checked(res.status);
-        return res;
+        return writeNow(c.env?.outgoing, res);
       } catch (err) {
         const e = apiErrorOf(err);
         if (e === undefined) throw err;
         if (deps.check) checked(e.status);
-        return errorResponse(e);
+        return writeNow(c.env?.outgoing, errorResponse(e));
       }
     };
     const path = spec.path.replaceAll(/\{([^}]+)\}/g, ':$1');
