@@ -55,6 +55,8 @@ import { grantIsLive, ScopedSessions } from './upstream/scoped-sessions.js';
 
 export interface RunningAirlock {
   readonly awsUrl: string;
+  /** The AWS front's handler without a socket (AwsFront.dispatch; test/support/in-process.ts). */
+  readonly awsDispatch: AwsFront['dispatch'];
   readonly apiUrl: string;
   readonly store: Store;
   /** This process's Prometheus registry (also served at the API's /metrics). */
@@ -324,6 +326,7 @@ export async function startAirlock(
   return {
     metrics,
     awsUrl: `${awsTls === undefined ? 'http' : 'https'}://${awsAddr.address}:${awsAddr.port}`,
+    awsDispatch: aws.dispatch,
     apiUrl: `${apiTls === undefined ? 'http' : 'https'}://${apiAddr.address}:${apiAddr.port}`,
     store,
     databases,

@@ -34,8 +34,10 @@ export class Recorder {
 
   /** Records a request about to be forwarded; resolves once durable. */
   async intent(a: ActionRecord): Promise<void> {
+    // Every front calls this just before it forwards: the row's own forwarded time.
+    const row: ActionRecord = { ...a, forwardedAt: a.forwardedAt ?? new Date() };
     try {
-      await this.store.recordIntent(a);
+      await this.store.recordIntent(row);
     } catch (err) {
       this.observer.intentUnrecorded(a, err);
       throw new RecordUnavailable(
@@ -43,7 +45,7 @@ export class Recorder {
         { cause: err },
       );
     }
-    this.inFlight.set(a.requestId, a);
+    this.inFlight.set(row.requestId, row);
   }
 
   /** Records what happened to a forwarded request. */

@@ -3,7 +3,7 @@
  * their decision, quorum progress, the policies behind the hold and the agent's
  * recent history. Shared by the API detail route, the queue and the console.
  */
-import { coverage } from '../approvals/breadth.js';
+import { breadthChoices, breadthTerms } from '../approvals/breadth.js';
 import { appliedGuards, type GuardConfig } from '../approvals/guards.js';
 import { votingGroups } from '../approvals/quorum.js';
 import type { AppliedGuards, Approval, DecisionRecord } from '../core/types.js';
@@ -19,7 +19,7 @@ export interface QueueItem extends Approval {
 }
 
 export function queueItem(a: Approval, guards: GuardConfig | undefined): QueueItem {
-  return { ...a, guards: appliedGuards(a.terms, a.scopes, guards) };
+  return { ...a, guards: appliedGuards(a.terms, a.scopes, guards, a) };
 }
 
 export interface ReviewState extends AppliedGuards {
@@ -35,7 +35,7 @@ export async function detailExtras(
   guards: GuardConfig | undefined,
   policy: PolicyLookup | undefined,
 ): Promise<Record<string, unknown>> {
-  const applied = appliedGuards(approval.terms, approval.scopes, guards);
+  const applied = appliedGuards(approval.terms, approval.scopes, guards, approval);
   const review: ReviewState = {
     ...applied,
     earliestApproveAt: new Date(firstShownAt.getTime() + applied.minReviewSeconds * 1000),
@@ -70,6 +70,14 @@ export async function detailExtras(
       createdAt: a.createdAt,
       decidedAt: a.decidedAt ?? null,
     }));
-  // What approving will cover, in plain words, per breadth the approver may choose (null: no choice).
-  return { review, quorum, policies, history, coverage: coverage(approval) ?? null };
+  // What each grant breadth would let through, in the words the approver sees before deciding:
+  // the list (console, CLI) and the same sentences by breadth (`coverage`, as the MCP docs show it).
+  const bt = breadthTerms(approval.terms, applied.risk, approval);
+  const choices = breadthChoices(
+    { ...approval, seconds: approval.terms.maxGrantSeconds, maxUses: undefined, choosing: true },
+    bt,
+  );
+  const grantChoices = { default: bt.default, widest: bt.widest, choices };
+  const coverage = Object.fromEntries(choices.map((c) => [c.breadth, c.sentence]));
+  return { review, quorum, policies, history, grantChoices, coverage };
 }

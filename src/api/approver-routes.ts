@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Decider } from '../approvals/decide.js';
 import type { GuardConfig } from '../approvals/guards.js';
-import type { ApprovalStatus } from '../core/types.js';
+import { type ApprovalStatus, GRANT_BREADTHS, type GrantBreadth } from '../core/types.js';
 import { auditRecord } from '../ledger/audit.js';
 import type { Store } from '../ledger/store.js';
 import type { Observer } from '../ops/observer.js';
@@ -16,7 +16,6 @@ import { AuditRecord } from './record-schemas.js';
 import type { Declare } from './route.js';
 import {
   ApprovalDetail,
-  Breadth,
   DecideResult,
   ErrorBody,
   Grant,
@@ -52,10 +51,16 @@ const DecideBody = z.object({
     description: 'grant lifetime; clamped to the policy max',
   }),
   maxUses: int('maxUses'),
-  breadth: Breadth.nullish().openapi({
-    description:
-      'an approval of one exact MCP call: "call" (default) covers that call; "tool" any call of the tool until the grant expires, only if the policy says @widen("tool")',
-  }),
+  breadth: z
+    .enum(GRANT_BREADTHS as [GrantBreadth, ...GrantBreadth[]], {
+      error:
+        'breadth must be "exact" (this request once), "items" (these keys) or "scope" (the operation on the resource)',
+    })
+    .nullish()
+    .openapi({
+      description:
+        "exact: this request only (an MCP call: these arguments), once unless maxUses; items: the operation on these DynamoDB/S3 keys only; scope: the operation on the resource (MCP: any call of the tool) until the grant expires or is used up. Default and widest: the detail's grantChoices (never wider than @grant_widest)",
+    }),
 });
 const decided = (description: string) => ({
   200: { description, json: DecideResult },

@@ -107,7 +107,8 @@ export function consoleRoutes(route: Declare, deps: ConsoleRouteDeps): void {
     {
       method: 'get',
       path: '/v1/events',
-      summary: 'Live pending queue (text/event-stream, event `queue`)',
+      summary:
+        'Live feed (text/event-stream): event `queue` (the pending approvals) and `records` (approval ids, grant ids and agents named by new ledger entries)',
       auth: 'session-read',
       responses: { 200: { description: 'SSE stream', media: 'text/event-stream' } },
     },

@@ -20,6 +20,7 @@ const actionFields = {
   service: z.string(),
   operation: z.string(),
   scopes: z.array(Scope),
+  reason: opt(z.string()),
   outcome: Outcome,
   policyReasons: z.array(z.string()),
   upstreamStatus: opt(z.number().int()),
@@ -63,8 +64,12 @@ const actionFields = {
   /** A refusal is one complete row; a forwarded request's intent carries it until joined. */
   phase: opt(z.literal('intent')),
   decision: opt(Outcome).openapi({ description: 'the gate outcome of an intent whose outcome is unknown' }),
-  completedAt: opt(time),
   outcomeSeq: opt(z.number().int()),
+  // The record's four times of an action (ledger/audit.ts ACTION_TIMES; null: did not happen).
+  receivedAt: opt(time),
+  decidedAt: opt(time),
+  forwardedAt: opt(time),
+  completedAt: opt(time),
 };
 export const RecordAction = z.strictObject(actionFields).openapi('RecordAction');
 
@@ -89,9 +94,7 @@ export const AuditRecord = z
         firstShownAt: time.nullable(),
       }),
     ),
-    grant: Grant.extend({
-      revoked: z.strictObject({ grantId: z.string(), by: z.string(), at: time }).nullable(),
-    }).nullable(),
+    grant: Grant.nullable().openapi({ description: 'as it stands: uses and revocation from the ledger' }),
     actions: z.array(RecordAction),
     ledgerSeqs: z
       .array(z.number().int())

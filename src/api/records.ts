@@ -64,7 +64,7 @@ export function grantState(g: Grant, now = new Date()): Record<string, unknown> 
 
 export interface FullRecord {
   readonly audit: AuditRecord;
-  /** The grant as it stands now (uses, revocation), null when none was issued. */
+  /** The record's grant (audit.grant) and `active`; null when none was issued. */
   readonly grant: Record<string, unknown> | null;
   /** The agent's actions during the grant's life that the grant did not cover. */
   readonly outOfGrant: readonly Record<string, unknown>[];
@@ -75,18 +75,19 @@ export async function fullRecord(store: Store, approvalId: string): Promise<Full
   if (audit === undefined) return undefined;
   const approval = await store.getApproval(approvalId);
   const grant = approval?.grantId === undefined ? undefined : await store.getGrant(approval.grantId);
-  if (grant === undefined) return { audit, grant: null, outOfGrant: [] };
+  if (grant === undefined || audit.grant === null) return { audit, grant: null, outOfGrant: [] };
   const end = Math.min(grant.expiresAt.getTime(), grant.revokedAt?.getTime() ?? Number.POSITIVE_INFINITY);
-  const resources = new Set(grant.scopes.map((s) => s.resource));
   const outOfGrant: Record<string, unknown>[] = [];
   for (const e of joinActionOutcomes(await store.ledger({ agent: grant.agent }))) {
     if (e.kind !== 'action' || e.grantId === grant.id) continue;
     const t = e.at.getTime();
     if (t < grant.issuedAt.getTime() || t > end) continue;
     const body = JSON.parse(e.body) as { outcome: string; scopes: { action: string; resource: string }[] };
-    // Outside the grant: refused or held, or on the grant's resources but with another action.
-    const touches = body.scopes.some((s) => resources.has(s.resource));
-    if (body.outcome !== 'allowed' || touches) outOfGrant.push({ seq: e.seq, ...body, outOfGrant: true });
+    // Outside the grant: what the policy held or refused while it was live. A request the policy
+    // simply allowed (a read of the same table) needed no grant: not an anomaly, not listed.
+    if (body.outcome !== 'allowed') outOfGrant.push({ seq: e.seq, ...body, outOfGrant: true });
   }
-  return { audit, grant: grantState(grant), outOfGrant };
+  // The grant as the record has it (ledger/audit.ts: uses and revocation current), plus whether
+  // it is live: the same fields `audit show --json` prints, so the two never disagree.
+  return { audit, grant: { ...audit.grant, active: grantState(grant).active }, outOfGrant };
 }

@@ -8,6 +8,7 @@
  * memory is absent, or null where it came from the ledger (ledger-entries.ts toJson).
  */
 import { z } from '@hono/zod-openapi';
+import { GRANT_BREADTHS, type GrantBreadth } from '../core/types.js';
 
 /** Absent, or null when read back from the ledger or a JSON column. */
 const opt = <T extends z.ZodType>(t: T) => t.nullish();
@@ -36,7 +37,20 @@ export const Scope = z
   .openapi('Scope');
 
 const Risk = z.enum(['low', 'medium', 'high', 'critical']);
-export const Breadth = z.enum(['call', 'tool']);
+export const Breadth = z
+  .enum(GRANT_BREADTHS as [GrantBreadth, ...GrantBreadth[]])
+  .openapi({
+    description: 'exact (this request, once), items (these keys), scope (the operation on the resource)',
+  });
+
+/** One item a request names by key (a DynamoDB key, an S3 object key): what an `items` grant binds. */
+export const ItemRef = z
+  .strictObject({
+    resource: z.string(),
+    key: z.string().openapi({ description: 'sha256 of the canonical key' }),
+    shown: z.string().openapi({ description: 'the key as the approver sees it, e.g. `pk=o-2`' }),
+  })
+  .openapi('ItemRef');
 
 export const HoldTerms = z
   .strictObject({
@@ -45,11 +59,12 @@ export const HoldTerms = z
     ),
     maxGrantSeconds: z.number().int(),
     requireReason: z.boolean(),
-    widen: opt(z.literal('tool')),
+    breadth: opt(z.strictObject({ default: opt(Breadth), widest: opt(Breadth) })),
     guards: opt(
       z.strictObject({
         risk: opt(Risk),
         minReviewSeconds: opt(z.number()),
+        readingTime: opt(z.boolean()),
         confirmResource: opt(z.boolean()),
         requireComment: opt(z.boolean()),
       }),
@@ -61,6 +76,9 @@ export const AppliedGuards = z
   .strictObject({
     risk: Risk,
     minReviewSeconds: z.number(),
+    readingSeconds: opt(z.number()).openapi({
+      description: 'the time to read what is shown, when the hold asks for it',
+    }),
     requireComment: z.boolean(),
     confirmText: opt(z.string()).openapi({ description: 'what the approver must type back to approve' }),
   })
@@ -82,6 +100,8 @@ const approvalFields = {
   expiresAt: time,
   decidedAt: opt(time),
   grantId: opt(z.string()),
+  requestHash: opt(z.string()).openapi({ description: 'what an `exact` grant binds' }),
+  items: opt(z.array(ItemRef)),
 };
 export const Approval = z.strictObject(approvalFields).openapi('Approval');
 /** An approval in a list, with the guards a decision on it will face. */
@@ -116,6 +136,9 @@ const grantFields = {
   revokedAt: opt(time),
   revokedBy: opt(z.string()),
   breadth: opt(Breadth),
+  requestHash: opt(z.string()),
+  items: opt(z.array(ItemRef)),
+  description: opt(z.string()).openapi({ description: 'what the approver was shown before deciding' }),
 };
 export const Grant = z.strictObject(grantFields).openapi('Grant');
 /** A grant with whether it still covers requests now (records.ts grantState). */
@@ -158,12 +181,14 @@ export const ApprovalDetail = z
         decidedAt: time.nullable(),
       }),
     ),
+    grantChoices: z.strictObject({
+      default: Breadth,
+      widest: Breadth,
+      choices: z.array(z.strictObject({ breadth: Breadth, sentence: z.string(), isDefault: z.boolean() })),
+    }),
     coverage: z
-      .strictObject({ call: opt(z.string()), tool: opt(z.string()) })
-      .nullable()
-      .openapi({
-        description: 'what approving covers, per breadth the approver may choose; null: no choice',
-      }),
+      .strictObject({ exact: opt(z.string()), items: opt(z.string()), scope: opt(z.string()) })
+      .openapi({ description: 'the sentences of grantChoices, by breadth' }),
   })
   .openapi('ApprovalDetail');
 

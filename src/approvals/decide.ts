@@ -5,17 +5,18 @@
  * quorum of distinct approvers; the grant never outlives the policy's maximum.
  */
 import { newId } from '../core/ids.js';
-import type {
-  Approval,
-  Approver,
-  DecisionRecord,
-  Grant,
-  GrantBreadth,
-  SlackDecisionRef,
-  Verdict,
+import {
+  type Approval,
+  type Approver,
+  type DecisionRecord,
+  GRANT_BREADTHS,
+  type Grant,
+  type GrantBreadth,
+  type SlackDecisionRef,
+  type Verdict,
 } from '../core/types.js';
 import { type Store, StoreConflict } from '../ledger/store.js';
-import { isExactCall } from './breadth.js';
+import { breadthTerms, describeGrant, isExactCall, isWiderThan } from './breadth.js';
 import type { ApprovalEvents } from './events.js';
 import { appliedGuards, checkApprove, DEFAULT_GUARDS, type GuardConfig, reviewSeconds } from './guards.js';
 import { eligibleGroups, quorumState, votingGroups } from './quorum.js';
@@ -42,8 +43,9 @@ export interface DecideInput {
   readonly durationSeconds?: number | undefined;
   readonly maxUses?: number | undefined;
   /**
-   * What an approval of one exact call covers (docs/MCP.md): 'call' (default) that call,
-   * 'tool' any call of the tool for the grant's time, only if the policy says `@widen("tool")`.
+   * How much the grant covers (approvals/breadth.ts): `exact` this request, `items` these
+   * keys, `scope` the operation on the resource; absent: the hold's default. Never wider
+   * than the policy's @grant_widest.
    */
   readonly breadth?: GrantBreadth | undefined;
   /** Typed confirmation (the resource name) when the request's guards ask for one. */
@@ -116,27 +118,15 @@ export class Decider {
       throw new DecisionRefused(400, 'bad-max-uses', 'max uses must be a positive integer');
     }
 
-    const exact = isExactCall(approval);
-    if (input.breadth === 'tool' && input.verdict === 'approve') {
-      if (!exact) {
-        throw new DecisionRefused(
-          400,
-          'nothing-to-widen',
-          `approval ${approval.id} is not of one exact call: breadth "tool" applies to MCP calls`,
-        );
-      }
-      if (approval.terms.widen !== 'tool') {
-        const ids = approval.terms.requirements.map((r) => r.policyId).join(', ');
-        throw new DecisionRefused(
-          403,
-          'widen-not-allowed',
-          `policy ${ids} does not allow widening ${approval.id} to the tool (it needs @widen("tool")); approve the exact call`,
-        );
-      }
+    if (input.breadth !== undefined && !GRANT_BREADTHS.includes(input.breadth)) {
+      throw new DecisionRefused(400, 'bad-breadth', `breadth must be one of: ${GRANT_BREADTHS.join(', ')}`);
     }
 
     const shownAt = await this.store.shownAt(approval.id, input.approver.name);
-    const guards = appliedGuards(approval.terms, approval.scopes, this.guards);
+    const guards = appliedGuards(approval.terms, approval.scopes, this.guards, approval);
+    const bt = breadthTerms(approval.terms, guards.risk, approval);
+    const breadth = input.breadth ?? bt.default;
+    if (input.verdict === 'approve') refuseBreadth(approval, breadth, bt.widest, bt.offered);
     if (input.verdict === 'approve') {
       const refusal = checkApprove(approval.id, guards, {
         shownAt,
@@ -158,7 +148,7 @@ export class Decider {
       viewedDetail: shownAt !== undefined,
       guards,
       ...(input.slack === undefined ? {} : { slack: input.slack }),
-      ...(exact && input.verdict === 'approve' ? { breadth: input.breadth ?? 'call' } : {}),
+      ...(input.verdict === 'approve' ? { breadth } : {}),
     };
     const prior = await this.store.decisions(approval.id);
     if (prior.some((d) => d.approver === input.approver.name)) {
@@ -182,22 +172,31 @@ export class Decider {
         input.durationSeconds ?? approval.terms.maxGrantSeconds,
         approval.terms.maxGrantSeconds,
       );
-      // Widened only when every approving vote the quorum rests on chose the tool.
+      // As wide as the narrowest approving vote the quorum rests on chose.
       const approving = votes.filter((v) => v.verdict === 'approve' && counted.includes(v.approver));
-      const wide = exact && approving.length > 0 && approving.every((v) => v.breadth === 'tool');
+      const chosen = approving
+        .map((v) => v.breadth ?? bt.default)
+        .reduce((a, b) => (isWiderThan(a, b) ? b : a), breadth);
+      // Exact: this request once, unless the approver allows identical repeats with max uses.
+      const maxUses = input.maxUses ?? (chosen === 'exact' ? 1 : undefined);
       grant = {
         id: newId('gr'),
         approvalId: approval.id,
         agent: approval.agent,
-        scopes: wide ? approval.scopes.map(({ call: _call, ...s }) => s) : approval.scopes,
+        // Wider than exact, an MCP grant names the tool, not the call's argument hash.
+        scopes: chosen === 'exact' ? approval.scopes : approval.scopes.map(({ call: _call, ...s }) => s),
         issuedAt: now,
         expiresAt: new Date(now.getTime() + seconds * 1000),
-        // An approval of one exact call (Scope.call) is spent by that call unless widened.
-        maxUses: input.maxUses ?? (exact && !wide ? 1 : undefined),
+        maxUses,
         uses: 0,
         revokedAt: undefined,
         revokedBy: undefined,
-        ...(exact ? { breadth: wide ? ('tool' as const) : ('call' as const) } : {}),
+        breadth: chosen,
+        ...(chosen === 'exact' && approval.requestHash !== undefined
+          ? { requestHash: approval.requestHash }
+          : {}),
+        ...(chosen === 'items' ? { items: approval.items ?? [] } : {}),
+        description: describeGrant({ ...approval, seconds, maxUses }, chosen),
       };
     }
     try {
@@ -217,5 +216,36 @@ export class Decider {
     this.onDecided(result);
     this.events?.decided(result);
     return result;
+  }
+}
+
+/** Refuses a breadth the hold does not offer, saying which policy and annotation decide it. */
+function refuseBreadth(
+  approval: Approval,
+  breadth: GrantBreadth,
+  widest: GrantBreadth,
+  offered: readonly GrantBreadth[],
+): void {
+  if (isWiderThan(breadth, widest)) {
+    const ids = approval.terms.requirements.map((r) => r.policyId).join(', ');
+    throw new DecisionRefused(
+      403,
+      'widen-not-allowed',
+      `policy ${ids} allows at most a "${widest}" grant for ${approval.id} (a wider one needs @grant_widest("${breadth}") on every holding policy); approve with --breadth ${widest}`,
+    );
+  }
+  if (!offered.includes(breadth)) {
+    throw new DecisionRefused(
+      400,
+      'no-items',
+      `${approval.id} names no items by key (DynamoDB Key/Keys, S3 object keys): choose --breadth exact or scope`,
+    );
+  }
+  if (breadth === 'exact' && approval.requestHash === undefined && !isExactCall(approval)) {
+    throw new DecisionRefused(
+      409,
+      'exact-unavailable',
+      `${approval.id} was opened without a request hash; only a wider grant can be issued (--breadth ${widest})`,
+    );
   }
 }

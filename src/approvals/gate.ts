@@ -5,8 +5,17 @@
  */
 import { createHash } from 'node:crypto';
 import { newId } from '../core/ids.js';
-import type { AccessRequest, Approval, Evaluator, Grant, PolicyDecision, Scope } from '../core/types.js';
+import type {
+  AccessRequest,
+  Approval,
+  Evaluator,
+  Grant,
+  ItemRef,
+  PolicyDecision,
+  Scope,
+} from '../core/types.js';
 import type { Store } from '../ledger/store.js';
+import { isWiderThan, widestBreadth } from './breadth.js';
 import type { ApprovalEvents } from './events.js';
 import type { Waiter } from './waiter.js';
 
@@ -60,8 +69,10 @@ export class Gate {
     signal?: AbortSignal,
   ): Promise<GateResult> {
     const now = this.now();
+    const hash = requestHash(req, fingerprintMaterial);
     const grants = await this.store.activeGrants(req.agent, now);
-    const covering = grants.find((g) => covers(g, req.scopes));
+    const seen: Covered = { hash, items: req.items };
+    const covering = grants.find((g) => covers(g, req.scopes, seen));
     const decision = this.policy().evaluate({
       agent: req.agent,
       scopes: req.scopes,
@@ -98,21 +109,7 @@ export class Gate {
       };
     }
 
-    // Hold: an unexpired grant from an earlier approval covers it? A widened grant only
-    // while the policies holding this request allow widening too (other arguments may be
-    // held by a policy that does not).
-    const reusable = grants.find(
-      (g) => covers(g, req.scopes) && (g.breadth !== 'tool' || decision.terms.widen === 'tool'),
-    );
-    if (reusable !== undefined && (await this.store.useGrant(reusable.id, now))) {
-      return {
-        kind: 'allow',
-        reasons: decision.reasons,
-        grantId: reusable.id,
-        approvalId: reusable.approvalId,
-        held: false,
-      };
-    }
+    // Before any grant: a request under a grant carries its own reason too.
     if (decision.terms.requireReason && (req.reason === undefined || req.reason.trim() === '')) {
       return {
         kind: 'deny',
@@ -123,8 +120,24 @@ export class Gate {
         approvalId: undefined,
       };
     }
+    // Hold: an unexpired grant from an earlier approval covers it? One wider than exact only
+    // while the policies holding this request allow that breadth too (other arguments or keys
+    // may be held by a policy that does not).
+    const widest = widestBreadth(decision.terms, req);
+    const reusable = grants.find(
+      (g) => covers(g, req.scopes, seen) && !isWiderThan(g.breadth ?? 'scope', widest),
+    );
+    if (reusable !== undefined && (await this.store.useGrant(reusable.id, now))) {
+      return {
+        kind: 'allow',
+        reasons: decision.reasons,
+        grantId: reusable.id,
+        approvalId: reusable.approvalId,
+        held: false,
+      };
+    }
 
-    const approval = await this.pendingOrNew(req, decision, fingerprintMaterial, now);
+    const approval = await this.pendingOrNew(req, decision, fingerprintMaterial, hash, now);
     const outcome = await this.waiter.wait(approval.id, this.opts.holdWindowMs, signal);
     switch (outcome) {
       case 'approved': {
@@ -137,7 +150,7 @@ export class Gate {
           grantId !== undefined &&
           grant !== undefined &&
           grant.agent === req.agent &&
-          covers(grant, req.scopes) &&
+          covers(grant, req.scopes, seen) &&
           (await this.store.useGrant(grantId, this.now()))
         ) {
           return { kind: 'allow', reasons: decision.reasons, grantId, approvalId: approval.id, held: true };
@@ -202,6 +215,7 @@ export class Gate {
     req: AccessRequest,
     decision: Extract<PolicyDecision, { effect: 'hold' }>,
     material: Buffer,
+    hash: string,
     now: Date,
   ): Promise<Approval> {
     // Agent, region and the exact scopes are part of "the same request": the front's material
@@ -233,6 +247,8 @@ export class Gate {
       expiresAt: new Date(now.getTime() + this.opts.approvalTtlMs),
       decidedAt: undefined,
       grantId: undefined,
+      requestHash: hash,
+      ...(req.items === undefined || req.items.length === 0 ? {} : { items: req.items }),
     };
     // The store keeps the fingerprints, so a retry after a restart (or one that reaches
     // another process on the same store) waits on the approval already open.
@@ -243,12 +259,44 @@ export class Gate {
 }
 
 /**
- * A grant covers a request when every scope of the request is one the grant names exactly
- * (call binding included); a grant widened to the tool (breadth 'tool') names no call and
- * covers any call of the same action and resource.
+/**
+ * What an `exact` grant binds: agent, front, service, region, operation, every scope (with its
+ * call binding) and the front's material (AWS: the request's fingerprint; Postgres: database and
+ * statement; MCP: the call). Not the reason: a retry with a reworded reason is the same request.
  */
-export function covers(grant: Grant, scopes: readonly Scope[]): boolean {
-  const wide = grant.breadth === 'tool';
+export function requestHash(req: AccessRequest, material: Buffer): string {
+  return createHash('sha256')
+    .update(JSON.stringify([req.agent, req.front, req.service, req.region, req.operation]))
+    .update('\n')
+    .update(JSON.stringify(req.scopes.map((s) => [s.action, s.resource, s.call ?? null])))
+    .update('\n')
+    .update(material)
+    .digest('hex');
+}
+
+/** What of a request a grant's breadth reads besides its scopes. */
+export interface Covered {
+  /** gate.ts requestHash: an `exact` grant covers only this. */
+  readonly hash?: string | undefined;
+  /** AccessRequest.items: an `items` grant covers a request only when it names these keys alone. */
+  readonly items?: readonly ItemRef[] | undefined;
+}
+
+/**
+ * A grant covers a request when every scope of the request is one the grant names (approvals/
+ * breadth.ts): `exact` — the same scopes, call binding included, and the approved request hash;
+ * `items` — the same action and resource, and only keys the grant names; `scope` (or an MCP
+ * grant wider than exact, whose scopes name no call) — the same action and resource.
+ */
+export function covers(grant: Grant, scopes: readonly Scope[], req: Covered = {}): boolean {
+  if (grant.requestHash !== undefined && grant.requestHash !== req.hash) return false;
+  if (grant.breadth === 'items') {
+    const mine = grant.items ?? [];
+    const asked = req.items ?? [];
+    if (asked.length === 0) return false;
+    if (!asked.every((i) => mine.some((m) => m.resource === i.resource && m.key === i.key))) return false;
+  }
+  const wide = grant.breadth === 'items' || grant.breadth === 'scope';
   return scopes.every((s) =>
     grant.scopes.some(
       (g) =>

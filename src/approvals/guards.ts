@@ -7,6 +7,7 @@
  * raised by whatever its hold policies ask for (@risk, @min_review, @confirm,
  * @require_comment). Policy can make a guard stricter than its tier, never looser.
  */
+import { readingSeconds, type ShownRequest, shownWords } from '../core/reading-time.js';
 import type { AppliedGuards, HoldTerms, Scope } from '../core/types.js';
 import { RISK_TIERS, type RiskTier } from '../policy/annotations.js';
 
@@ -33,18 +34,30 @@ export const DEFAULT_GUARDS: GuardConfig = {
   },
 };
 
+/**
+ * The guards of one held request. `shown` is what its detail shows the approver (the
+ * approval's summary and reason); a hold with @min_review("reading") needs it, and then the
+ * minimum review is at least the time to read it, the same figure `audit check` holds a
+ * decision to (core/reading-time.ts), rounded up to whole seconds.
+ */
 export function appliedGuards(
   terms: HoldTerms,
   scopes: readonly Scope[],
   config: GuardConfig = DEFAULT_GUARDS,
+  shown?: Omit<ShownRequest, 'scopes'>,
 ): AppliedGuards {
   const p = terms.guards ?? {};
   const risk: RiskTier = p.risk ?? config.defaultRisk;
   const tier = config.tiers[risk];
   const confirm = tier.typedConfirmation || p.confirmResource === true;
+  const reading =
+    p.readingTime === true
+      ? readingSeconds(shownWords({ summary: shown?.summary, reason: shown?.reason, scopes }))
+      : undefined;
   return {
     risk,
-    minReviewSeconds: Math.max(tier.minReviewSeconds, p.minReviewSeconds ?? 0),
+    minReviewSeconds: Math.max(tier.minReviewSeconds, p.minReviewSeconds ?? 0, Math.ceil(reading ?? 0)),
+    ...(reading === undefined ? {} : { readingSeconds: Math.round(reading * 10) / 10 }),
     requireComment: tier.requireComment || p.requireComment === true,
     confirmText: confirm ? confirmationText(scopes) : undefined,
   };
@@ -93,7 +106,7 @@ export function checkApprove(id: string, g: AppliedGuards, c: GuardCheck): Guard
     return {
       status: 409,
       code: 'review-too-short',
-      message: `${g.risk}-risk requests need ${g.minReviewSeconds}s of review; you opened ${id} ${Math.floor(waitedMs / 1000)}s ago, try again in ${left}s`,
+      message: `${g.risk}-risk requests need ${g.minReviewSeconds}s of review${g.readingSeconds === undefined ? '' : ' (the time to read this one)'}; you opened ${id} ${Math.floor(waitedMs / 1000)}s ago, try again in ${left}s`,
     };
   }
   if (g.requireComment && c.comment.trim() === '') {

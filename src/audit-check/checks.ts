@@ -14,7 +14,7 @@ import {
   type RecordAction,
   type Thresholds,
 } from './record.js';
-import { isFast, viewedDetail } from './review-time.js';
+import { isFast, minReviewFor, viewedDetail } from './review-time.js';
 
 /** What a check needs beyond its own record: computed once over all records. */
 export interface CheckContext {
@@ -108,13 +108,13 @@ export function checkReason(r: ApprovalRecord, ctx: CheckContext): ItemResult {
 
 export function checkDecision(r: ApprovalRecord, ctx: CheckContext): ItemResult {
   const f: Finding[] = [];
-  const min = ctx.thresholds.minReviewSeconds;
+  const override = ctx.thresholds.minReviewSeconds;
   const inRecord = r.decisions.filter((d) => d.inRecord);
   if (inRecord.length === 0) {
     const elsewhere = r.decisions.find((d) => d.channel !== undefined)?.channel;
-    return result('decision', [
+    return result('decisions', [
       unproven(
-        'decision.not-in-record',
+        'decisions.not-in-record',
         elsewhere === undefined
           ? `the record says ${r.status} but holds no decision`
           : `the decision lived in ${elsewhere}; the record holds no decision by a named approver`,
@@ -124,29 +124,36 @@ export function checkDecision(r: ApprovalRecord, ctx: CheckContext): ItemResult 
   for (const d of inRecord) {
     const who = d.approver?.trim() ?? '';
     if (who === '') {
-      f.push(unproven('decision.no-approver', 'a decision names no approver'));
+      f.push(unproven('decisions.no-approver', 'a decision names no approver'));
       continue;
     }
     if (!d.authenticated)
-      f.push(fail('decision.unauthenticated-approver', `${who} is a name, not an authenticated approver`));
+      f.push(fail('decisions.unauthenticated-approver', `${who} is a name, not an authenticated approver`));
     if (r.requester.name !== undefined && who === r.requester.name)
-      f.push(fail('decision.self-approved', `${who} approved their own request`));
-    if (d.verdict === undefined) f.push(unproven('decision.no-verdict', `${who}'s verdict is not recorded`));
+      f.push(fail('decisions.self-approved', `${who} approved their own request`));
+    if (d.verdict === undefined) f.push(unproven('decisions.no-verdict', `${who}'s verdict is not recorded`));
     if (d.verdict !== 'approve') continue;
-    if (isFast(r, d, min))
-      f.push(fail('decision.rubber-stamp-fast', `${who} approved after under ${min}s of review`));
+    if (isFast(r, d, override))
+      f.push(
+        fail(
+          'decisions.rubber-stamp-fast',
+          `${who} approved after under ${Math.ceil(minReviewFor(r, d, override))}s of review (${override === undefined ? "the tier's minimum or the time to read what was shown" : 'the --min-review-seconds override'})`,
+        ),
+      );
     if (viewedDetail(r, d) === false)
-      f.push(fail('decision.detail-not-viewed', `${who} approved without ever opening the request's detail`));
+      f.push(
+        fail('decisions.detail-not-viewed', `${who} approved without ever opening the request's detail`),
+      );
     if (ctx.rubberStampers.has(who))
       f.push(
-        fail('decision.rubber-stamp-approver', `${who} approves almost everything fast and never denies`),
+        fail('decisions.rubber-stamp-approver', `${who} approves almost everything fast and never denies`),
       );
   }
   if (r.status === 'approved' && !inRecord.some((d) => d.verdict === 'approve'))
     f.push(
-      unproven('decision.status-without-verdict', 'marked approved, but no approving decision is recorded'),
+      unproven('decisions.status-without-verdict', 'marked approved, but no approving decision is recorded'),
     );
-  return result('decision', f);
+  return result('decisions', f);
 }
 
 /** `inner` is within `outer`: same action and resource, or matched by outer's wildcard. */
@@ -209,15 +216,15 @@ export function checkSession(r: ApprovalRecord): ItemResult {
   if (r.status === 'denied') {
     const after = (actions ?? []).filter(ran);
     return result(
-      'session',
+      'actions',
       after.length === 0
         ? []
-        : [fail('session.action-after-denial', `${after.length} action(s) ran on a denied request`)],
+        : [fail('actions.action-after-denial', `${after.length} action(s) ran on a denied request`)],
     );
   }
   if (actions === undefined)
-    return result('session', [
-      unproven('session.actions-not-linked', 'no action data: nothing ties what ran back to this approval'),
+    return result('actions', [
+      unproven('actions.actions-not-linked', 'no action data: nothing ties what ran back to this approval'),
     ]);
   const g = r.grant;
   const allowed = g?.scopes !== undefined && g.scopes.length > 0 ? g.scopes : r.request.scopes;
@@ -226,20 +233,20 @@ export function checkSession(r: ApprovalRecord): ItemResult {
   if (inferred > 0)
     f.push(
       unproven(
-        'session.inferred-link',
+        'actions.inferred-link',
         `${inferred} action(s) are tied to this approval only by principal and time, not by a recorded id`,
       ),
     );
   for (const a of runs) {
     if (a.link === 'mismatch')
       f.push(
-        fail('session.mismatched-link', `action ${a.id} ran under this grant but names another approval`),
+        fail('actions.mismatched-link', `action ${a.id} ran under this grant but names another approval`),
       );
     for (const s of a.scopes)
       if (!allowed.some((q) => scopeCovers(q, s)))
         f.push(
           fail(
-            'session.outside-grant-scope',
+            'actions.outside-grant-scope',
             `action ${a.id} did ${s.action} on ${s.resource}, outside the grant`,
           ),
         );
@@ -253,14 +260,14 @@ export function checkSession(r: ApprovalRecord): ItemResult {
     )
       f.push(
         fail(
-          'session.outside-grant-time',
+          'actions.outside-grant-time',
           `action ${a.id} at ${a.at.toISOString()} ran outside the grant's lifetime`,
         ),
       );
   }
   if (g?.maxUses !== undefined && runs.length > g.maxUses)
-    f.push(fail('session.over-max-uses', `${runs.length} actions ran under a grant of ${g.maxUses} use(s)`));
-  return result('session', f);
+    f.push(fail('actions.over-max-uses', `${runs.length} actions ran under a grant of ${g.maxUses} use(s)`));
+  return result('actions', f);
 }
 
 export function checkAll(r: ApprovalRecord, ctx: CheckContext): ItemResult[] {

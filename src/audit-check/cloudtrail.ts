@@ -124,7 +124,7 @@ export function joinCloudTrail(
         agent: principal,
         scopes: [e.scope],
         outcome: 'allowed',
-        code: 'session.unapproved-action',
+        code: 'actions.unapproved-action',
         message: `${principal} ran ${e.scope.action} at ${e.at.toISOString()} with no approval covering it`,
       });
   }

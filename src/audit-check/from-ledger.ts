@@ -4,6 +4,7 @@
  * later (e.g. decision-quality fields such as review_seconds / viewed_detail) are
  * used when present and ignored otherwise.
  */
+import { shownWords } from '../core/reading-time.js';
 import type { Scope } from '../core/types.js';
 import { joinActionOutcomes } from '../ledger/action-outcomes.js';
 import type { LedgerEntry } from '../ledger/store.js';
@@ -39,6 +40,7 @@ interface Building {
   decisions: Body[];
   grant: (RecordGrant & { id: string }) | undefined;
   actions: RecordAction[];
+  shownWords: number;
 }
 
 export function recordsFromLedger(raw: readonly LedgerEntry[]): {
@@ -88,6 +90,13 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
           decisions: [],
           grant: undefined,
           actions: [],
+          // What the detail shows the approver: the payload summary (SQL, arguments), the
+          // reason and the resources (approvals show, the console's request item).
+          shownWords: shownWords({
+            summary: body.summary,
+            reason: typeof body.reason === 'string' ? body.reason : undefined,
+            scopes: sc,
+          }),
         });
         break;
       }
@@ -118,6 +127,8 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
           expiresAt: date(body.expiresAt),
           revokedAt: undefined,
           maxUses: num(body.maxUses),
+          // Grants issued before breadth was recorded covered the whole scope.
+          breadth: body.breadth === 'exact' || body.breadth === 'items' ? body.breadth : 'scope',
         };
         break;
       }
@@ -149,7 +160,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
       const owner = grantToApproval.get(grantId);
       if (owner === undefined) {
         orphan(
-          'session.dangling-grant',
+          'actions.dangling-grant',
           `action ${id} names grant ${grantId}, which the ledger never issued`,
         );
         continue;
@@ -166,7 +177,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
       const a = approvals.get(approvalId);
       if (a === undefined) {
         orphan(
-          'session.dangling-approval',
+          'actions.dangling-approval',
           `action ${id} names approval ${approvalId}, which the ledger never held`,
         );
         continue;
@@ -176,7 +187,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
     }
     if (ran(outcome) && sc.some((s) => heldScopes.has(key(s))))
       orphan(
-        'session.unapproved-action',
+        'actions.unapproved-action',
         `action ${id} (${agent}) ran without an approval on a scope that elsewhere needed one`,
       );
   }
@@ -198,6 +209,7 @@ export function recordsFromLedger(raw: readonly LedgerEntry[]): {
       grant: a.grant,
       actions: a.actions,
       viewsRecorded: true,
+      shownWords: a.shownWords,
     };
   });
   return { records, orphans };
@@ -217,5 +229,9 @@ function decision(d: Body, a: Building, approvers: ReadonlySet<string>): RecordD
     shownAt: date(d.shownAt) ?? (approver === undefined ? undefined : a.shown.get(approver)),
     reviewSeconds: num(d.reviewSeconds) ?? num(d.review_seconds),
     viewedDetail: bool(d.viewedDetail) ?? bool(d.viewed_detail),
+    guardMinReviewSeconds:
+      typeof d.guards === 'object' && d.guards !== null
+        ? num((d.guards as Body).minReviewSeconds)
+        : undefined,
   };
 }

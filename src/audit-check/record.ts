@@ -6,9 +6,9 @@
  */
 import type { Scope } from '../core/types.js';
 
-export type ItemName = 'requester' | 'request' | 'reason' | 'decision' | 'grant' | 'session';
+export type ItemName = 'requester' | 'request' | 'reason' | 'decisions' | 'grant' | 'actions';
 
-export const ITEMS: readonly ItemName[] = ['requester', 'request', 'reason', 'decision', 'grant', 'session'];
+export const ITEMS: readonly ItemName[] = ['requester', 'request', 'reason', 'decisions', 'grant', 'actions'];
 
 export interface RecordDecision {
   /** Who decided, as the source names them (undefined: nobody named). */
@@ -28,6 +28,8 @@ export interface RecordDecision {
   readonly reviewSeconds: number | undefined;
   /** Whether the detail was viewed, when the source records it directly. */
   readonly viewedDetail: boolean | undefined;
+  /** The minimum review the tier's guards asked of this decision (Airlock records it), if known. */
+  readonly guardMinReviewSeconds?: number | undefined;
 }
 
 export interface RecordGrant {
@@ -39,6 +41,12 @@ export interface RecordGrant {
   readonly expiresAt: Date | undefined;
   readonly revokedAt: Date | undefined;
   readonly maxUses: number | undefined;
+  /**
+   * How much it let through (core/types.ts GrantBreadth): `exact` (the one request approved),
+   * `items` (these keys), `scope` (the operation on the resource until it ended: wide);
+   * undefined: the source does not say.
+   */
+  readonly breadth?: 'exact' | 'items' | 'scope' | undefined;
 }
 
 export interface RecordAction {
@@ -79,6 +87,8 @@ export interface ApprovalRecord {
   readonly actions: readonly RecordAction[] | undefined;
   /** The source records whether approvers viewed the detail (Airlock does). */
   readonly viewsRecorded: boolean;
+  /** Words the approver was shown (core/reading-time.ts shownWords: summary, reason, resources), if known. */
+  readonly shownWords?: number | undefined;
 }
 
 /** An action that needed an approval it does not have, or points at one that does not exist. */
@@ -107,8 +117,13 @@ export interface ItemResult {
 }
 
 export interface Thresholds {
-  /** A decision reviewed for fewer seconds than this is a rubber stamp. */
-  readonly minReviewSeconds: number;
+  /**
+   * Override (`--min-review-seconds`, `min_review_seconds`): a decision reviewed for fewer
+   * seconds than this is a rubber stamp. Absent: per decision, the longer of the tier's minimum
+   * review and the time to read what the approver was shown (review-time.ts minReviewFor), or
+   * FALLBACK_MIN_REVIEW_SECONDS for a source that records neither.
+   */
+  readonly minReviewSeconds?: number | undefined;
   /** The gate fails when more than this share of scored records fails any item. */
   readonly maxFailShare: number;
   /** An approver with at least `rubberStampMinDecisions` approvals, this share of them fast or unviewed, and no denials. */
@@ -124,8 +139,10 @@ export interface Thresholds {
   readonly sharedIdentities: readonly string[];
 }
 
+/** "Too fast" for a record that says neither what was shown nor what the guards asked (imports). */
+export const FALLBACK_MIN_REVIEW_SECONDS = 30;
+
 export const DEFAULT_THRESHOLDS: Thresholds = {
-  minReviewSeconds: 30,
   maxFailShare: 0.1,
   rubberStampShare: 0.9,
   rubberStampMinDecisions: 5,

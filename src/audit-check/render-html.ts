@@ -4,7 +4,7 @@
  * any fetch, so even a hostile string that slipped past escaping could load nothing.
  * Anchors are by position (#rec-N), never built from imported ids.
  */
-import { ITEMS } from './record.js';
+import { FALLBACK_MIN_REVIEW_SECONDS, ITEMS } from './record.js';
 import { type CheckReport, type ScoredRecord, worstRecords } from './report.js';
 import { reviewSeconds, timeToDecision, viewedDetail } from './review-time.js';
 import {
@@ -62,7 +62,7 @@ function facts(rec: ScoredRecord['record']): string {
   const grant =
     g === undefined
       ? 'no grant recorded'
-      : `grant ${g.issuedAt && g.expiresAt ? humanSeconds((g.expiresAt.getTime() - g.issuedAt.getTime()) / 1000) : 'without lifetime'}${g.revokedAt ? ', revoked' : ''}`;
+      : `${g.breadth === undefined ? '' : `${g.breadth} `}grant ${g.issuedAt && g.expiresAt ? humanSeconds((g.expiresAt.getTime() - g.issuedAt.getTime()) / 1000) : 'without lifetime'}${g.revokedAt ? ', revoked' : ''}`;
   const acts = rec.actions === undefined ? 'no action data' : `${rec.actions.length} action(s)`;
   const show = rec.source === 'ledger' ? ` · full record: airlock audit show ${rec.id}` : '';
   return `${ds.join('; ') || 'no decision'} · ${grant} · ${acts}${show}`;
@@ -145,12 +145,12 @@ export function renderHtml(r: CheckReport): string {
 <div class="kpis">
 <div class="kpi"><b>${r.totals.scored}</b><span>approvals scored (${r.totals.notScored} pending/expired)</span></div>
 <div class="kpi"><b style="color:${r.totals.failing > 0 ? 'var(--bad)' : 'var(--ok)'}">${r.totals.failing}</b><span>fail at least one of the six items</span></div>
-<div class="kpi"><b style="color:${r.totals.rubberStampShare > 0 ? 'var(--warn)' : 'var(--ok)'}">${pct(r.totals.rubberStampShare)}</b><span>approvals under ${humanSeconds(r.thresholds.minReviewSeconds)} or unread</span></div>
+<div class="kpi"><b style="color:${r.totals.rubberStampShare > 0 ? 'var(--warn)' : 'var(--ok)'}">${pct(r.totals.rubberStampShare)}</b><span>approvals under ${minLabel(r.thresholds.minReviewSeconds)} or unread</span></div>
 <div class="kpi"><b style="color:${r.totals.orphanActions > 0 ? 'var(--bad)' : 'var(--ok)'}">${r.totals.orphanActions}</b><span>actions without the approval they needed</span></div>
 </div>
 <section class="card"><h2>The six items</h2><p class="sub">Requester, request, reason, decision, grant, session: how many records hold each.</p>${itemBars(r.items)}</section>
-<section class="card"><h2>Time to decision, per approver</h2><p class="sub">Each dot is one decision: seconds from opening the request to deciding (from the request itself when no view is recorded), log scale; the bar is the median. Red dots are rubber stamps: under the ${humanSeconds(r.thresholds.minReviewSeconds)} line or never opened; ⚑ marks an approver whose approvals are almost all fast or unread and who never denies.</p>${timeToDecisionChart(r.approvers, r.thresholds.minReviewSeconds)}</section>
-<section class="card two"><div>${stampDonut(r.totals.rubberStampShare, approvedCount)}</div><div><h2>Rubber stamps</h2><p class="sub">Approvals whose every approving decision was reviewed for under ${humanSeconds(r.thresholds.minReviewSeconds)} or without opening the detail.</p>
+<section class="card"><h2>Time to decision, per approver</h2><p class="sub">Each dot is one decision: seconds from opening the request to deciding (from the request itself when no view is recorded), log scale; the bar is the median. Red dots are rubber stamps: under the ${minLabel(r.thresholds.minReviewSeconds)} line or never opened; ⚑ marks an approver whose approvals are almost all fast or unread and who never denies.</p>${timeToDecisionChart(r.approvers, r.thresholds.minReviewSeconds ?? FALLBACK_MIN_REVIEW_SECONDS)}</section>
+<section class="card two"><div>${stampDonut(r.totals.rubberStampShare, approvedCount)}</div><div><h2>Rubber stamps</h2><p class="sub">Approvals whose every approving decision was reviewed for under ${minLabel(r.thresholds.minReviewSeconds)} or without opening the detail.</p>
 <table><tr><th>approver</th><th>approved</th><th>denied</th><th>fast / unread</th><th>median review</th><th>median decision</th></tr>${approverRows || '<tr><td colspan="6" class="muted">no decisions</td></tr>'}</table></div></section>
 <section class="card"><h2>Items failing over time</h2><p class="sub">Each segment counts the records failing one item, by the day they were requested; above each column, failing records / all records that day.</p>${failuresOverTime(r.timeline)}</section>
 <section class="card"><h2>Worst records</h2><p class="sub">Most items failing first; follow a link for the record's findings.</p>
@@ -158,7 +158,14 @@ export function renderHtml(r: CheckReport): string {
 ${r.orphans.length > 0 ? `<section class="card"><h2>Actions without the approval they needed</h2><table><tr><th>action</th><th>at</th><th>principal</th><th>scope</th><th>reason</th></tr>${orphanRows}</table></section>` : ''}
 <h2>Failing records</h2>
 ${details || '<p class="muted">none</p>'}
-<footer>Thresholds: review ≥ ${humanSeconds(r.thresholds.minReviewSeconds)}; rubber-stamp approver ≥ ${r.thresholds.rubberStampMinDecisions} approvals, ${pct(r.thresholds.rubberStampShare)} fast/unread, no denials; boilerplate ≥ ${r.thresholds.boilerplateMinRepeats} repeats; unused grant ≥ ${humanSeconds(r.thresholds.unusedGrantSeconds)}. Codes: docs/AUDIT-CHECK.md.</footer>
+<footer>Thresholds: review ≥ ${minLabel(r.thresholds.minReviewSeconds)}; rubber-stamp approver ≥ ${r.thresholds.rubberStampMinDecisions} approvals, ${pct(r.thresholds.rubberStampShare)} fast/unread, no denials; boilerplate ≥ ${r.thresholds.boilerplateMinRepeats} repeats; unused grant ≥ ${humanSeconds(r.thresholds.unusedGrantSeconds)}. Codes: docs/AUDIT-CHECK.md.</footer>
 </main></body></html>
 `;
+}
+
+/** The "too fast" line: the override, or what applied per decision (review-time.ts minReviewFor). */
+function minLabel(override: number | undefined): string {
+  return override === undefined
+    ? "the tier's minimum or the time to read the request"
+    : humanSeconds(override);
 }

@@ -74,7 +74,8 @@ export function renderText(r: CheckReport): string {
     ),
     '',
     `scored ${r.totals.scored} (not scored: ${r.totals.notScored} pending/expired), passing ${r.totals.passing}, failing ${r.totals.failing}, orphan actions ${r.totals.orphanActions}`,
-    `rubber-stamped approvals: ${pct(r.totals.rubberStampShare)} (under ${r.thresholds.minReviewSeconds}s or unviewed)`,
+    `rubber-stamped approvals: ${pct(r.totals.rubberStampShare)} (under ${r.thresholds.minReviewSeconds === undefined ? "the tier's minimum or the time to read the request" : `${r.thresholds.minReviewSeconds}s`}, or unviewed)`,
+    `grants: ${r.totals.grants.exact} exact (one request), ${r.totals.grants.items} items (these keys), ${r.totals.grants.scope} scope (wide: the operation on the resource for a time)${r.totals.grants.unrecorded > 0 ? `, ${r.totals.grants.unrecorded} of unrecorded breadth` : ''}`,
     `failing share ${pct(r.totals.failShare)} — gate ${r.gate.passed ? 'PASSED' : 'FAILED'} (max ${pct(r.gate.maxFailShare)})`,
   );
   return out.join('\n');

@@ -56,6 +56,13 @@ export interface CheckReport {
     readonly failShare: number;
     /** Approvals whose every approving decision was under the rubber-stamp threshold or unviewed. */
     readonly rubberStampShare: number;
+    /** Grants of the scored records by breadth: `scope` is wide, `items` and `exact` narrow (RecordGrant.breadth). */
+    readonly grants: {
+      readonly exact: number;
+      readonly items: number;
+      readonly scope: number;
+      readonly unrecorded: number;
+    };
   };
   readonly items: Record<ItemName, { pass: number; fail: number; codes: Record<string, number> }>;
   readonly gate: { readonly passed: boolean; readonly maxFailShare: number };
@@ -134,8 +141,8 @@ export function buildReport(input: {
       for (const f of i.findings) agg.codes[f.code] = (agg.codes[f.code] ?? 0) + 1;
     }
   if (orphans.length > 0) {
-    items.session.fail += orphans.length;
-    for (const o of orphans) items.session.codes[o.code] = (items.session.codes[o.code] ?? 0) + 1;
+    items.actions.fail += orphans.length;
+    for (const o of orphans) items.actions.codes[o.code] = (items.actions.codes[o.code] ?? 0) + 1;
   }
 
   const failing = scored.filter((s) => !s.ok).length;
@@ -167,6 +174,13 @@ export function buildReport(input: {
       orphanActions: orphans.length,
       failShare,
       rubberStampShare: approvedScored.length === 0 ? 0 : stamped / approvedScored.length,
+      grants: {
+        exact: scored.filter((x) => x.record.grant?.breadth === 'exact').length,
+        items: scored.filter((x) => x.record.grant?.breadth === 'items').length,
+        scope: scored.filter((x) => x.record.grant?.breadth === 'scope').length,
+        unrecorded: scored.filter((x) => x.record.grant !== undefined && x.record.grant.breadth === undefined)
+          .length,
+      },
     },
     items,
     gate: { passed: failShare <= t.maxFailShare, maxFailShare: t.maxFailShare },

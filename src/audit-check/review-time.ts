@@ -4,7 +4,8 @@
  * time-to-decision is requested → decided, an upper bound on review time, so a
  * decision whose time-to-decision is already under the threshold was fast for sure.
  */
-import type { ApprovalRecord, RecordDecision } from './record.js';
+import { readingSeconds } from '../core/reading-time.js';
+import { type ApprovalRecord, FALLBACK_MIN_REVIEW_SECONDS, type RecordDecision } from './record.js';
 
 const seconds = (from: Date | undefined, to: Date | undefined): number | undefined =>
   from === undefined || to === undefined ? undefined : Math.max(0, (to.getTime() - from.getTime()) / 1000);
@@ -25,8 +26,20 @@ export function viewedDetail(r: ApprovalRecord, d: RecordDecision): boolean | un
   return r.viewsRecorded ? false : undefined;
 }
 
-/** Reviewed for less than `min` seconds, as far as the record can show. */
-export function isFast(r: ApprovalRecord, d: RecordDecision, min: number): boolean {
+/**
+ * The review this decision needed: the override when given; else the longer of the minimum
+ * review its guards applied and the time to read what the approver was shown; else (a source
+ * that records neither) FALLBACK_MIN_REVIEW_SECONDS.
+ */
+export function minReviewFor(r: ApprovalRecord, d: RecordDecision, override?: number): number {
+  if (override !== undefined) return override;
+  if (r.shownWords === undefined && d.guardMinReviewSeconds === undefined) return FALLBACK_MIN_REVIEW_SECONDS;
+  return Math.max(d.guardMinReviewSeconds ?? 0, readingSeconds(r.shownWords ?? 0));
+}
+
+/** Reviewed for less than the review it needed (minReviewFor), as far as the record can show. */
+export function isFast(r: ApprovalRecord, d: RecordDecision, override?: number): boolean {
+  const min = minReviewFor(r, d, override);
   const review = reviewSeconds(d);
   if (review !== undefined) return review < min;
   const ttd = timeToDecision(r, d);

@@ -11,9 +11,9 @@ export const ITEM_COLORS: Record<ItemName, string> = {
   requester: '#6366f1',
   request: '#0ea5e9',
   reason: '#14b8a6',
-  decision: '#f59e0b',
+  decisions: '#f59e0b',
   grant: '#ec4899',
-  session: '#8b5cf6',
+  actions: '#8b5cf6',
 };
 
 export function esc(s: unknown): string {

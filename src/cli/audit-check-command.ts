@@ -43,7 +43,8 @@ export function thresholdsFrom(settings: AuditCheckSettings | undefined, flags: 
   const share = flagNumber(flags['max-fail-share'], '--max-fail-share', 0, 1);
   const min = flagNumber(flags['min-review-seconds'], '--min-review-seconds', 0, 86400);
   return {
-    minReviewSeconds: min ?? s.minReviewSeconds ?? DEFAULT_THRESHOLDS.minReviewSeconds,
+    // Absent: per decision, from the tier's minimum and the reading time (audit-check/review-time.ts).
+    minReviewSeconds: min ?? s.minReviewSeconds,
     maxFailShare: share ?? s.maxFailShare ?? DEFAULT_THRESHOLDS.maxFailShare,
     rubberStampShare: s.rubberStampShare ?? DEFAULT_THRESHOLDS.rubberStampShare,
     rubberStampMinDecisions: s.rubberStampMinDecisions ?? DEFAULT_THRESHOLDS.rubberStampMinDecisions,

@@ -149,17 +149,17 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'approvals approve',
-    args: 'ID [--comment T] [--confirm RESOURCE] [--duration SECONDS] [--max-uses N] [--breadth call|tool]',
+    args: 'ID [--breadth exact|items|scope] [--comment T] [--confirm RESOURCE] [--duration SECONDS] [--max-uses N]',
     summary: 'approve a held request (needs a prior show; guards per risk tier apply)',
     flags: [
+      {
+        flag: '--breadth B',
+        help: 'exact: this request only (an MCP call: these arguments), once; items: these DynamoDB/S3 keys; scope: the operation on the resource (MCP: any call of the tool) for --duration, --max-uses. Default and widest: approvals show',
+      },
       { flag: '--comment T', help: 'why; required by some risk tiers' },
       { flag: '--confirm RESOURCE', help: 'the resource name, when the guards ask to type it' },
       { flag: '--duration SECONDS', help: "grant lifetime, at most the policy's maximum" },
       { flag: '--max-uses N', help: 'how many requests the grant covers' },
-      {
-        flag: '--breadth call|tool',
-        help: 'MCP: this exact call (default), or any call of the tool for the duration, if the policy says @widen("tool")',
-      },
       JSON_FLAG,
     ],
     example: 'airlock approvals approve ap_0123 --comment "INC-42, checked" --duration 600',

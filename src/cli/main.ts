@@ -12,6 +12,8 @@ import { loadPolicy, mcpPinsPath, openMasterKey, openStore } from '../app.js';
 import type { AirlockConfig } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { configJsonSchema } from '../config/schema.js';
+import { safe } from '../core/text-table.js';
+import { GRANT_BREADTHS, type GrantBreadth } from '../core/types.js';
 import { ToolPins } from '../fronts/mcp/pins.js';
 import { auditRecord } from '../ledger/audit.js';
 import { migrateConfiguredStore } from '../open-store.js';
@@ -28,9 +30,12 @@ import { readPassword } from './password-input.js';
 import { printApproval, printAudit, table } from './print.js';
 import { serve } from './serve.js';
 
-function breadthFlag(v: string): 'call' | 'tool' {
-  if (v === 'call' || v === 'tool') return v;
-  throw new CliError('--breadth must be call (this exact call) or tool (any call of the tool)', 2);
+function breadthFlag(v: string): GrantBreadth {
+  if ((GRANT_BREADTHS as readonly string[]).includes(v)) return v as GrantBreadth;
+  throw new CliError(
+    '--breadth must be exact (this request once), items (these keys) or scope (the operation on the resource)',
+    2,
+  );
 }
 
 /** Who runs a host-side command, for the record: the operating-system user. */
@@ -201,7 +206,7 @@ async function main(argv: string[]): Promise<number> {
       out(
         values.json
           ? r
-          : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}${grant.breadth === 'tool' ? ', any call of the tool' : ''}` : ''}`,
+          : `${id}: ${String(r.state)}${grant ? ` — grant ${String(grant.id)} until ${String(grant.expiresAt)}\n  ${String(grant.breadth)}: ${safe(String(grant.description ?? ''))}` : ''}`,
       );
       return 0;
     }

@@ -1,7 +1,7 @@
 /** Human-readable renderings for the CLI. --json prints the raw objects instead. */
 import { safe, table } from '../core/text-table.js';
 import { OUTCOME_UNKNOWN } from '../ledger/action-outcomes.js';
-import type { AuditRecord } from '../ledger/audit.js';
+import { ACTION_TIMES, type AuditRecord } from '../ledger/audit.js';
 
 export function printApproval(r: Record<string, unknown>): string {
   const a = r.approval as Record<string, unknown>;
@@ -19,22 +19,33 @@ export function printApproval(r: Record<string, unknown>): string {
     ...scopes,
     `  reason    ${a.reason === undefined ? '(none given)' : safe(a.reason)}`,
     `  needs     ${terms.requirements.map((q) => `${q.quorum} of ${q.group} (policy ${q.policyId})`).join('; ')}`,
-    `  grant     up to ${terms.maxGrantSeconds}s on the scopes above`,
+    ...grantLines(r.grantChoices as GrantChoices | undefined, terms.maxGrantSeconds),
     `  policy    ${(a.policyReasons as string[]).join(', ')}`,
     `  payload   ${safe(JSON.stringify(a.summary, null, 2), true).replace(/\n/g, '\n            ')}`,
     ...reviewLines(r.review as Record<string, unknown> | undefined),
-    ...coverageLines(r.coverage as Record<string, string> | null | undefined),
   ].join('\n');
 }
 
-/** What approving covers, per breadth the approver may choose (an exact MCP call). */
-function coverageLines(c: Record<string, string> | null | undefined): string[] {
-  if (c === null || c === undefined) return [];
+interface GrantChoices {
+  default: string;
+  widest: string;
+  choices: { breadth: string; sentence: string; isDefault: boolean }[];
+}
+
+/**
+ * What approving would let through before the approver decides (approvals/breadth.ts): the
+ * default breadth's sentence, then each other one with the flag that picks it.
+ */
+function grantLines(g: GrantChoices | undefined, maxGrantSeconds: number): string[] {
+  if (g === undefined) return [`  grant     up to ${maxGrantSeconds}s on the scopes above`];
+  const first = g.choices.find((c) => c.isDefault);
+  const others = g.choices.filter((c) => !c.isDefault);
   return [
-    `  covers    ${safe(c.call ?? '')}`,
-    c.tool === undefined
-      ? '            (the policy does not allow widening to the tool)'
-      : `            --breadth tool: ${safe(c.tool)}`,
+    `  covers    ${safe(first?.sentence ?? '')}  (default: --breadth ${g.default})`,
+    ...others.map((c) => `            --breadth ${c.breadth}: ${safe(c.sentence)}`),
+    ...(g.widest === g.default
+      ? [`            (the policy does not allow widening past "${g.widest}": @grant_widest)`]
+      : []),
   ];
 }
 
@@ -42,11 +53,16 @@ function coverageLines(c: Record<string, string> | null | undefined): string[] {
 function reviewLines(g: Record<string, unknown> | undefined): string[] {
   if (g === undefined) return [];
   const needs = [
-    `${String(g.minReviewSeconds)}s review (approve from ${String(g.earliestApproveAt)})`,
+    `${String(g.minReviewSeconds)}s review (${typeof g.readingSeconds === 'number' ? 'the time to read it; ' : ''}approve from ${String(g.earliestApproveAt)})`,
     g.requireComment ? '--comment' : '',
     typeof g.confirmText === 'string' ? `--confirm ${g.confirmText}` : '',
   ].filter((x) => x !== '');
   return [`  risk      ${String(g.risk)}: approving needs ${needs.join(', ')}`];
+}
+
+function grantBreadthLine(g: Record<string, unknown>): string {
+  const d = g.description;
+  return `\n               ${String(g.breadth ?? 'scope')}: ${typeof d === 'string' ? safe(d) : '(issued before grant breadth was recorded)'}`;
 }
 
 export function printAudit(r: AuditRecord): string {
@@ -65,11 +81,12 @@ export function printAudit(r: AuditRecord): string {
     ),
     r.grant === null
       ? '5 grant      (none)'
-      : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revoked ? ' (revoked)' : ''}`,
+      : `5 grant      ${String(r.grant.id)} until ${String(r.grant.expiresAt)}${r.grant.revokedAt ? ` (revoked by ${String(r.grant.revokedBy)} at ${String(r.grant.revokedAt)})` : ''} · uses ${String(r.grant.uses)}${r.grant.maxUses ? ` of ${String(r.grant.maxUses)}` : ''}${grantBreadthLine(r.grant)}`,
     ...cloudTrailHints(r),
     `6 actions    ${r.actions.length}`,
     ...r.actions.flatMap((a) => [
-      `               ${String(a.at)} ${safe(a.operation)} ${a.outcome === OUTCOME_UNKNOWN ? 'OUTCOME UNKNOWN (forwarded; no outcome recorded)' : String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}`,
+      `               ${String(a.at)} ${safe(a.operation)} ${a.outcome === OUTCOME_UNKNOWN ? 'OUTCOME UNKNOWN (forwarded; no outcome recorded)' : String(a.outcome)} upstream=${String(a.upstreamStatus ?? '-')}${typeof a.reason === 'string' ? ` reason "${safe(a.reason)}"` : ''}`,
+      `                 times   ${ACTION_TIMES.map((k) => `${k.replace(/At$/, '')} ${String(a[k] ?? '-')}`).join(' · ')}`,
       ...postgresLines(a),
       ...mcpLines(a),
     ]),

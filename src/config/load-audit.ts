@@ -27,23 +27,36 @@ export const ADMINS_SCHEMA = obj({
   ).optional(),
 });
 
-/** `dir` resolved against the config file; `outsideDataDir` false when it sits beside the store. */
+/** `dir` resolved against the config file (where it may be: checkpointsBesideStore). */
 export function buildAudit(
   a: z.output<typeof AUDIT_SCHEMA> | null | undefined,
   base: string,
-  dataDir: string,
-  problem: (path: readonly PropertyKey[], msg: string) => void,
 ): AuditConfig | undefined {
   if (a === undefined || a === null) return undefined;
   const cp = a.checkpoints;
   if (cp === undefined || cp === null) return {};
-  const dir = resolve(base, cp.dir);
-  const rel = relative(dataDir, dir);
+  return { checkpoints: { dir: resolve(base, cp.dir), intervalSeconds: cp.interval_seconds } };
+}
+
+/**
+ * A checkpoint beside the store is lost, or rewritten, together with it. Checked on the
+ * raw file, before and whatever the schema says, so that this problem is reported together
+ * with any other one in the file (all problems at once).
+ */
+export function checkpointsBesideStore(
+  raw: unknown,
+  base: string,
+  problem: (path: readonly PropertyKey[], msg: string) => void,
+): void {
+  const c = raw as { data_dir?: unknown; audit?: { checkpoints?: { dir?: unknown } | null } | null } | null;
+  const dataDirText = c?.data_dir;
+  const dirText = c?.audit?.checkpoints?.dir;
+  if (typeof dataDirText !== 'string' || typeof dirText !== 'string' || dirText === '') return;
+  const dataDir = resolve(base, dataDirText);
+  const rel = relative(dataDir, resolve(base, dirText));
   const outside = rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
-  // A checkpoint beside the store is lost, or rewritten, together with it.
   if (!outside)
     problem(['audit', 'checkpoints', 'dir'], `audit.checkpoints.dir must be outside data_dir (${dataDir})`);
-  return { checkpoints: { dir, intervalSeconds: cp.interval_seconds } };
 }
 
 export function buildAdmins(a: z.output<typeof ADMINS_SCHEMA> | null | undefined): AdminsConfig {

@@ -10,7 +10,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { buildAuditCheck } from './audit-check-config.js';
 import type { AirlockConfig } from './config.js';
 import { buildDatabases } from './databases.js';
-import { buildAdmins, buildAudit } from './load-audit.js';
+import { buildAdmins, buildAudit, checkpointsBesideStore } from './load-audit.js';
 import { buildSlack, buildWebhooks } from './load-channels.js';
 import { buildConsole, buildGuards } from './load-console.js';
 import { buildLimits } from './load-limits.js';
@@ -42,21 +42,26 @@ export function parseConfig(text: string, path: string): AirlockConfig {
     const syntax = doc.errors.map((e) => ({ offset: e.pos[0], message: e.message.split('\n')[0] ?? '' }));
     throw new ConfigError(render(syntax, path, lines).join('\n'));
   }
-  const parsed = CONFIG_SCHEMA.safeParse(doc.toJS() ?? null);
-  if (!parsed.success)
-    throw new ConfigError(render(fromIssues(doc, parsed.error.issues), path, lines).join('\n'));
+  const raw = doc.toJS() ?? null;
   const problems: Problem[] = [];
-  const config = build(parsed.data, path, (at: Path, msg: string) => problems.push(problemAt(doc, at, msg)));
+  const problem = (at: Path, msg: string) => problems.push(problemAt(doc, at, msg));
+  checkpointsBesideStore(raw, dirname(path), problem);
+  const parsed = CONFIG_SCHEMA.safeParse(raw);
+  if (!parsed.success)
+    throw new ConfigError(
+      render([...problems, ...fromIssues(doc, parsed.error.issues)], path, lines).join('\n'),
+    );
+  const config = build(parsed.data, path);
   if (problems.length > 0) throw new ConfigError(render(problems, path, lines).join('\n'));
   return config;
 }
 
 /** The checked file → what the rest of Airlock reads: camelCase, absolute paths, defaults. */
-function build(c: ConfigInput, path: string, problem: (at: Path, msg: string) => void): AirlockConfig {
+function build(c: ConfigInput, path: string): AirlockConfig {
   const base = dirname(path);
   const dataDir = resolve(base, c.data_dir);
   const auditCheck = buildAuditCheck(c.audit_check);
-  const audit = buildAudit(c.audit, base, dataDir, problem);
+  const audit = buildAudit(c.audit, base);
   const mcp = buildMcp(c.mcp);
   const slack = buildSlack(c.slack);
   const listen = c.listen ?? undefined;

@@ -103,10 +103,7 @@ export async function renderDetail(id) {
         ['Scopes', `${a.scopes.length} (exactly the ones above)`],
         ['Lasts at most', `${a.terms.maxGrantSeconds}s`],
         ['Agent', a.agent],
-        // An exact MCP call: what approving here covers (the console approves the exact call;
-        // widening to the tool, where the policy allows it, is `--breadth tool` in the CLI/API).
-        ...(d.coverage ? [['Covers', d.coverage.call]] : []),
-        ...(d.coverage?.tool ? [['Widening (CLI/API)', d.coverage.tool]] : []),
+        // What approving covers, per breadth, is the approve panel's choice (approvals/breadth.ts).
       ]),
       d.grant ? h('p', {}, `Issued: ${d.grant.id}`) : null,
     ),
@@ -151,13 +148,47 @@ export async function renderDetail(id) {
       { class: 'grid' },
       h('div', {}, left),
       a.status === 'pending'
-        ? decisionPanel(a, r)
+        ? decisionPanel(a, r, d.grantChoices)
         : h('div', {}, h('a', { href: `#/record/${a.id}` }, 'Open the record')),
     ),
   );
 }
 
-function decisionPanel(a, r) {
+/**
+ * What approving lets through, one radio per breadth the policy allows, each with the
+ * sentence the server will record (approvals/breadth.ts); the default is checked.
+ */
+function breadthPicker(gc) {
+  if (!gc || !Array.isArray(gc.choices) || gc.choices.length === 0)
+    return { el: null, value: () => undefined };
+  const radios = gc.choices.map((c) =>
+    h('input', {
+      type: 'radio',
+      name: 'decide-breadth',
+      id: `breadth-${c.breadth}`,
+      value: c.breadth,
+      checked: c.isDefault,
+    }),
+  );
+  const el = h(
+    'fieldset',
+    { class: 'row breadth', id: 'decide-breadth' },
+    h('legend', {}, 'If you approve'),
+    gc.choices.map((c, i) =>
+      h(
+        'div',
+        {},
+        radios[i],
+        ' ',
+        h('label', { for: `breadth-${c.breadth}`, class: 'breadth-sentence' }, c.sentence),
+      ),
+    ),
+  );
+  return { el, value: () => radios.find((x) => x.checked)?.value };
+}
+
+function decisionPanel(a, r, gc) {
+  const breadth = breadthPicker(gc);
   const clock = h('p', { class: 'clock', id: 'review-clock', 'aria-live': 'polite' });
   const updateClock = () => {
     const s = Math.ceil((Date.parse(r.earliestApproveAt) - Date.now()) / 1000);
@@ -179,8 +210,11 @@ function decisionPanel(a, r) {
     try {
       const body = { comment: comment.value };
       if (confirm) body.confirm = confirm.value;
+      if (verdict === 'approve' && breadth.value()) body.breadth = breadth.value();
       const res = await api('POST', `/v1/approvals/${encodeURIComponent(a.id)}/${verdict}`, body);
-      toast(`${a.id}: ${res.state}${res.grant ? ` — grant ${res.grant.id}` : ''}`);
+      toast(
+        `${a.id}: ${res.state}${res.grant ? ` — ${res.grant.description ?? `grant ${res.grant.id}`}` : ''}`,
+      );
       location.hash = res.state === 'pending' ? `#/approval/${a.id}` : `#/record/${a.id}`;
       if (res.state === 'pending') renderDetail(a.id);
     } catch (e) {
@@ -211,6 +245,7 @@ function decisionPanel(a, r) {
           confirm,
         )
       : null,
+    breadth.el,
     error,
     h(
       'div',
@@ -221,7 +256,7 @@ function decisionPanel(a, r) {
     h(
       'p',
       { class: 'muted' },
-      `Needs: detail open ≥ ${r.minReviewSeconds}s${r.requireComment ? ', a comment' : ''}${r.confirmText ? ', the resource name typed' : ''}. The server refuses otherwise.`,
+      `Needs: detail open ≥ ${r.minReviewSeconds}s${r.readingSeconds === undefined ? '' : ' (the time to read it)'}${r.requireComment ? ', a comment' : ''}${r.confirmText ? ', the resource name typed' : ''}. The server refuses otherwise.`,
     ),
   );
 }

@@ -1,4 +1,4 @@
-// The live queue of pending approvals (Server-Sent Events from /v1/events).
+// The live queue of pending approvals, and record changes for the record page (Server-Sent Events from /v1/events).
 import { ago, badge, h, left, markNav, setTitle, shortRes, show, state } from './lib.js';
 
 export function startFeed() {
@@ -8,6 +8,16 @@ export function startFeed() {
     state.queue = JSON.parse(ev.data).approvals;
     if (location.hash === '' || location.hash.startsWith('#/queue')) renderQueueTable();
     else setTitle(document.title.replace(/^\(\d+\) /, '').replace(/ · Airlock$/, ''));
+  });
+  // Which records changed (api/approval-feed.ts); the record page refetches its own when named.
+  state.feed.addEventListener('records', (ev) => {
+    state.onRecords?.(JSON.parse(ev.data));
+  });
+  let opened = false;
+  state.feed.addEventListener('open', () => {
+    // After a reconnect, whatever changed while the stream was down was never announced.
+    if (opened) state.onRecords?.({ approvals: [], grants: [], agents: [], all: true });
+    opened = true;
   });
   state.feed.addEventListener('error', () => {
     // EventSource reconnects by itself; a 401 shows up on the next API call.

@@ -1,5 +1,18 @@
 // Record search and one record: approval → grant → every action, out-of-grant attempts highlighted.
-import { api, dl, h, item, markNav, setTitle, shortRes, show, statusText, time, toast } from './lib.js';
+import {
+  api,
+  dl,
+  h,
+  item,
+  markNav,
+  setTitle,
+  shortRes,
+  show,
+  state,
+  statusText,
+  time,
+  toast,
+} from './lib.js';
 
 export async function renderRecords(params) {
   markNav('records');
@@ -67,7 +80,7 @@ export async function renderRecords(params) {
                   h('td', {}, h('code', {}, x.operation)),
                   h('td', { class: 'res' }, x.resources.map(shortRes).join(', ')),
                   h('td', {}, statusText(x.status)),
-                  h('td', {}, x.grant ? `${x.grant.id}${x.grant.active ? ' (active)' : ''}` : '—'),
+                  h('td', {}, x.grant ? `${x.grant.id} (${grantWord(x.grant)})` : '—'),
                   h('td', {}, time(x.createdAt)),
                 ),
               ),
@@ -79,18 +92,75 @@ export async function renderRecords(params) {
   }
 }
 
-export async function renderRecord(id) {
-  markNav('records');
+/**
+ * The record on screen, kept current from the feed's `records` events: refetched when an
+ * entry names its approval or grant, or (while the grant is live) its agent, whose attempts
+ * outside the grant are part of the record; and once more when the grant expires.
+ */
+const live = {
+  id: null,
+  grantId: null,
+  agent: null,
+  watchAgent: false,
+  busy: false,
+  again: false,
+  expiry: 0,
+};
+
+function shownRecordId() {
+  const m = /^#\/record\/([^?]+)/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+state.onRecords = (changed) => {
+  if (live.id === null || shownRecordId() !== live.id) return;
+  if (
+    changed.all ||
+    changed.approvals.includes(live.id) ||
+    (live.grantId !== null && changed.grants.includes(live.grantId)) ||
+    (live.watchAgent && changed.agents.includes(live.agent))
+  )
+    refreshRecord();
+};
+
+async function refreshRecord() {
+  if (live.busy) {
+    live.again = true;
+    return;
+  }
+  live.busy = true;
+  try {
+    await renderRecord(live.id, { live: true });
+  } finally {
+    live.busy = false;
+  }
+  if (live.again) {
+    live.again = false;
+    refreshRecord();
+  }
+}
+
+export async function renderRecord(id, opts = {}) {
+  if (!opts.live) markNav('records');
   let r;
   try {
     r = await api('GET', `/v1/records/${encodeURIComponent(id)}`);
   } catch (e) {
-    show(h('h1', {}, 'Record'), h('p', { class: 'error' }, e.message));
+    // A failed live refresh keeps what is on screen; the next change tries again.
+    if (!opts.live) show(h('h1', {}, 'Record'), h('p', { class: 'error' }, e.message));
     return;
   }
+  if (shownRecordId() !== id) return; // the approver has moved on meanwhile
   const a = r.audit;
   setTitle(`Record ${id}`);
   const g = r.grant;
+  live.id = id;
+  live.grantId = g?.id ?? null;
+  live.agent = a.requester.agent;
+  live.watchAgent = g?.active === true;
+  clearTimeout(live.expiry);
+  const untilEnd = g?.active ? Date.parse(g.expiresAt) - Date.now() + 500 : -1;
+  if (untilEnd > 0 && untilEnd < 2 ** 31 - 1) live.expiry = setTimeout(refreshRecord, untilEnd);
   const revoke = g?.active
     ? h(
         'button',
@@ -117,6 +187,13 @@ export async function renderRecord(id) {
   );
   show(
     h('h1', {}, `Record ${id} `, statusText(a.status)),
+    h(
+      'p',
+      { id: 'record-live', class: 'muted', role: 'status' },
+      opts.live
+        ? `Updated ${time(new Date().toISOString())}: this page follows the record as it changes.`
+        : 'This page follows the record: new actions, uses and revocation appear as they happen.',
+    ),
     h(
       'div',
       { class: 'grid' },
@@ -210,6 +287,8 @@ export async function renderRecord(id) {
           g
             ? dl([
                 ['Id', g.id],
+                ['Covers', g.description ?? `${g.breadth ?? 'scope'} grant`],
+                ['Breadth', g.breadth ?? 'scope (recorded before breadth existed)'],
                 ['Issued', time(g.issuedAt)],
                 ['Expires', time(g.expiresAt)],
                 ['Uses', `${g.uses}${g.maxUses ? ` of ${g.maxUses}` : ''}`],
@@ -246,7 +325,7 @@ export async function renderRecord(id) {
               h(
                 'tr',
                 {},
-                ['At', 'Operation', 'Resources', 'Outcome', 'Upstream', 'Grant'].map((c) =>
+                ['Times', 'Operation', 'Resources', 'Outcome', 'Upstream', 'Grant'].map((c) =>
                   h('th', { scope: 'col' }, c),
                 ),
               ),
@@ -258,7 +337,7 @@ export async function renderRecord(id) {
                 h(
                   'tr',
                   { class: x.outOfGrant ? 'out-of-grant' : '' },
-                  h('td', {}, time(x.at)),
+                  h('td', { class: 'times' }, actionTimes(x)),
                   h('td', {}, h('code', {}, `${x.service}:${x.operation}`)),
                   h('td', { class: 'res' }, x.scopes.map((s) => shortRes(s.resource)).join(', ')),
                   h('td', {}, x.outOfGrant ? `${x.outcome} — outside grant` : x.outcome),
@@ -270,4 +349,22 @@ export async function renderRecord(id) {
           ),
     ),
   );
+}
+
+/** An action's own times, in order (ledger/audit.ts ACTION_TIMES); a missing one is left out. */
+function actionTimes(x) {
+  const rows = [
+    ['received', x.receivedAt ?? x.at],
+    ['decided', x.decidedAt],
+    ['forwarded', x.forwardedAt],
+    ['completed', x.completedAt],
+  ].filter(([, t]) => t);
+  return rows.map(([k, t]) => h('div', {}, `${k} ${time(t)}`));
+}
+
+/** One word for a grant in the records list: a revoked grant is marked as plainly as a live one. */
+function grantWord(g) {
+  if (g.revokedAt) return 'revoked';
+  if (g.active) return 'active';
+  return Date.parse(g.expiresAt) <= Date.now() ? 'expired' : 'used up';
 }

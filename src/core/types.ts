@@ -50,6 +50,21 @@ export interface AccessRequest {
    * values as canonical JSON), which policy sees as tags of `context.args` (docs/MCP.md).
    */
   readonly args?: Readonly<Record<string, string>>;
+  /**
+   * The items the request touches, named by key (DynamoDB Key/Keys, S3 object keys); absent
+   * when it names none (a Scan, a PutItem's whole item, SQL): what an `items` grant binds.
+   */
+  readonly items?: readonly ItemRef[];
+}
+
+/** One item a request names: its table or bucket, a hash of its key, and the key as shown. */
+export interface ItemRef {
+  /** The table or object ARN the item belongs to (one of the request's scope resources). */
+  readonly resource: string;
+  /** sha256 (hex) of the canonical key (DynamoDB: the Key's AttributeValues, names sorted; S3: the object key). */
+  readonly key: string;
+  /** The key as the approver sees it (redacted like the summary), e.g. `pk=o-2`. */
+  readonly shown: string;
 }
 
 /** A JSON-safe, redacted description of what the request would do. */
@@ -72,33 +87,48 @@ export interface HoldTerms {
   /** Whether the request must carry a reason to be held at all. */
   readonly requireReason: boolean;
   /**
-   * 'tool': every hold policy says `@widen("tool")`, so an approver may widen an approval
-   * of one exact call (Scope.call) to the tool for the grant's time. Absent: exact only.
-   */
-  readonly widen?: 'tool';
-  /**
    * Review guards the hold policies asked for (strictest of them); absent fields
    * fall back to the config's defaults for the risk tier (approvals/guards.ts).
    */
   readonly guards?: {
     readonly risk?: 'low' | 'medium' | 'high' | 'critical';
     readonly minReviewSeconds?: number;
+    /** @min_review("reading"): at least the time to read what the approver is shown. */
+    readonly readingTime?: boolean;
     readonly confirmResource?: boolean;
     readonly requireComment?: boolean;
   };
+  /**
+   * Grant breadth the hold policies set (@grant_default, @grant_widest; narrowest of them; a
+   * policy without @grant_widest allows `scope`, except on one exact MCP call, where it allows
+   * `exact` only). Absent fields: approvals/breadth.ts breadthTerms (exact by default for high
+   * and critical risk and for an MCP call, `scope` otherwise; widest `scope`).
+   */
+  readonly breadth?: { readonly default?: GrantBreadth; readonly widest?: GrantBreadth };
 }
 
 /**
- * What an approval covers (docs/MCP.md): 'call' the exact call (the argument hash of each
- * Scope.call), 'tool' any call of the same tool and resource, for the grant's time.
+ * How much an approval lets through, chosen by the approver at decision time
+ * (approvals/breadth.ts, docs/POLICY.md "Grant breadth"), narrowest first in GRANT_BREADTHS:
+ * - `exact`: this one request (bound to its request hash: operation, every scope, the key,
+ *   statement or arguments), once. An MCP call's default (docs/MCP.md).
+ * - `items`: the operation on these items only (the DynamoDB keys or S3 object keys the
+ *   approver was shown: AccessRequest.items), for the grant's time and uses.
+ * - `scope`: the operation on the resource (any key, any arguments) for the grant's time and uses.
  */
-export type GrantBreadth = 'call' | 'tool';
+export type GrantBreadth = 'exact' | 'items' | 'scope';
+export const GRANT_BREADTHS: readonly GrantBreadth[] = ['exact', 'items', 'scope'];
 
 /** The decision-quality guards that applied to one decision (recorded with it). */
 export interface AppliedGuards {
   readonly risk: 'low' | 'medium' | 'high' | 'critical';
   /** Seconds the detail must have been open to this approver before approving. */
   readonly minReviewSeconds: number;
+  /**
+   * Present when the hold asked for reading time (@min_review("reading")): the seconds reading
+   * what the approver is shown takes (core/reading-time.ts), included in minReviewSeconds.
+   */
+  readonly readingSeconds?: number;
   /** Approvals need a comment (denials always do). */
   readonly requireComment: boolean;
   /** The text the approver must type back to approve, or undefined when not required. */
@@ -153,6 +183,10 @@ export interface Approval {
   readonly expiresAt: Date;
   readonly decidedAt: Date | undefined;
   readonly grantId: string | undefined;
+  /** sha256 (hex) of the held request without its reason (gate.ts requestHash): what an `exact` grant binds. */
+  readonly requestHash?: string | undefined;
+  /** The items the held request names (AccessRequest.items): what an `items` grant binds. */
+  readonly items?: readonly ItemRef[] | undefined;
 }
 
 export type Verdict = 'approve' | 'deny';
@@ -175,7 +209,7 @@ export interface DecisionRecord {
   readonly guards?: AppliedGuards;
   /** Channel `slack`: who clicked, in which workspace, on which message (src/channels/slack/). */
   readonly slack?: SlackDecisionRef;
-  /** An approval of an exact call: the breadth this approver chose (absent: not such an approval). */
+  /** Approvals: the grant breadth this approver chose (absent: a denial, or recorded before breadth existed). */
   readonly breadth?: GrantBreadth;
 }
 
@@ -197,11 +231,14 @@ export interface Grant {
   readonly uses: number;
   readonly revokedAt: Date | undefined;
   readonly revokedBy: string | undefined;
-  /**
-   * 'tool': widened by its approvers; its scopes carry no call binding and it covers any
-   * call of their tools (approvals/gate.ts covers). Absent or 'call': as its scopes say.
-   */
-  readonly breadth?: GrantBreadth;
+  /** Chosen at decision time; absent on grants issued before breadth existed (then: scope). */
+  readonly breadth?: GrantBreadth | undefined;
+  /** `exact`: the only request (its hash) this grant covers. */
+  readonly requestHash?: string | undefined;
+  /** `items`: the only items (AccessRequest.items) this grant covers. */
+  readonly items?: readonly ItemRef[] | undefined;
+  /** What the approver was shown before deciding, e.g. "This approval lets billing-bot run PutItem on orders once, for this exact item". */
+  readonly description?: string | undefined;
 }
 
 export type ActionOutcome = 'allowed' | 'denied' | 'held' | 'approved' | 'lapsed' | 'error';
@@ -209,12 +246,22 @@ export type ActionOutcome = 'allowed' | 'denied' | 'held' | 'approved' | 'lapsed
 /** One request through the gateway, as recorded in the ledger. */
 export interface ActionRecord {
   readonly requestId: string;
+  /** When Airlock received the request. */
   readonly at: Date;
+  /**
+   * When it was released upstream: its intent was recorded (Recorder.intent), right before it
+   * was forwarded. Absent on refusals, which are never forwarded. The approval's decision time
+   * and the outcome's time (`completedAt` once joined) are the other two times of a row
+   * (ledger/audit.ts).
+   */
+  readonly forwardedAt?: Date | undefined;
   readonly agent: string;
   readonly front: FrontName;
   readonly service: string;
   readonly operation: string;
   readonly scopes: readonly Scope[];
+  /** The request's own stated reason (also when it ran under an earlier grant); absent: none given. */
+  readonly reason?: string | undefined;
   readonly outcome: ActionOutcome;
   readonly policyReasons: readonly string[];
   readonly upstreamStatus: number | undefined;

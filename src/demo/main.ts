@@ -128,7 +128,8 @@ ${psqlSection(airlock.databases.shop, agent, postgresProblem)}
 ── Terminal 3: the approver ─────────────────────────────────────────────
 export AIRLOCK_URL=${airlock.apiUrl} AIRLOCK_TOKEN=${alice.token}
 npx airlock approvals list
-npx airlock approvals show <approval-id>
+npx airlock approvals show <approval-id>        # read it: an approve is refused until it has been
+                                               # open as long as reading it takes ("risk" line)
 npx airlock approvals approve <approval-id> --comment "matches JIRA-7"
 #   (terminal 2's put now completes; run it again: it passes under the grant)
 
@@ -138,6 +139,7 @@ ${airlock.apiUrl}/console/   sign in as alice / ${alicePassword}
 ── The record ───────────────────────────────────────────────────────────
 npx airlock ${cfg} audit show <approval-id>
 npx airlock ${cfg} audit verify
+npx airlock ${cfg} audit check     # scores each approval on the six items; exit 0: the record holds
 
 Ready in ${((performance.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops the demo. Requests, decisions and grants are logged below.
 `);
@@ -165,7 +167,8 @@ function psqlSection(
 ── Terminal 2, PostgreSQL: psql through Airlock's Postgres front ───────
 export PGPASSWORD=${agent.secretAccessKey}      # the agent's secret key is its password
 psql ${conn} -c "SELECT * FROM orders"                          # allowed: a read
-psql ${conn} -c "UPDATE orders SET status = 'paid' WHERE id = 1"  # held until a dba approves
+psql ${conn} -c "/* airlock:reason=JIRA-7 mark order 1 paid */ UPDATE orders SET status = 'paid' WHERE id = 1"
+#   held until a dba approves (the reason, in the leading comment, is required)
 `;
 }
 

@@ -1,7 +1,9 @@
 /**
  * The linked record of one approval, read only from the hash-chained ledger,
  * so what `audit show` prints is what `audit verify` proves intact.
- * Keys are the six items: requester, request, reason, decisions, grant, actions.
+ * Keys are the six items: requester, request, reason, decisions, grant, actions — the one
+ * serializer behind `audit show`, its --json, the console record page (api/records.ts) and the
+ * item names of `audit check` (audit-check/record.ts ITEMS).
  */
 
 import { joinActionOutcomes } from './action-outcomes.js';
@@ -38,6 +40,7 @@ export async function auditRecord(store: Store, approvalId: string): Promise<Aud
   let grant: Record<string, unknown> | null = null;
   const decisions: Record<string, unknown>[] = [];
   const actions: Record<string, unknown>[] = [];
+  let resolvedAt: string | undefined;
   for (const e of entries) {
     const body = JSON.parse(e.body) as Record<string, unknown>;
     switch (e.kind) {
@@ -49,6 +52,7 @@ export async function auditRecord(store: Store, approvalId: string): Promise<Aud
         break;
       case 'approval.resolved':
         status = String(body.status);
+        resolvedAt = typeof body.at === 'string' ? body.at : undefined;
         break;
       case 'grant.issued':
         grant = { ...body, revoked: null };
@@ -80,8 +84,55 @@ export async function auditRecord(store: Store, approvalId: string): Promise<Aud
     },
     reason: typeof approval.reason === 'string' ? approval.reason : null,
     decisions: decisions.map((d) => ({ ...d, firstShownAt: shown.get(String(d.approver)) ?? null })),
-    grant,
-    actions,
+    grant: grant === null ? null : currentGrant(grant, actions),
+    actions: actions.map((a) => withTimes(a, resolvedAt)).sort((x, y) => cmp(x.receivedAt, y.receivedAt)),
     ledgerSeqs: entries.map((e) => e.seq),
+  };
+}
+
+/** The four times of an action, named, in the order they happen (ACTION_TIMES). */
+export const ACTION_TIMES = ['receivedAt', 'decidedAt', 'forwardedAt', 'completedAt'] as const;
+
+/**
+ * An action row with its own times: received (`at`), decided (the approval's resolution, for
+ * the request that waited on it: outcome approved or denied), forwarded (its intent), completed
+ * (its outcome, or its refusal). Absent times are null: never the request's arrival instead.
+ */
+function withTimes(a: Record<string, unknown>, resolvedAt: string | undefined): Record<string, unknown> {
+  const waited = a.outcome === 'approved' || a.outcome === 'denied' || a.decision === 'approved';
+  const refused = a.forwardedAt === undefined && a.completedAt === undefined;
+  const completed =
+    typeof a.completedAt === 'string'
+      ? a.completedAt
+      : refused && typeof a.at === 'string' && typeof a.latencyMs === 'number'
+        ? new Date(Date.parse(a.at) + a.latencyMs).toISOString()
+        : null;
+  return {
+    ...a,
+    receivedAt: a.at ?? null,
+    decidedAt: waited && resolvedAt !== undefined ? resolvedAt : null,
+    forwardedAt: typeof a.forwardedAt === 'string' ? a.forwardedAt : null,
+    completedAt: completed,
+  };
+}
+
+const cmp = (x: unknown, y: unknown): number => String(x ?? '').localeCompare(String(y ?? ''));
+
+/**
+ * The grant as it stands, from the ledger alone: `grant.issued` records uses 0 and no
+ * revocation; the uses are the actions that ran under it, the revocation its `grant.revoked`.
+ */
+function currentGrant(
+  grant: Record<string, unknown>,
+  actions: readonly Record<string, unknown>[],
+): Record<string, unknown> {
+  const { revoked: r, ...issued } = grant;
+  const revoked = r as Record<string, unknown> | null;
+  // One set of fields, always current (issue 16): no `revoked` object beside a stale revokedAt.
+  return {
+    ...issued,
+    uses: actions.filter((a) => a.grantId === grant.id).length,
+    revokedAt: revoked === null ? null : (revoked.at ?? null),
+    revokedBy: revoked === null ? null : (revoked.by ?? null),
   };
 }

@@ -11,6 +11,7 @@ import type {
   DecisionRecord,
   Grant,
   GrantBreadth,
+  ItemRef,
   Scope,
   Verdict,
 } from '../core/types.js';
@@ -82,7 +83,9 @@ export interface LedgerRow {
   hash: string;
 }
 
-export { toJson } from './ledger-entries.js';
+import { toJson } from './ledger-entries.js';
+
+export { toJson };
 
 /**
  * The `source` column of an SSO approver: bound to the identity provider's stable
@@ -137,6 +140,8 @@ export function toApproval(r: ApprovalRow): Approval {
     expiresAt: new Date(r.expires_at),
     decidedAt: date(r.decided_at),
     grantId: opt(r.grant_id),
+    ...(typeof j.requestHash === 'string' ? { requestHash: j.requestHash } : {}),
+    ...(Array.isArray(j.items) ? { items: j.items } : {}),
   };
 }
 
@@ -173,8 +178,25 @@ function decisionDetail(
   };
 }
 
+/** The grants.json column: the scopes and what the breadth binds; fields a grant lacks are left out (both backends). */
+export function grantJson(g: Grant): string {
+  return toJson({
+    scopes: g.scopes,
+    ...(g.breadth === undefined ? {} : { breadth: g.breadth }),
+    ...(g.requestHash === undefined ? {} : { requestHash: g.requestHash }),
+    ...(g.items === undefined ? {} : { items: g.items }),
+    ...(g.description === undefined ? {} : { description: g.description }),
+  });
+}
+
 export function toGrant(r: GrantRow): Grant {
-  const j = JSON.parse(r.json) as { scopes: Scope[]; breadth?: GrantBreadth };
+  const j = JSON.parse(r.json) as {
+    scopes: Scope[];
+    breadth?: GrantBreadth;
+    requestHash?: string;
+    items?: ItemRef[];
+    description?: string;
+  };
   return {
     id: r.id,
     approvalId: r.approval_id,
@@ -186,7 +208,10 @@ export function toGrant(r: GrantRow): Grant {
     uses: r.uses,
     revokedAt: date(r.revoked_at),
     revokedBy: opt(r.revoked_by),
-    ...(j.breadth === undefined ? {} : { breadth: j.breadth }),
+    ...(typeof j.breadth === 'string' ? { breadth: j.breadth } : {}),
+    ...(typeof j.requestHash === 'string' ? { requestHash: j.requestHash } : {}),
+    ...(Array.isArray(j.items) ? { items: j.items } : {}),
+    ...(typeof j.description === 'string' ? { description: j.description } : {}),
   };
 }
 

@@ -8,10 +8,12 @@
  *   @require_reason("true")     the request must carry x-airlock-reason
  *   @risk("high")               risk tier (low|medium|high|critical): picks the review guards
  *   @min_review("30s")          an approver must have had the detail open this long
+ *   @min_review("reading")      ... at least as long as reading it takes (core/reading-time.ts)
  *   @confirm("resource")        approving needs the resource name typed back
  *   @require_comment("true")    approvals (not only denials) need a comment
- *   @widen("tool")              an approver may widen an approval of one exact MCP call
- *                               to any call of that tool, for the grant's time
+ *   @grant_default("exact")     the grant breadth an approver is offered first (exact|items|scope)
+ *   @grant_widest("scope")      the widest grant an approver may choose (exact|items|scope)
+ *   @widen("tool")              deprecated spelling of @grant_widest("scope") (MCP, before breadth)
  *
  * Cedar itself ignores annotations; this file gives them meaning and rejects the
  * ones it does not know, so a typo (`@quorom`) stops the start instead of
@@ -28,8 +30,14 @@ export const KNOWN_ANNOTATIONS = [
   'min_review',
   'confirm',
   'require_comment',
+  'grant_default',
+  'grant_widest',
   'widen',
 ] as const;
+
+/** Grant breadths, narrowest first (core/types.ts GrantBreadth). */
+const BREADTHS = ['exact', 'items', 'scope'] as const;
+type Breadth = (typeof BREADTHS)[number];
 
 /** Risk tiers, lowest first; guards (approvals/guards.ts) get stricter up the list. */
 export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
@@ -48,8 +56,6 @@ export interface PolicyTerms {
   readonly hold: { readonly group: string; readonly quorum: number } | undefined;
   readonly maxGrantSeconds: number | undefined;
   readonly requireReason: boolean;
-  /** `@widen("tool")`: approvers may widen an exact-call approval to the tool (MCP). */
-  readonly widen?: 'tool';
   /** Review guards; only on a holding permit. Undefined: the config's default for the tier. */
   readonly guards?: PolicyGuards;
 }
@@ -57,8 +63,12 @@ export interface PolicyTerms {
 export interface PolicyGuards {
   readonly risk?: RiskTier;
   readonly minReviewSeconds?: number;
+  /** @min_review("reading"): the review lasts at least the time to read what is shown. */
+  readonly readingTime?: boolean;
   readonly confirmResource?: boolean;
   readonly requireComment?: boolean;
+  readonly breadthDefault?: Breadth;
+  readonly breadthWidest?: Breadth;
 }
 
 /** Reads the annotations of one policy; returns the problem text instead of throwing. */
@@ -114,14 +124,21 @@ export function readTerms(
       return { problem: `@widen("${widen}") must be "tool" (approvers may widen one call to the tool)` };
     }
   }
-  const guards = readGuards(annotations, group !== undefined);
+  if (widen !== undefined && annotations.grant_widest !== undefined) {
+    return {
+      problem: '@widen("tool") is the old spelling of @grant_widest("scope"): keep only @grant_widest',
+    };
+  }
+  const guards = readGuards(
+    widen === undefined ? annotations : { ...annotations, grant_widest: 'scope' },
+    group !== undefined,
+  );
   if ('problem' in guards) return guards;
   return {
     terms: {
       hold: group === undefined ? undefined : { group, quorum },
       maxGrantSeconds,
       requireReason,
-      ...(widen === 'tool' ? { widen } : {}),
       ...(guards.guards === undefined ? {} : { guards: guards.guards }),
     },
   };
@@ -131,12 +148,21 @@ function readGuards(
   annotations: Readonly<Record<string, string>>,
   holds: boolean,
 ): { guards: PolicyGuards | undefined } | { problem: string } {
-  const { risk, min_review: minReview, confirm, require_comment: requireComment } = annotations;
+  const {
+    risk,
+    min_review: minReview,
+    confirm,
+    require_comment: requireComment,
+    grant_default: grantDefault,
+    grant_widest: grantWidest,
+  } = annotations;
   for (const [name, v] of [
     ['risk', risk],
     ['min_review', minReview],
     ['confirm', confirm],
     ['require_comment', requireComment],
+    ['grant_default', grantDefault],
+    ['grant_widest', grantWidest],
   ] as const) {
     if (v !== undefined && !holds) return { problem: `@${name} needs @hold("GROUP") on the same policy` };
   }
@@ -147,10 +173,14 @@ function readGuards(
     }
     out.risk = risk as RiskTier;
   }
-  if (minReview !== undefined) {
+  if (minReview === 'reading') {
+    out.readingTime = true;
+  } else if (minReview !== undefined) {
     const seconds = parseDuration(minReview);
     if (seconds === undefined || seconds > MAX_MIN_REVIEW) {
-      return { problem: `@min_review("${minReview}") must be a duration like "30s" or "2m" (at most 1h)` };
+      return {
+        problem: `@min_review("${minReview}") must be a duration like "30s" or "2m" (at most 1h), or "reading" (as long as reading the request takes)`,
+      };
     }
     out.minReviewSeconds = seconds;
   }
@@ -165,6 +195,27 @@ function readGuards(
       return { problem: `@require_comment("${requireComment}") must be "true" or "false"` };
     }
     out.requireComment = requireComment === 'true';
+  }
+  for (const [name, v, key] of [
+    ['grant_default', grantDefault, 'breadthDefault'],
+    ['grant_widest', grantWidest, 'breadthWidest'],
+  ] as const) {
+    if (v === undefined) continue;
+    if (!(BREADTHS as readonly string[]).includes(v)) {
+      return {
+        problem: `@${name}("${v}") must be "exact" (this one request, once), "items" (these keys) or "scope" (the operation on the resource for the grant's time)`,
+      };
+    }
+    out[key] = v as Breadth;
+  }
+  if (
+    out.breadthDefault !== undefined &&
+    out.breadthWidest !== undefined &&
+    BREADTHS.indexOf(out.breadthDefault) > BREADTHS.indexOf(out.breadthWidest)
+  ) {
+    return {
+      problem: `@grant_default("${out.breadthDefault}") is wider than @grant_widest("${out.breadthWidest}")`,
+    };
   }
   return { guards: Object.keys(out).length === 0 ? undefined : out };
 }

@@ -23,7 +23,15 @@ import {
   statefulIsAuthorized,
   validate,
 } from '@cedar-policy/cedar-wasm/nodejs';
-import type { ApprovalRequirement, HoldTerms, PolicyDecision, PolicyInput, Scope } from '../core/types.js';
+import {
+  type ApprovalRequirement,
+  GRANT_BREADTHS,
+  type GrantBreadth,
+  type HoldTerms,
+  type PolicyDecision,
+  type PolicyInput,
+  type Scope,
+} from '../core/types.js';
 import { RISK_TIERS } from './annotations.js';
 import {
   describeError,
@@ -118,9 +126,10 @@ export class PolicyEngine {
             ...holds.map((p) => p.terms.maxGrantSeconds ?? this.opts.defaultMaxGrantSeconds),
           ),
           requireReason,
-          // Widening is allowed only when every policy that holds the request allows it.
-          ...(holds.every((p) => p.terms.widen === 'tool') ? { widen: 'tool' as const } : {}),
-          ...guardsOf(holds),
+          ...guardsOf(
+            holds,
+            input.scopes.some((s) => s.call !== undefined),
+          ),
         },
       };
     }
@@ -224,13 +233,21 @@ function hasReason(reason: string | undefined): boolean {
   return reason !== undefined && reason.trim() !== '';
 }
 
-/** The strictest review guards of every hold policy that matched (highest tier, longest review). */
-function guardsOf(holds: readonly LoadedPolicy[]): Pick<HoldTerms, 'guards'> {
+/**
+ * The strictest review guards of every hold policy that matched (highest tier, longest review),
+ * and the narrowest grant breadth. A wider grant is allowed only when every holding policy
+ * allows it; a policy without @grant_widest allows `scope`, except on one exact MCP call
+ * (`exactCall`), where it allows only `exact` (docs/MCP.md, "What an approval covers").
+ */
+function guardsOf(holds: readonly LoadedPolicy[], exactCall: boolean): Pick<HoldTerms, 'guards' | 'breadth'> {
+  const breadth: { default?: GrantBreadth; widest?: GrantBreadth } = {};
   const out: {
     -readonly [K in keyof NonNullable<HoldTerms['guards']>]: NonNullable<HoldTerms['guards']>[K];
   } = {};
   for (const p of holds) {
     const g = p.terms.guards;
+    const widest = g?.breadthWidest ?? (exactCall ? 'exact' : undefined);
+    if (widest !== undefined) breadth.widest = narrower(breadth.widest, widest);
     if (g === undefined) continue;
     if (
       g.risk !== undefined &&
@@ -239,12 +256,21 @@ function guardsOf(holds: readonly LoadedPolicy[]): Pick<HoldTerms, 'guards'> {
       out.risk = g.risk;
     if (g.minReviewSeconds !== undefined)
       out.minReviewSeconds = Math.max(out.minReviewSeconds ?? 0, g.minReviewSeconds);
+    if (g.readingTime === true) out.readingTime = true;
     if (g.confirmResource !== undefined)
       out.confirmResource = (out.confirmResource ?? false) || g.confirmResource;
     if (g.requireComment !== undefined)
       out.requireComment = (out.requireComment ?? false) || g.requireComment;
+    if (g.breadthDefault !== undefined) breadth.default = narrower(breadth.default, g.breadthDefault);
   }
-  return Object.keys(out).length === 0 ? {} : { guards: out };
+  return {
+    ...(Object.keys(out).length === 0 ? {} : { guards: out }),
+    ...(Object.keys(breadth).length === 0 ? {} : { breadth }),
+  };
+}
+
+function narrower(a: GrantBreadth | undefined, b: GrantBreadth): GrantBreadth {
+  return a === undefined || GRANT_BREADTHS.indexOf(b) < GRANT_BREADTHS.indexOf(a) ? b : a;
 }
 
 /** One requirement per group; when several policies name a group, the largest quorum wins. */

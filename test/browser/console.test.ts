@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type ConsoleScenario, startConsoleScenario } from '../support/console-scenario.js';
+import { waitForPending } from '../support/harness.js';
 
 describe('approver console in Chromium', () => {
   let s: ConsoleScenario;
@@ -63,6 +64,14 @@ describe('approver console in Chromium', () => {
     );
     assert.equal(before.Item, undefined, 'nothing written yet');
 
+    // What approving lets through is said before the click: critical risk offers the exact
+    // request first; the approver widens it here (so there is a live grant to revoke below).
+    const exact = page.getByLabel(
+      'This approval lets billing-bot run PutItem on orders once, for this exact item',
+    );
+    assert.ok(await exact.isChecked(), 'exact is the default for critical risk');
+    await page.getByLabel(/^This approval lets billing-bot run any PutItem on orders for /).check();
+
     // After the minimum review: approved, and the held SDK call completes.
     await page.locator('#review-clock.ready').waitFor({ timeout: 8000 });
     await page.getByRole('button', { name: 'Approve' }).click();
@@ -101,6 +110,52 @@ describe('approver console in Chromium', () => {
     await page.getByText(/revoked by dana/).waitFor();
     const grants = await h.api('GET', '/v1/grants?agent=billing-bot', h.approvers.bob ?? '');
     assert.ok((grants.body.grants as { revokedBy?: string }[]).every((g) => g.revokedBy === 'dana'));
+  });
+
+  it('follows an open record live: an action under its grant appears, then the revocation', async () => {
+    const { h, page } = s;
+    const bob = h.approvers.bob ?? '';
+    const agent = h.client({ reason: 'CRM-12 merge duplicate customers' });
+    const first = agent.send(new PutItemCommand({ TableName: 'customers', Item: { id: { S: 'c-1' } } }));
+    const held = await waitForPending(h, bob, 'PutItem');
+    const id = String(held.id);
+    await h.api('GET', `/v1/approvals/${id}`, bob);
+    const approved = await h.api('POST', `/v1/approvals/${id}/approve`, bob, {
+      comment: 'c-1 is the duplicate named in CRM-12',
+      breadth: 'scope',
+    });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    await first;
+
+    await page.goto(`${h.airlock.apiUrl}/console/#/record/${id}`);
+    const rows = page.locator('#actions tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 1);
+    // A reload or navigation would drop this mark: it proves the page changed in place.
+    await page.evaluate(() => {
+      (globalThis as unknown as { stayed: boolean }).stayed = true;
+    });
+    const stayed = () => page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed === true);
+
+    // A second write under the grant, by the real SDK through the gateway: it shows up by itself.
+    await agent.send(new PutItemCommand({ TableName: 'customers', Item: { id: { S: 'c-2' } } }));
+    await rows.nth(1).waitFor({ timeout: 10_000 });
+    const texts = await rows.allTextContents();
+    assert.equal(texts.length, 2, texts.join('\n'));
+    assert.ok(
+      texts.every((t) => /dynamodb:PutItem.*customers.*(approved|allowed).*200/.test(t)),
+      texts.join('\n'),
+    );
+    assert.match((await page.locator('#item-5').locator('..').textContent()) ?? '', /Uses2/);
+    assert.equal(await stayed(), true, 'the page was not reloaded');
+
+    // Revoked elsewhere (the approver API, as the CLI does): the open page says so.
+    const grantId = String((approved.body.grant as { id?: string } | undefined)?.id ?? '');
+    const revoked = await h.api('POST', `/v1/grants/${grantId}/revoke`, bob);
+    assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+    await page.getByText(/revoked by bob/).waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByRole('button', { name: 'Revoke grant' }).count(), 0);
+    assert.equal(await stayed(), true, 'the page was not reloaded');
   });
 
   it('shows agent text with control characters and bidi overrides escaped, never reordered', async () => {

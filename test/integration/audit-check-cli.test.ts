@@ -102,7 +102,7 @@ describe('airlock audit check (CLI)', () => {
     const fast = report.records.find((s) => s.record.id === 'ap-fast');
     assert.deepEqual(
       fast?.items.flatMap((i) => i.findings.map((f) => f.code)),
-      ['decision.rubber-stamp-fast'],
+      ['decisions.rubber-stamp-fast'],
       '4 s is still under 5 s',
     );
     assert.equal(report.approvers.find((a) => a.approver === 'carol')?.rubberStamp, true);
@@ -187,7 +187,7 @@ describe('airlock audit check (CLI)', () => {
       );
       assert.equal(snow.code, 0, snow.stderr);
       assert.match(snow.stdout, /CHG0031001\s+approved\s+etl-bot(\s+ok){6}/);
-      assert.match(snow.stdout, /ev-0007\s+session\.unapproved-action/);
+      assert.match(snow.stdout, /ev-0007\s+actions\.unapproved-action/);
       const missing = await airlock(
         ['audit', 'check', '--import', ex('nope.csv'), '--mapping', ex('jira-slack.mapping.yaml')],
         empty,

@@ -71,7 +71,7 @@ describe('audit check over a real gateway ledger', () => {
     const scored = strict.records.find((s) => s.record.id === id);
     assert.deepEqual(
       scored?.items.flatMap((i) => i.findings.map((f) => f.code)),
-      ['decision.rubber-stamp-fast'],
+      ['decisions.rubber-stamp-fast'],
       'approved quickly after opening it',
     );
     const lax = buildReport({

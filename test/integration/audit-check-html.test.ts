@@ -121,7 +121,7 @@ describe('audit check HTML report in Chromium', () => {
       assert.ok(await target.isVisible());
       const box = await target.boundingBox();
       assert.ok(box && box.y >= 0 && box.y < 900, 'scrolled into view');
-      assert.match((await target.textContent()) ?? '', /decision\.rubber-stamp-approver/);
+      assert.match((await target.textContent()) ?? '', /decisions\.rubber-stamp-approver/);
     } finally {
       await page.close();
     }

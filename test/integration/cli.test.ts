@@ -30,7 +30,9 @@ describe('airlock CLI', () => {
   let h: Harness;
   let cfg: string[];
   before(async () => {
-    h = await startHarness();
+    // Three CLI processes run while a write is held: on a loaded machine each can take
+    // seconds to start, so the hold outlasts them (the default window is 20 s).
+    h = await startHarness({ holdWindowSeconds: 55 });
     cfg = ['--config', join(h.dir, 'airlock.yaml')];
   });
   after(async () => {

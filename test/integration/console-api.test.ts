@@ -101,7 +101,9 @@ describe('decision-quality guards (server-enforced)', () => {
     const recs = all.body.records as { id: string; grant: { id: string; active: boolean } | null }[];
     assert.equal(recs.length, 1);
     const rec = recs[0];
-    assert.ok(rec?.grant?.active);
+    assert.ok(rec?.grant);
+    // Critical risk: the grant is `exact` by default (docs/POLICY.md), spent by the request it approved.
+    assert.equal(rec.grant.active, false);
     const byGrant = await h.api('GET', `/v1/records?grant=${rec.grant.id}`, alice);
     assert.deepEqual(
       (byGrant.body.records as { id: string }[]).map((r) => r.id),

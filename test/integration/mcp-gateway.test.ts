@@ -223,22 +223,22 @@ describe('mcp front: widening an approval to the tool', () => {
     const first = heldCall(counter, 'rotate', { target: 'rot-1' });
     const a1 = await h.pending('rot-1');
     const d1 = await h.api('GET', `/v1/approvals/${a1.id}`);
-    const cov = d1.body.coverage as { call: string; tool?: string };
+    const cov = d1.body.coverage as { exact: string; scope?: string };
     assert.match(
-      cov.call,
+      cov.exact,
       /^exactly this call: mcp:call on arn:airlock:mcp:counter:tool\/rotate with these arguments \(sha256 [0-9a-f]{16}…\), once/,
     );
     assert.match(
-      cov.tool ?? '',
+      cov.scope ?? '',
       /^any call of mcp:call on arn:airlock:mcp:counter:tool\/rotate with any arguments, .*at most 1h\)$/,
     );
     const shown = printApproval(d1.body);
     assert.match(shown, /covers {4}exactly this call/);
-    assert.match(shown, /--breadth tool: any call of mcp:call on arn:airlock:mcp:counter:tool\/rotate/);
+    assert.match(shown, /--breadth scope: any call of mcp:call on arn:airlock:mcp:counter:tool\/rotate/);
     const ok1 = await h.api('POST', `/v1/approvals/${a1.id}/approve`, { comment: 'rot-1 only' });
     assert.equal(ok1.status, 200, JSON.stringify(ok1.body));
     const g1 = ok1.body.grant as { breadth: string; maxUses: number; scopes: { call?: string }[] };
-    assert.equal(g1.breadth, 'call');
+    assert.equal(g1.breadth, 'exact');
     assert.equal(g1.maxUses, 1);
     assert.ok(g1.scopes.every((s) => typeof s.call === 'string'));
     assert.equal((await first).isError, undefined);
@@ -253,7 +253,7 @@ describe('mcp front: widening an approval to the tool', () => {
     assert.equal(bad.status, 400);
     const ok2 = await h.api('POST', `/v1/approvals/${a2.id}/approve`, {
       comment: 'rotation day: any rotate for 10 minutes',
-      breadth: 'tool',
+      breadth: 'scope',
       durationSeconds: 600,
     });
     assert.equal(ok2.status, 200, JSON.stringify(ok2.body));
@@ -265,11 +265,11 @@ describe('mcp front: widening an approval to the tool', () => {
       issuedAt: string;
       expiresAt: string;
     };
-    assert.equal(g2.breadth, 'tool');
+    assert.equal(g2.breadth, 'scope');
     assert.equal(g2.maxUses, undefined);
     assert.ok(g2.scopes.every((s) => s.call === undefined));
     assert.equal(Date.parse(g2.expiresAt) - Date.parse(g2.issuedAt), 600_000);
-    assert.equal((ok2.body.decision as { breadth: string }).breadth, 'tool');
+    assert.equal((ok2.body.decision as { breadth: string }).breadth, 'scope');
     assert.equal((await second).isError, undefined);
 
     // Other calls of the same tool, other arguments: covered by the widened grant, no approval.
@@ -288,16 +288,16 @@ describe('mcp front: widening an approval to the tool', () => {
           breadth?: string;
         }[]
       ).find((g) => g.id === g2.id)?.breadth,
-      'tool',
+      'scope',
     );
     // The record: the breadth is in the decision and the grant, and the calls name the grant.
     const entries = await h.airlock.store.ledger({ grantId: g2.id });
     const issued = entries.find((e) => e.kind === 'grant.issued');
-    assert.equal((JSON.parse(issued?.body ?? '{}') as { breadth?: string }).breadth, 'tool');
+    assert.equal((JSON.parse(issued?.body ?? '{}') as { breadth?: string }).breadth, 'scope');
     const decided = (await h.airlock.store.ledger({ approvalId: a2.id as string })).find(
       (e) => e.kind === 'approval.decided',
     );
-    assert.equal((JSON.parse(decided?.body ?? '{}') as { breadth?: string }).breadth, 'tool');
+    assert.equal((JSON.parse(decided?.body ?? '{}') as { breadth?: string }).breadth, 'scope');
     const calls = entries.filter((e) => e.kind === 'action');
     assert.equal(calls.length, 3);
   });
@@ -307,20 +307,20 @@ describe('mcp front: widening an approval to the tool', () => {
     const call = heldCall(counter, 'wipe', { target: 'no-widen-1' });
     const a = await h.pending('no-widen-1');
     const d = await h.api('GET', `/v1/approvals/${a.id}`);
-    const cov = d.body.coverage as { call: string; tool?: string };
-    assert.match(cov.call, /^exactly this call: mcp:call on arn:airlock:mcp:counter:tool\/wipe/);
-    assert.equal(cov.tool, undefined);
+    const cov = d.body.coverage as { exact: string; scope?: string };
+    assert.match(cov.exact, /^exactly this call: mcp:call on arn:airlock:mcp:counter:tool\/wipe/);
+    assert.equal(cov.scope, undefined);
     assert.match(printApproval(d.body), /policy does not allow widening/);
     const wide = await h.api('POST', `/v1/approvals/${a.id}/approve`, {
       comment: 'all wipes',
-      breadth: 'tool',
+      breadth: 'scope',
     });
     assert.equal(wide.status, 403, JSON.stringify(wide.body));
-    assert.match(JSON.stringify(wide.body), /widen-not-allowed.*counter-wipe-needs-dba.*@widen/);
+    assert.match(JSON.stringify(wide.body), /widen-not-allowed.*counter-wipe-needs-dba.*@grant_widest/);
     assert.equal(h.counter.calls.get('wipe') ?? 0, before);
     const exact = await h.api('POST', `/v1/approvals/${a.id}/approve`, {
       comment: 'this one',
-      breadth: 'call',
+      breadth: 'exact',
     });
     assert.equal(exact.status, 200, JSON.stringify(exact.body));
     assert.equal((await call).isError, undefined);

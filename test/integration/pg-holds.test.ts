@@ -129,6 +129,32 @@ describe('postgres holds', () => {
     assert.equal(await statusOf(h, 1), 'short');
   });
 
+  it('an exact grant covers the statement approved, once: another UPDATE of the same table is held again', async () => {
+    await revokeAllGrants(h);
+    const first = c.query("UPDATE orders SET status = 'exact-one' WHERE id = 1");
+    const p1 = await pendingFor(h, "'exact-one'");
+    const shown = await h.api('GET', `/v1/approvals/${String(p1.id)}`, h.approvers.alice ?? '');
+    const choices = (shown.body.grantChoices as { choices: { breadth: string; sentence: string }[] }).choices;
+    assert.match(
+      choices[0]?.sentence ?? '',
+      /^This approval lets billing-bot run update on .+ once, for this exact statement$/,
+    );
+    const ok = await h.api('POST', `/v1/approvals/${String(p1.id)}/approve`, h.approvers.alice ?? '', {
+      comment: 'this one statement',
+      breadth: 'exact',
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal((ok.body.grant as Record<string, unknown>).breadth, 'exact');
+    await first;
+    assert.equal(await statusOf(h, 1), 'exact-one');
+    const other = c.query("UPDATE orders SET status = 'exact-two' WHERE id = 1");
+    const p2 = await pendingFor(h, "'exact-two'");
+    assert.notEqual(p2.id, p1.id);
+    await decide(h, String(p2.id), 'deny', 'not the statement approved');
+    await assert.rejects(other, /not the statement approved/);
+    assert.equal(await statusOf(h, 1), 'exact-one');
+  });
+
   it('denied: SQLSTATE 42501 with the approval id and comment; nothing reaches the upstream', async () => {
     const del = c.query('DELETE FROM orders WHERE id = 2');
     const pending = await pendingFor(h, 'DELETE FROM orders WHERE id = 2');

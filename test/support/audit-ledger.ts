@@ -235,26 +235,26 @@ export const EXPECTED: Record<string, string[]> = {
   ...Object.fromEntries(
     [1, 2, 3, 4, 5].map((n) => [
       `ap-stamp-${n}`,
-      ['decision.rubber-stamp-approver', 'decision.rubber-stamp-fast', 'reason.boilerplate'],
+      ['decisions.rubber-stamp-approver', 'decisions.rubber-stamp-fast', 'reason.boilerplate'],
     ]),
   ),
-  'ap-unviewed': ['decision.detail-not-viewed'],
-  'ap-fast': ['decision.rubber-stamp-fast'],
-  'ap-unauthenticated': ['decision.unauthenticated-approver'],
-  'ap-self': ['decision.self-approved', 'decision.unauthenticated-approver'],
+  'ap-unviewed': ['decisions.detail-not-viewed'],
+  'ap-fast': ['decisions.rubber-stamp-fast'],
+  'ap-unauthenticated': ['decisions.unauthenticated-approver'],
+  'ap-self': ['decisions.self-approved', 'decisions.unauthenticated-approver'],
   'ap-broad-grant': ['grant.broader-than-request'],
   'ap-unused-grant': ['grant.unused-long-lived'],
-  'ap-outside': ['session.outside-grant-scope', 'session.outside-grant-time', 'session.over-max-uses'],
-  'ap-mismatch': ['session.mismatched-link'],
-  'ap-revoked-then-used': ['session.outside-grant-time'],
-  'ap-denied-but-ran': ['session.action-after-denial'],
+  'ap-outside': ['actions.outside-grant-scope', 'actions.outside-grant-time', 'actions.over-max-uses'],
+  'ap-mismatch': ['actions.mismatched-link'],
+  'ap-revoked-then-used': ['actions.outside-grant-time'],
+  'ap-denied-but-ran': ['actions.action-after-denial'],
 };
 
 /** Orphan actions the generator writes, by code. */
 export const EXPECTED_ORPHANS = [
-  'session.dangling-approval',
-  'session.dangling-grant',
-  'session.unapproved-action',
+  'actions.dangling-approval',
+  'actions.dangling-grant',
+  'actions.unapproved-action',
 ];
 
 export async function writeScenarios(store: Store): Promise<void> {

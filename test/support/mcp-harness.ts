@@ -106,7 +106,9 @@ export interface McpHarness {
   close(): Promise<void>;
 }
 
-export async function startMcpHarness(opts: { holdWindowSeconds?: number } = {}): Promise<McpHarness> {
+export async function startMcpHarness(
+  opts: { holdWindowSeconds?: number; approvalTtlSeconds?: number } = {},
+): Promise<McpHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-mcp-'));
   const counter = await startCountingServer();
   const everything = resolve('node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -120,6 +122,7 @@ policies:
   - ${resolve('test/fixtures/policies/mcp.cedar')}
 holds:
   window_seconds: ${opts.holdWindowSeconds ?? 4}
+  approval_ttl_seconds: ${opts.approvalTtlSeconds ?? 900}
 mcp:
   listen: 127.0.0.1:0
   max_message_bytes: 65536

@@ -754,15 +754,15 @@ export function storeContract(name: string, factory: StoreFactory): void {
           ...decision('ap1', 'alice'),
           reviewSeconds: 5,
           viewedDetail: true,
-          breadth: 'tool' as const,
+          breadth: 'scope' as const,
         };
-        const g = { ...grant('g1', 'ap1'), scopes: [tool], breadth: 'tool' as const };
+        const g = { ...grant('g1', 'ap1'), scopes: [tool], breadth: 'scope' as const };
         await s.recordDecision(d, { status: 'approved', grant: g });
-        assert.equal((await s.decisions('ap1'))[0]?.breadth, 'tool');
+        assert.equal((await s.decisions('ap1'))[0]?.breadth, 'scope');
         assert.deepEqual(await s.getGrant('g1'), g);
-        assert.equal((await s.activeGrants('bot', at(20)))[0]?.breadth, 'tool');
+        assert.equal((await s.activeGrants('bot', at(20)))[0]?.breadth, 'scope');
         const issued = (await s.ledger({ grantId: 'g1' })).find((e) => e.kind === 'grant.issued');
-        assert.equal((JSON.parse(issued?.body ?? '{}') as { breadth?: string }).breadth, 'tool');
+        assert.equal((JSON.parse(issued?.body ?? '{}') as { breadth?: string }).breadth, 'scope');
       });
 
       it('records an accepted definition in the chain, between other writes, and verify catches an edit', async () => {

@@ -287,6 +287,11 @@ describe('approver API in process (app.request, no socket)', () => {
       assert.equal(typeof r.body.message, 'string');
       assert.equal(r.headers.get('cache-control'), 'no-store');
     }
+    const breadth = await call('POST', '/v1/approvals/apr_a/approve', {
+      token: alice,
+      body: { breadth: 'all' },
+    });
+    assert.match(String(breadth.body.message), /^breadth must be "exact" \(this request once\)/);
     const msg = await call('POST', '/v1/approvals/apr_a/approve', {
       token: alice,
       body: { durationSeconds: 'x' },

@@ -25,7 +25,7 @@ const codes = (r: CheckReport, id: string) => {
 
 describe('import: Jira + Slack CSV', () => {
   const r = score('examples/workflows/jira-slack.csv', 'examples/workflows/jira-slack.mapping.yaml');
-  const unprovable = ['grant.missing', 'session.actions-not-linked'];
+  const unprovable = ['actions.actions-not-linked', 'grant.missing'];
 
   it('reports what a ticket export cannot prove: the grant and the actions', () => {
     assert.deepEqual(codes(r, 'OPS-101'), unprovable);
@@ -36,7 +36,7 @@ describe('import: Jira + Slack CSV', () => {
     assert.deepEqual(
       codes(r, 'OPS-102'),
       [
-        'decision.not-in-record',
+        'decisions.not-in-record',
         'reason.trivial',
         'request.vague',
         'requester.shared-role',
@@ -45,7 +45,7 @@ describe('import: Jira + Slack CSV', () => {
     );
     assert.deepEqual(
       codes(r, 'OPS-103'),
-      ['decision.not-in-record', 'request.wildcard-resource', ...unprovable].sort(),
+      ['decisions.not-in-record', 'request.wildcard-resource', ...unprovable].sort(),
     );
   });
   it('finds boilerplate reasons and the approver who stamps them', () => {
@@ -53,8 +53,8 @@ describe('import: Jira + Slack CSV', () => {
       assert.deepEqual(
         codes(r, id),
         [
-          'decision.rubber-stamp-approver',
-          'decision.rubber-stamp-fast',
+          'decisions.rubber-stamp-approver',
+          'decisions.rubber-stamp-fast',
           'reason.boilerplate',
           ...unprovable,
         ].sort(),
@@ -93,10 +93,10 @@ describe('import: ServiceNow JSON lines + CloudTrail', () => {
     assert.deepEqual(codes(r, 'CHG0031005'), [], 'a documented denial passes');
   });
   it('an action joined only on principal and time is unproven', () => {
-    assert.deepEqual(codes(r, 'CHG0031002'), ['session.inferred-link']);
+    assert.deepEqual(codes(r, 'CHG0031002'), ['actions.inferred-link']);
   });
   it('an action outside the granted scope fails the session', () => {
-    assert.deepEqual(codes(r, 'CHG0031003'), ['session.outside-grant-scope']);
+    assert.deepEqual(codes(r, 'CHG0031003'), ['actions.outside-grant-scope']);
   });
   it('an unused eight-hour grant and a grant broader than the request fail the grant', () => {
     assert.deepEqual(codes(r, 'CHG0031004'), ['grant.unused-long-lived']);
@@ -105,7 +105,7 @@ describe('import: ServiceNow JSON lines + CloudTrail', () => {
   it('reports a governed principal writing outside every approval window; ignores reads and other principals', () => {
     assert.deepEqual(
       r.orphans.map((o) => [o.id, o.code]),
-      [['ev-0007', 'session.unapproved-action']],
+      [['ev-0007', 'actions.unapproved-action']],
     );
   });
 });

@@ -96,10 +96,10 @@ describe('checks on records the Store cannot produce', () => {
       },
       ctx,
     );
-    assert.deepEqual(codesOf(r), ['decision.not-in-record']);
+    assert.deepEqual(codesOf(r), ['decisions.not-in-record']);
     assert.equal(r.findings[0]?.kind, 'unproven');
     assert.match(r.findings[0]?.message ?? '', /slack/);
-    assert.deepEqual(codesOf(checkDecision(base, ctx)), ['decision.not-in-record']);
+    assert.deepEqual(codesOf(checkDecision(base, ctx)), ['decisions.not-in-record']);
   });
   it('grant: issued on a denial, missing, no scope or lifetime', () => {
     const g = {
@@ -120,14 +120,14 @@ describe('checks on records the Store cannot produce', () => {
     ]);
   });
   it('session: no action data cannot be tied back; inferred links are unproven', () => {
-    assert.deepEqual(codesOf(checkSession(base)), ['session.actions-not-linked']);
+    assert.deepEqual(codesOf(checkSession(base)), ['actions.actions-not-linked']);
     const inferred = checkSession({
       ...base,
       actions: [
         { id: 'e1', at: new Date(T0), scopes: base.request.scopes, outcome: 'allowed', link: 'inferred' },
       ],
     });
-    assert.deepEqual(codesOf(inferred), ['session.inferred-link']);
+    assert.deepEqual(codesOf(inferred), ['actions.inferred-link']);
   });
   it('matches globs in linear time, case-insensitively', () => {
     assert.equal(globMatch('shared*', 'Shared-Ops'), true);

@@ -54,17 +54,17 @@ describe('audit check over a generated ledger', () => {
     assert.deepEqual(item('ap-shared'), ['requester']);
     assert.deepEqual(item('ap-wildcard'), ['request']);
     assert.deepEqual(item('ap-no-reason'), ['reason']);
-    assert.deepEqual(item('ap-fast'), ['decision']);
+    assert.deepEqual(item('ap-fast'), ['decisions']);
     assert.deepEqual(item('ap-broad-grant'), ['grant']);
-    assert.deepEqual(item('ap-outside'), ['session']);
-    assert.deepEqual(item('ap-stamp-1'), ['reason', 'decision']);
+    assert.deepEqual(item('ap-outside'), ['actions']);
+    assert.deepEqual(item('ap-stamp-1'), ['reason', 'decisions']);
   });
 
   it('reports actions without the approval they needed, and not plain reads', () => {
     assert.deepEqual(orphans.map((o) => o.code).sort(), EXPECTED_ORPHANS);
     assert.ok(orphans.every((o) => o.scopes.every((s) => s.action === 'dynamodb:PutItem')));
     assert.equal(report.totals.orphanActions, 3);
-    assert.equal(report.items.session.codes['session.unapproved-action'], 1);
+    assert.equal(report.items.actions.codes['actions.unapproved-action'], 1);
   });
 
   it('does not score pending approvals', () => {
@@ -152,7 +152,7 @@ describe('audit check over a generated ledger', () => {
       filter: { since: new Date(T0 + 6 * 86400_000) },
       now: NOW,
     });
-    assert.ok(codes(one, 'ap-stamp-2').includes('decision.rubber-stamp-approver'));
+    assert.ok(codes(one, 'ap-stamp-2').includes('decisions.rubber-stamp-approver'));
     const wild = buildReport({
       source: 't',
       records,
@@ -185,8 +185,8 @@ describe('audit check over a generated ledger', () => {
       filter: {},
       now: NOW,
     });
-    assert.ok(codes(strict, 'ap-good').includes('decision.rubber-stamp-fast'), '120 s is under 300 s');
-    assert.ok(!codes(strict, 'ap-good-2').includes('decision.rubber-stamp-fast'), '360 s is not');
+    assert.ok(codes(strict, 'ap-good').includes('decisions.rubber-stamp-fast'), '120 s is under 300 s');
+    assert.ok(!codes(strict, 'ap-good-2').includes('decisions.rubber-stamp-fast'), '360 s is not');
   });
 
   it('times the timeline by request day', () => {

@@ -1,12 +1,12 @@
 /**
  * The breadth of a grant (docs/MCP.md, "What an approval covers"), through the Decider on
- * a real (in-memory) SQLite store: exact by default, widened only where policy allows it,
- * and with a quorum only when every approving vote chose the tool.
+ * a real (in-memory) SQLite store: exact by default, widened to scope only where policy
+ * allows it (@grant_widest("scope")), and with a quorum only when every approving vote chose scope.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { coverage } from '../../src/approvals/breadth.js';
+import { breadthTerms } from '../../src/approvals/breadth.js';
 import { Decider, DecisionRefused } from '../../src/approvals/decide.js';
 import { covers } from '../../src/approvals/gate.js';
 import { Waiter } from '../../src/approvals/waiter.js';
@@ -62,7 +62,7 @@ async function setup(terms: Partial<HoldTerms>) {
 
 describe('grant breadth', () => {
   it('exact by default: the grant binds the call, one use', async () => {
-    const { decider, approver, approval } = await setup({ widen: 'tool' });
+    const { decider, approver, approval } = await setup({ breadth: { widest: 'scope' } });
     const r = await decider.decide({
       approvalId: approval.id,
       approver: await approver('alice'),
@@ -70,27 +70,27 @@ describe('grant breadth', () => {
       comment: '',
       channel: 'api',
     });
-    assert.equal(r.grant?.breadth, 'call');
-    assert.equal(r.decision.breadth, 'call');
+    assert.equal(r.grant?.breadth, 'exact');
+    assert.equal(r.decision.breadth, 'exact');
     assert.equal(r.grant?.maxUses, 1);
     assert.ok(r.grant && covers(r.grant, [call('a')]));
     assert.ok(r.grant && !covers(r.grant, [call('b')]));
   });
 
   it('widened: no call binding, covers other arguments of the same tool only, for the chosen time', async () => {
-    const { decider, approver, approval } = await setup({ widen: 'tool' });
+    const { decider, approver, approval } = await setup({ breadth: { widest: 'scope' } });
     const r = await decider.decide({
       approvalId: approval.id,
       approver: await approver('alice'),
       verdict: 'approve',
       comment: '',
       channel: 'api',
-      breadth: 'tool',
+      breadth: 'scope',
       durationSeconds: 99_999,
     });
     const g = r.grant;
     assert.ok(g);
-    assert.equal(g.breadth, 'tool');
+    assert.equal(g.breadth, 'scope');
     assert.equal(g.maxUses, undefined);
     assert.equal(g.expiresAt.getTime() - g.issuedAt.getTime(), 3600_000, 'clamped to max grant');
     assert.ok(covers(g, [call('b')]));
@@ -99,7 +99,7 @@ describe('grant breadth', () => {
     );
   });
 
-  it('refused when the policy does not allow widening, or the approval is not of one call', async () => {
+  it('refused when the policy does not allow widening, or without items to bind', async () => {
     const { decider, approver, approval, store } = await setup({});
     const alice = await approver('alice');
     await assert.rejects(
@@ -109,17 +109,19 @@ describe('grant breadth', () => {
         verdict: 'approve',
         comment: '',
         channel: 'api',
-        breadth: 'tool',
+        breadth: 'scope',
       }),
       (e: unknown) => e instanceof DecisionRefused && e.status === 403 && e.code === 'widen-not-allowed',
     );
     assert.equal((await store.getApproval(approval.id))?.status, 'pending');
-    assert.equal(coverage(approval)?.tool, undefined);
+    assert.deepEqual(breadthTerms(approval.terms, 'medium', approval).offered, ['exact']);
+    // Issue 16: an AWS approval may be scope-wide (its policy's widest), but an items grant needs
+    // the keys the request named; this one names none.
     const aws = {
       ...approval,
       id: 'apr_2',
       scopes: [{ action: 'dynamodb:PutItem', resource: 'arn:t' }],
-      terms: { ...approval.terms, widen: 'tool' as const },
+      requestHash: 'h'.repeat(64),
     };
     await store.createApproval(aws);
     await store.markShown(aws.id, 'alice', new Date());
@@ -130,18 +132,21 @@ describe('grant breadth', () => {
         verdict: 'approve',
         comment: '',
         channel: 'api',
-        breadth: 'tool',
+        breadth: 'items',
       }),
-      (e: unknown) => e instanceof DecisionRefused && e.code === 'nothing-to-widen',
+      (e: unknown) => e instanceof DecisionRefused && e.code === 'no-items',
     );
-    assert.equal(coverage(aws), undefined);
+    assert.deepEqual(breadthTerms(aws.terms, 'medium', aws).offered, ['exact', 'scope']);
   });
 
-  it('with a quorum, widened only when every approving vote chose the tool', async () => {
-    const quorum2 = { widen: 'tool' as const, requirements: [{ group: 'leads', quorum: 2, policyId: 'p' }] };
+  it('with a quorum, widened only when every approving vote chose scope', async () => {
+    const quorum2 = {
+      breadth: { widest: 'scope' as const },
+      requirements: [{ group: 'leads', quorum: 2, policyId: 'p' }],
+    };
     for (const [first, second, want] of [
-      ['tool', 'call', 'call'],
-      ['tool', 'tool', 'tool'],
+      ['scope', 'exact', 'exact'],
+      ['scope', 'scope', 'scope'],
     ] as const) {
       const { decider, approver, approval } = await setup(quorum2);
       const base = { approvalId: approval.id, verdict: 'approve' as const, comment: '', channel: 'api' };

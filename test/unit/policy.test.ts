@@ -237,7 +237,7 @@ describe('policy files refuse to load with file:line', () => {
     );
   });
 
-  it('@widen("tool"): needs @hold, only "tool", and holds allow widening only when every holding policy does', async () => {
+  it('@grant_widest("scope") on an MCP call: needs @hold, a known breadth, and holds allow it only when every holding policy does; @widen("tool") is its old spelling', async () => {
     assert.match(
       (await loadError('@widen("tool")\npermit (principal, action, resource);\n')).message,
       /@widen needs @hold/,
@@ -246,15 +246,22 @@ describe('policy files refuse to load with file:line', () => {
       (await loadError('@hold("dba")\n@widen("server")\npermit (principal, action, resource);\n')).message,
       /@widen\("server"\) must be "tool"/,
     );
-    const put = input([{ action: 'dynamodb:PutItem', resource: ARN('orders') }]);
-    const widen = '@id("w")\n@hold("dba")\n@widen("tool")\npermit (principal, action, resource);\n';
-    const one = (await engine(widen)).evaluate(put);
-    assert.equal(one.effect === 'hold' ? one.terms.widen : 'no hold', 'tool');
-    const both = (
-      await engine(widen, '@id("x")\n@hold("ops")\npermit (principal, action, resource);\n')
-    ).evaluate(put);
-    assert.equal(both.effect, 'hold');
-    assert.equal(both.effect === 'hold' ? both.terms.widen : 'no hold', undefined);
+    assert.match(
+      (await loadError('@grant_widest("scope")\npermit (principal, action, resource);\n')).message,
+      /@grant_widest needs @hold/,
+    );
+    // One exact call (Scope.call), as the MCP front makes it; the engine's actions here are DynamoDB's.
+    const call = input([{ action: 'dynamodb:PutItem', resource: ARN('orders'), call: 'c'.repeat(64) }]);
+    for (const annotation of ['@grant_widest("scope")', '@widen("tool")']) {
+      const widen = `@id("w")\n@hold("dba")\n${annotation}\npermit (principal, action, resource);\n`;
+      const one = (await engine(widen)).evaluate(call);
+      assert.equal(one.effect === 'hold' ? one.terms.breadth?.widest : 'no hold', 'scope');
+      const both = (
+        await engine(widen, '@id("x")\n@hold("ops")\npermit (principal, action, resource);\n')
+      ).evaluate(call);
+      assert.equal(both.effect, 'hold');
+      assert.equal(both.effect === 'hold' ? both.terms.breadth?.widest : 'no hold', 'exact');
+    }
   });
 
   it('policies of services Airlock has no table for may be named exactly', async () => {

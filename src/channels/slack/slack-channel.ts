@@ -315,7 +315,7 @@ export class SlackChannel implements ApprovalEvents, InteractionHandler {
   }
 
   private guardsOf(a: Approval) {
-    return appliedGuards(a.terms, a.scopes, this.o.guards);
+    return appliedGuards(a.terms, a.scopes, this.o.guards, a);
   }
 }
 

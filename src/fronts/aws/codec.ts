@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { PayloadSummary, Scope } from '../../core/types.js';
+import type { ItemRef, PayloadSummary, Scope } from '../../core/types.js';
 import { AwsError, type ErrorProtocol } from './aws-error.js';
 
 export interface CodecContext {
@@ -43,6 +43,8 @@ export interface Prepared {
   readonly operation: string;
   readonly scopes: Scope[];
   readonly summary: PayloadSummary;
+  /** The items the request names by key (item-refs.ts); absent: it names none, or not all by key. */
+  readonly items?: readonly ItemRef[] | undefined;
   /** Headers the agent's signature covers (x-airlock-reason must be one of them to count). */
   readonly signedHeaders: readonly string[];
   /** Bytes that identify "the same request", so a retry joins its pending approval. */
@@ -102,7 +104,8 @@ export async function readBody(req: IncomingMessage, max: number, tooLarge: () =
     throw bodyCutOff();
   }
   // A peer that stops sending is cut off by the front's body deadline: the stream ends early.
-  if (!req.complete) throw bodyCutOff();
+  // (`=== false`: a request injected in process, AwsFront.dispatch, has no socket to cut.)
+  if (req.complete === false) throw bodyCutOff();
   return Buffer.concat(chunks);
 }
 

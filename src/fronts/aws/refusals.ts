@@ -26,7 +26,7 @@ export function send(
 ): void {
   const r = err.render(requestId, protocol);
   // A request whose body was never read (refused before streaming) cannot keep its connection.
-  if (!res.req.complete) res.setHeader('connection', 'close');
+  if (res.req.complete === false) res.setHeader('connection', 'close');
   res.writeHead(r.status, r.headers);
   res.end(r.body);
 }

@@ -11,12 +11,12 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type Directory, DirectoryUnavailable } from '../../access/directory.js';
-import { outcomeOf } from '../../access/outcome.js';
-import { type Recorder, RecordUnavailable } from '../../access/recorder.js';
+import { AccessPath, type Entry, type RowFacts } from '../../access/path.js';
+import type { Recorder } from '../../access/recorder.js';
 import type { Gate, GateResult } from '../../approvals/gate.js';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../../config/load-limits.js';
 import { newId } from '../../core/ids.js';
-import type { AccessRequest, ActionOutcome, ActionRecord, AwsSessionRef, Scope } from '../../core/types.js';
+import type { AccessRequest, ActionRecord, AwsSessionRef, Scope } from '../../core/types.js';
 import type { ScopedSession, ScopedSessions } from '../../upstream/scoped-sessions.js';
 import { UpstreamError } from '../../upstream/upstream-error.js';
 import { AwsError, upstreamAwsError } from './aws-error.js';
@@ -27,6 +27,9 @@ import { AgentSlots, BodyBudget, ConnectionLimits } from './peer-limits.js';
 import { readReason } from './reason-header.js';
 import { denyError, send } from './refusals.js';
 import type { RouteTable } from './routes.js';
+
+type Route = ReturnType<RouteTable['routeFor']>;
+
 import { headerMap } from './sigv4-verify.js';
 
 type ScopedCredentials = ScopedSession['credentials'];
@@ -54,6 +57,13 @@ export interface AwsFrontDeps {
 const ACCESS_KEY_RE = /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{16,128})\//;
 
 export class AwsFront {
+  /**
+   * The front's request handler without a socket: an in-process entry point (hono's
+   * `app.request()` idea) for tests that drive the whole path with a request value
+   * (test/support/in-process.ts injects one with light-my-request; the real SDKs can
+   * use it through a request handler). The listener calls the same function.
+   */
+  readonly dispatch: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly server: http.Server | https.Server;
   /** Requests waiting at the gate (held), ended with a retry error on shutdown. */
   private readonly gating = new Set<AbortController>();
@@ -61,8 +71,10 @@ export class AwsFront {
   private readonly limits: LimitsConfig;
   private readonly budget: BodyBudget;
   private readonly slots: AgentSlots;
+  private readonly path: AccessPath;
 
   constructor(private readonly deps: AwsFrontDeps) {
+    this.path = new AccessPath(deps.gate, deps.recorder);
     this.limits = deps.limits ?? DEFAULT_LIMITS;
     this.budget = new BodyBudget(this.limits.bufferedBytes);
     this.slots = new AgentSlots(this.limits.requestsPerAgent);
@@ -82,6 +94,7 @@ export class AwsFront {
         else res.destroy();
       });
     };
+    this.dispatch = onRequest;
     this.server =
       deps.tls === undefined
         ? http.createServer(opts, onRequest)
@@ -130,31 +143,38 @@ export class AwsFront {
     res.setHeader('x-airlock-request-id', requestId);
     let agent = '';
     let access: AccessRequest | undefined;
-    let gate: GateResult | undefined;
     let upstreamStatus: number | undefined;
-    let outcome: ActionOutcome = 'error';
     let error: string | undefined;
     let awsSession: AwsSessionRef | undefined;
-    let forwarded = false;
     let requestHash: string | undefined;
-    const row = (): ActionRecord => ({
-      requestId,
-      at: receivedAt,
-      agent,
-      front: 'aws',
-      service: access?.service ?? 'unknown',
-      operation: access?.operation ?? 'unknown',
-      scopes: access?.scopes ?? ([] as Scope[]),
-      outcome,
-      policyReasons: gate?.reasons ?? [],
-      upstreamStatus: undefined,
-      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-      grantId: gate?.kind === 'allow' ? gate.grantId : undefined,
-      approvalId: gate?.approvalId,
-      error,
-      awsSession,
-      requestHash,
-    });
+    let route: Route | undefined;
+    let credentials: ScopedCredentials | undefined;
+    /** Set once the path took the request: it records its refusal, or `flight` its outcome. */
+    let recorded = false;
+    let flight: Extract<Entry, { kind: 'forward' }> | undefined;
+    const elapsedMs = () => Math.round((performance.now() - started) * 1000) / 1000;
+    const row = (facts: RowFacts): ActionRecord => {
+      if (facts.stage !== 'early') recorded = true;
+      return {
+        requestId,
+        at: receivedAt,
+        agent,
+        front: 'aws',
+        service: access?.service ?? 'unknown',
+        operation: access?.operation ?? 'unknown',
+        scopes: access?.scopes ?? ([] as Scope[]),
+        reason: access?.reason,
+        outcome: facts.outcome,
+        policyReasons: facts.gate?.reasons ?? [],
+        upstreamStatus: undefined,
+        latencyMs: elapsedMs(),
+        grantId: facts.gate?.kind === 'allow' ? facts.gate.grantId : undefined,
+        approvalId: facts.gate?.approvalId,
+        error: rowError(facts),
+        awsSession,
+        requestHash,
+      };
+    };
     const headers = headerMap(req.rawHeaders);
     const service = peekService(headers, req.url ?? '/');
     const codec = this.deps.codecFor(service);
@@ -202,6 +222,7 @@ export class AwsFront {
         sourceIp: req.socket.remoteAddress ?? '',
         summary: prepared.summary,
         receivedAt,
+        ...(prepared.items === undefined ? {} : { items: prepared.items }),
       };
       const abort = new AbortController();
       // 'close' also follows every finished response; only an early close means the client left.
@@ -210,32 +231,34 @@ export class AwsFront {
       });
       if (this.stopping) throw new AwsError('ServiceUnavailable', 'Airlock is shutting down; retry', 503);
       this.gating.add(abort);
+      let entry: Entry;
       try {
-        gate = await this.deps.gate.authorize(access, prepared.fingerprint, abort.signal);
+        entry = await this.path.enter({
+          access,
+          fingerprint: prepared.fingerprint,
+          signal: abort.signal,
+          row,
+          elapsedMs,
+          // A resource that names a role is reached with an STS session scoped to this request
+          // or grant; opening it is the last check before the intent.
+          beforeIntent: async (allowed) => {
+            route = this.deps.routes.routeFor(prepared.service, prepared.region, access?.scopes ?? []);
+            if (route.role === undefined || access === undefined) return;
+            const session = await this.scopedSession(route.role, allowed, access);
+            credentials = session.credentials;
+            awsSession = session.ref;
+          },
+          describe: (err) => awsErrorOf(err)?.text,
+        });
       } finally {
         this.gating.delete(abort);
       }
-      outcome = outcomeOf(gate);
-      if (gate.kind === 'deny') throw denyError(gate);
-      const route = this.deps.routes.routeFor(prepared.service, prepared.region, access.scopes);
-      let credentials: ScopedCredentials | undefined;
-      if (route.role !== undefined) {
-        const session = await this.scopedSession(route.role, gate, access);
-        credentials = session.credentials;
-        awsSession = session.ref;
-      }
-      // The durability rule: nothing reaches the resource before its row is durable.
-      try {
-        await this.deps.recorder.intent(row());
-      } catch (err) {
-        if (!(err instanceof RecordUnavailable)) throw err;
-        outcome = 'error';
-        throw new AwsError('ServiceUnavailable', err.message, 503);
-      }
-      forwarded = true;
+      if (entry.kind === 'refused') throw denyError(entry.gate);
+      if (entry.kind === 'unrecorded') throw new AwsError('ServiceUnavailable', entry.error.message, 503);
+      flight = entry;
       const upstream = await this.deps.forwarder.send({
         ...prepared.forward,
-        endpoint: route.endpoint,
+        endpoint: (route as Route).endpoint,
         region: prepared.region,
         service: prepared.service,
         credentials,
@@ -248,38 +271,20 @@ export class AwsFront {
       res.writeHead(upstream.statusCode ?? 502, outHeaders);
       await pipe(upstream, res);
     } catch (err) {
-      const awsErr =
-        err instanceof UpstreamError
-          ? upstreamAwsError(err)
-          : err instanceof DirectoryUnavailable
-            ? new AwsError('ServiceUnavailable', err.message, 503)
-            : err instanceof AwsError
-              ? err
-              : undefined;
+      const awsErr = awsErrorOf(err);
       if (awsErr === undefined) throw err;
-      error = `${awsErr.code}: ${awsErr.message}`;
+      error = awsErr.text;
       const protocol = codec.protocolFor?.(headers) ?? codec.protocol;
-      if (!res.headersSent && !res.destroyed) send(res, awsErr, requestId, protocol);
+      if (!res.headersSent && !res.destroyed) send(res, awsErr.error, requestId, protocol);
     } finally {
       clearTimeout(bodyTimer);
       this.budget.release(reserved);
       if (slotOf !== undefined) this.slots.release(slotOf);
-      const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-      if (forwarded) {
-        this.deps.recorder.outcome({
-          requestId,
-          at: new Date(),
-          agent,
-          grantId: gate?.kind === 'allow' ? gate.grantId : undefined,
-          approvalId: gate?.approvalId,
-          outcome: error === undefined ? undefined : 'error',
-          upstreamStatus,
-          latencyMs,
-          error,
-        });
-      } else if (agent !== '') {
-        this.deps.recorder.refused({ ...row(), latencyMs, error });
-      }
+      if (flight !== undefined)
+        flight.finish({ outcome: error === undefined ? undefined : 'error', upstreamStatus, error });
+      else if (agent !== '' && !recorded)
+        // Refused before the gate (signature, scopes, limits): the path records its one row.
+        this.path.refuse(row({ stage: 'early', gate: undefined, outcome: 'error', error }));
     }
   }
 
@@ -364,4 +369,27 @@ function pipe(from: IncomingMessage, to: ServerResponse): Promise<void> {
     });
     to.on('close', resolve);
   });
+}
+
+/** An error the AWS front answers in the AWS shape, with the text its record keeps; else undefined. */
+function awsErrorOf(err: unknown): { error: AwsError; text: string } | undefined {
+  const e =
+    err instanceof UpstreamError
+      ? upstreamAwsError(err)
+      : err instanceof DirectoryUnavailable
+        ? new AwsError('ServiceUnavailable', err.message, 503)
+        : err instanceof AwsError
+          ? err
+          : undefined;
+  return e === undefined ? undefined : { error: e, text: `${e.code}: ${e.message}` };
+}
+
+/** The record's error text for a row, in the words the agent was answered with. */
+function rowError(facts: RowFacts): string | undefined {
+  if (facts.stage === 'denied' && facts.gate?.kind === 'deny') {
+    const e = denyError(facts.gate);
+    return `${e.code}: ${e.message}`;
+  }
+  if (facts.stage === 'unrecorded') return `ServiceUnavailable: ${facts.error}`;
+  return facts.error;
 }

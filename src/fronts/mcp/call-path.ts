@@ -4,10 +4,11 @@
  * (or refused: nothing unrecorded is forwarded) → upstream → outcome recorded. Refusals
  * are recorded once, after the answer. Protocol rendering is left to the caller.
  */
-import { type Recorder, RecordUnavailable } from '../../access/recorder.js';
+import { AccessPath, type RowFacts } from '../../access/path.js';
+import type { Recorder } from '../../access/recorder.js';
 import type { Gate, GateResult } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
-import type { AccessRequest, ActionOutcome, ActionRecord, McpResultDetail, Scope } from '../../core/types.js';
+import type { AccessRequest, ActionRecord, McpResultDetail, Scope } from '../../core/types.js';
 import type { McpTargetKind } from './actions.js';
 import { argsHash, canonicalJson, policyArgs, redactArgs } from './args.js';
 
@@ -46,10 +47,11 @@ export type CallResult<T> =
 export type Describe<T> = (result: T) => McpResultDetail;
 
 export class CallPath {
-  constructor(
-    private readonly gate: Gate,
-    private readonly recorder: Recorder,
-  ) {}
+  private readonly path: AccessPath;
+
+  constructor(gate: Gate, recorder: Recorder) {
+    this.path = new AccessPath(gate, recorder);
+  }
 
   /** Refuses a call before it reaches the gate (a changed tool definition), and records it. */
   refuse(
@@ -62,7 +64,7 @@ export class CallPath {
     const requestId = newId('req');
     const hash = argsHash(call.args);
     const redacted = redactArgs(call.args) as Record<string, unknown>;
-    this.recorder.refused({
+    this.path.refuse({
       requestId,
       at: new Date(),
       agent: who.agent,
@@ -78,6 +80,7 @@ export class CallPath {
       approvalId: undefined,
       error: message,
       requestHash: hash,
+      reason: call.reason,
       mcp: { server: who.server, method: call.method, target: call.target, args: redacted, argsHash: hash },
     });
     return { kind: 'refused', requestId, refusal, message, approvalId: undefined };
@@ -110,11 +113,8 @@ export class CallPath {
       receivedAt,
       args: policyArgs(call.args),
     };
-    let gate: GateResult | undefined;
-    let outcome: ActionOutcome = 'error';
-    let error: string | undefined;
     const latency = () => Math.round((performance.now() - started) * 1000) / 1000;
-    const row = (): ActionRecord => ({
+    const row = ({ gate, outcome, error }: RowFacts): ActionRecord => ({
       requestId,
       at: receivedAt,
       agent: who.agent,
@@ -130,68 +130,46 @@ export class CallPath {
       approvalId: gate?.approvalId,
       error,
       requestHash: hash,
+      reason: call.reason,
       mcp: { server: who.server, method: call.method, target: call.target, args: redacted, argsHash: hash },
     });
 
     // "The same call": server, method, target and the canonical arguments (the gate adds
     // agent, scopes and reason), so an identical retry waits on the approval already open.
-    const material = Buffer.from(canonicalJson([who.server, call.method, call.target, call.args]));
-    gate = await this.gate.authorize(access, material, signal);
-    if (gate.kind === 'deny') {
-      outcome = gate.deny === 'lapsed' || gate.deny === 'aborted' ? 'lapsed' : 'denied';
-      error = gate.message;
-      this.recorder.refused(row());
+    const fingerprint = Buffer.from(canonicalJson([who.server, call.method, call.target, call.args]));
+    const entry = await this.path.enter({ access, fingerprint, signal, row, elapsedMs: latency });
+    if (entry.kind === 'refused') {
       return {
         kind: 'refused',
         requestId,
-        refusal: gate.deny,
-        message: gate.message,
-        approvalId: gate.approvalId,
+        refusal: entry.gate.deny,
+        message: entry.gate.message,
+        approvalId: entry.gate.approvalId,
       };
     }
-    outcome = gate.held ? 'approved' : 'allowed';
-    try {
-      await this.recorder.intent(row());
-    } catch (err) {
-      if (!(err instanceof RecordUnavailable)) throw err;
-      outcome = 'error';
-      error = err.message;
-      this.recorder.refused(row());
+    if (entry.kind === 'unrecorded') {
       return {
         kind: 'refused',
         requestId,
         refusal: 'unrecorded',
-        message: err.message,
-        approvalId: gate.approvalId,
+        message: entry.error.message,
+        approvalId: entry.gate.approvalId,
       };
     }
-    const approvalId = gate.approvalId;
-    const grantId = gate.grantId;
-    const result = (detail: McpResultDetail, err: string | undefined) =>
-      this.recorder.outcome({
-        requestId,
-        at: new Date(),
-        agent: who.agent,
-        grantId,
-        approvalId,
-        outcome: err === undefined ? undefined : 'error',
-        upstreamStatus: undefined,
-        latencyMs: latency(),
-        error: err,
-        mcp: detail,
-      });
     let answer: T;
     try {
       answer = await forward(signal);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      result(
-        { resultBytes: 0, isError: false, ...(typeof code === 'number' ? { errorCode: code } : {}) },
-        `upstream: ${(err as Error).message}`,
-      );
+      entry.finish({
+        outcome: 'error',
+        upstreamStatus: undefined,
+        error: `upstream: ${(err as Error).message}`,
+        mcp: { resultBytes: 0, isError: false, ...(typeof code === 'number' ? { errorCode: code } : {}) },
+      });
       throw err;
     }
-    result(describe(answer), undefined);
+    entry.finish({ outcome: undefined, upstreamStatus: undefined, error: undefined, mcp: describe(answer) });
     return { kind: 'result', result: answer, requestId };
   }
 }

@@ -29,6 +29,7 @@ export interface GatedStatement {
   readonly sql: string;
   readonly scopes: readonly Scope[];
   readonly classes: readonly StatementClass[];
+  readonly reason: string | undefined;
   readonly result: GateResult;
 }
 
@@ -71,6 +72,7 @@ export async function gateStatement(
     sql: stmt.sql,
     scopes: stmt.scopes,
     classes: stmt.classes,
+    reason: stmt.reason,
     result,
   };
 }
@@ -178,6 +180,7 @@ export function actionRecord(
     service: 'postgres',
     operation: operationName(g.classes),
     scopes: g.scopes,
+    reason: g.reason,
     outcome: done.outcome ?? (done.sqlstate !== undefined ? 'error' : outcomeOf(g.result)),
     policyReasons: g.result.reasons,
     upstreamStatus: undefined,

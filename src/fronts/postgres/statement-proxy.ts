@@ -10,6 +10,7 @@
  * ordering and refusal rendering in proxy-exchange.ts and statement-refusals.ts.
  */
 
+import { AccessPath } from '../../access/path.js';
 import { RecordUnavailable } from '../../access/recorder.js';
 import type { GateResult } from '../../approvals/gate.js';
 import { newId } from '../../core/ids.js';
@@ -58,12 +59,15 @@ export class StatementProxy {
   /** Gated statements already run once: a portal run again is another request. */
   private readonly executions = new WeakSet<GatedStatement>();
   private agentCheckedAt = Number.NEGATIVE_INFINITY;
+  /** The one request path's recording steps (src/access/path.ts); the gate runs in statement-gate.ts. */
+  private readonly path: AccessPath;
 
   constructor(
     private readonly deps: SessionDeps,
     private readonly io: ProxyIo,
     private readonly session: ProxyContext,
   ) {
+    this.path = new AccessPath(deps.gate, deps.recorder);
     this.out = new ProxyExchange(io);
     this.state = new UpstreamSessionState(deps.db, session.startup, session.functions);
     this.guard = new ReadOnlyGuard(this.out);
@@ -221,7 +225,7 @@ export class StatementProxy {
         this.guard.unitEnd();
         return this.out.drain();
       }
-      this.deps.recorder.refused(actionRecord(unchecked(sql, c, 'deny'), this.ctx, {}));
+      this.path.refuse(actionRecord(unchecked(sql, c, 'deny'), this.ctx, {}));
       return this.out.refuse(inFailedTx(), 'simple');
     }
     const g = await this.gate(sql, c);
@@ -275,7 +279,7 @@ export class StatementProxy {
 
   private deny(g: GatedStatement, mode: 'simple' | 'extended', params?: string[]): Promise<void> {
     const r = g.result as Extract<GateResult, { kind: 'deny' }>;
-    this.deps.recorder.refused(actionRecord(g, this.ctx, { params }));
+    this.path.refuse(actionRecord(g, this.ctx, { params }));
     return this.out.refuse(refusal(r), mode);
   }
 
@@ -290,15 +294,20 @@ export class StatementProxy {
   ): Promise<((done: StatementDone) => void) | PgError> {
     const requestId = this.executions.has(g) ? newId('req') : g.requestId;
     this.executions.add(g);
-    try {
-      await this.deps.recorder.intent(actionRecord(g, this.ctx, { params, requestId }));
-    } catch (err) {
-      if (!(err instanceof RecordUnavailable)) throw err;
-      return new PgError(SqlState.systemError, `Airlock: ${err.message}`, {
+    if (g.result.kind !== 'allow') throw new Error('only an allowed statement is recorded as an intent');
+    const begun = await this.path.begin({
+      requestId,
+      agent: this.ctx.agent,
+      gate: g.result,
+      intent: actionRecord(g, this.ctx, { params, requestId }),
+      unrecorded: (error) => actionRecord(g, this.ctx, { params, requestId, outcome: 'error', error }),
+      elapsedMs: () => Math.round((performance.now() - g.started) * 1000) / 1000,
+    });
+    if (begun instanceof RecordUnavailable)
+      return new PgError(SqlState.systemError, `Airlock: ${begun.message}`, {
         detail: 'the statement was not sent to the database',
       });
-    }
-    return (done) => this.deps.recorder.outcome(actionResult(g, this.ctx, requestId, done));
+    return (done) => begun.finish(actionResult(g, this.ctx, requestId, done));
   }
 
   private refusePinned(
@@ -307,9 +316,7 @@ export class StatementProxy {
     err: PgError,
     mode: 'simple' | 'extended',
   ): Promise<void> {
-    this.deps.recorder.refused(
-      actionRecord(unchecked(sql, c, 'deny', 'pinned-setting', err.message), this.ctx, {}),
-    );
+    this.path.refuse(actionRecord(unchecked(sql, c, 'deny', 'pinned-setting', err.message), this.ctx, {}));
     return this.out.refuse(err, mode);
   }
 

@@ -37,6 +37,7 @@ export function unchecked(
     sql,
     scopes: c.scopes,
     classes: c.classes,
+    reason: undefined,
     result:
       kind === 'allow'
         ? { kind: 'allow', reasons, grantId: undefined, approvalId: undefined, held: false }

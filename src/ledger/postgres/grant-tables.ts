@@ -5,7 +5,7 @@
 import type { Grant } from '../../core/types.js';
 import type { NewEntry } from '../ledger-entries.js';
 import * as entry from '../ledger-entries.js';
-import { type GrantRow, toGrant, toJson } from '../sql-rows.js';
+import { type GrantRow, grantJson, toGrant } from '../sql-rows.js';
 import type { Sql } from './pool.js';
 
 /** A grant that may still be used at `$n` (the placeholder is given). */
@@ -71,7 +71,7 @@ export async function insertGrant(sql: Sql, g: Grant): Promise<void> {
       g.uses,
       g.revokedAt?.getTime() ?? null,
       g.revokedBy ?? null,
-      toJson({ scopes: g.scopes, ...(g.breadth === undefined ? {} : { breadth: g.breadth }) }),
+      grantJson(g),
     ],
   );
 }

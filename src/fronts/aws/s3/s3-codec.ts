@@ -11,6 +11,7 @@
 import type { IncomingMessage } from 'node:http';
 import { AwsError } from '../aws-error.js';
 import type { CodecContext, Prepared, ServiceCodec } from '../codec.js';
+import { s3Items } from '../item-refs.js';
 import { parseQuery, signingKey, type VerifiedSignature, verifySigV4 } from '../sigv4-verify.js';
 import { MAX_REPLICATION_BODY, replicationRole } from './bucket-replication.js';
 import { MAX_DELETE_BODY, parseDeleteObjects } from './delete-objects.js';
@@ -215,6 +216,7 @@ export const s3Codec: ServiceCodec = {
         operation,
         scopes,
         summary,
+        items: s3Items(scopes),
         signedHeaders: verified.signedHeaders,
         fingerprint: buffered === undefined ? fingerprint : Buffer.concat([fingerprint, buffered]),
         forward: {

@@ -49,6 +49,7 @@ export const dynamoDbCodec: ServiceCodec = {
       operation: extraction.operation,
       scopes: extraction.scopes,
       summary: extraction.summary,
+      items: extraction.items,
       signedHeaders: verified.signedHeaders,
       fingerprint: body,
       forward: {

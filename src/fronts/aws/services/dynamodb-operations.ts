@@ -7,6 +7,8 @@
  * resources (batch, transactions, PartiQL), get a special kind handled in dynamodb.ts.
  */
 
+import type { PartiqlVerb } from './partiql.js';
+
 export type ActionClass = 'read' | 'write' | 'admin';
 
 export type ResourceKind =
@@ -157,3 +159,20 @@ export function dynamoDbIamActions(): string[] {
   const names = [...DYNAMODB_OPERATIONS.keys(), ...STREAMS_OPERATIONS.keys(), ...DERIVED_ACTIONS.keys()];
   return [...new Set(names.map((n) => `dynamodb:${n}`))].filter((a) => dynamoDbActionClass(a) !== 'unknown');
 }
+
+/** PartiQL: the statement's verb decides the IAM action. */
+export const PARTIQL_ACTIONS: Readonly<Record<PartiqlVerb, string>> = {
+  select: 'dynamodb:PartiQLSelect',
+  insert: 'dynamodb:PartiQLInsert',
+  update: 'dynamodb:PartiQLUpdate',
+  delete: 'dynamodb:PartiQLDelete',
+};
+
+/** Each TransactItems entry kind and the item action IAM checks for it. */
+export const TRANSACT_ACTIONS: Readonly<Record<string, string>> = {
+  Get: 'dynamodb:GetItem',
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+};

@@ -5,14 +5,17 @@
  * and the API reference for body shapes. Anything it cannot read with certainty
  * becomes `known: false` with the broadest scope, so no narrow policy matches it.
  */
-import type { PayloadSummary, Scope } from '../../../core/types.js';
+import type { ItemRef, PayloadSummary, Scope } from '../../../core/types.js';
 import { AwsError } from '../aws-error.js';
+import { dynamoItem } from '../item-refs.js';
 import {
   DYNAMODB_OPERATIONS,
   dynamoDbActionClass,
   type OperationSpec,
+  PARTIQL_ACTIONS,
   type ResourceKind,
   STREAMS_OPERATIONS,
+  TRANSACT_ACTIONS,
 } from './dynamodb-operations.js';
 import {
   capList,
@@ -24,7 +27,7 @@ import {
   renderKey,
   summarizeItemFields,
 } from './dynamodb-summary.js';
-import { PartiqlParseError, type PartiqlVerb, parsePartiql, redactPartiql } from './partiql.js';
+import { PartiqlParseError, parsePartiql, redactPartiql } from './partiql.js';
 
 export { dynamoDbActionClass };
 
@@ -38,6 +41,8 @@ export interface Extraction {
   readonly scopes: Scope[];
   readonly summary: PayloadSummary;
   readonly known: boolean;
+  /** The items named by Key/Keys, when every item the request touches is (item-refs.ts). */
+  readonly items?: readonly ItemRef[] | undefined;
 }
 
 /** Malformed input that AWS itself would reject; renders as the AWS error of the same code. */
@@ -61,13 +66,6 @@ const BACKUP_ARN = SUB_ARN('backup');
 const EXPORT_ARN = SUB_ARN('export');
 const IMPORT_ARN = SUB_ARN('import');
 
-const PARTIQL_ACTIONS: Readonly<Record<PartiqlVerb, string>> = {
-  select: 'dynamodb:PartiQLSelect',
-  insert: 'dynamodb:PartiQLInsert',
-  update: 'dynamodb:PartiQLUpdate',
-  delete: 'dynamodb:PartiQLDelete',
-};
-
 /** Partition from the region, so China and GovCloud ARNs come out right. */
 function partition(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
@@ -86,6 +84,9 @@ class Builder {
   readonly scopes: Scope[] = [];
   readonly tables: string[] = [];
   readonly fields: { [key: string]: Json } = {};
+  readonly items: ItemRef[] = [];
+  /** Set when the request touches an item it does not name by key: then it has no items. */
+  unkeyed = false;
   private readonly seen = new Set<string>();
 
   constructor(private readonly ctx: ExtractContext) {}
@@ -97,6 +98,15 @@ class Builder {
       this.scopes.push({ action, resource });
     }
     if (shown !== undefined && !this.tables.includes(shown)) this.tables.push(shown);
+  }
+
+  /** One item named by its Key; anything that is not a key map makes the request unkeyed. */
+  item(tableArn: string, key: unknown): void {
+    if (!isObject(key) || Object.keys(key).length === 0) {
+      this.unkeyed = true;
+      return;
+    }
+    this.items.push(dynamoItem(tableArn, key, renderKey(key)));
   }
 
   /** TableName accepts a name or a table ARN (used verbatim, even for another account or region). */
@@ -167,6 +177,7 @@ function batchGet(op: string, body: Record<string, unknown>, b: Builder): void {
     if (!isObject(req)) throw new ShapeError('RequestItems values must be objects');
     const keys = nonEmptyList(req.Keys, 'Keys');
     b.add(`dynamodb:${op}`, t.arn, t.shown);
+    for (const k of keys) b.item(t.arn, k);
     const capped = capList(keys.map(renderKey));
     const entry: { [key: string]: Json } = { count: keys.length, keys: capped.list };
     if (capped.truncated > 0) entry.truncated = capped.truncated;
@@ -189,9 +200,13 @@ function batchWrite(op: string, body: Record<string, unknown>, b: Builder): void
       const del = req.DeleteRequest;
       if (kinds.length !== 1)
         throw new ShapeError('each write request needs exactly one of PutRequest/DeleteRequest');
-      if (isObject(put) && isObject(put.Item)) puts.push(renderItem(put.Item));
-      else if (isObject(del) && isObject(del.Key)) deletes.push(renderKey(del.Key));
-      else throw new ShapeError('unrecognized write request');
+      if (isObject(put) && isObject(put.Item)) {
+        puts.push(renderItem(put.Item));
+        b.unkeyed = true;
+      } else if (isObject(del) && isObject(del.Key)) {
+        deletes.push(renderKey(del.Key));
+        b.item(t.arn, del.Key);
+      } else throw new ShapeError('unrecognized write request');
     }
     b.add(`dynamodb:${op}`, t.arn, t.shown);
     const p = capList(puts);
@@ -207,14 +222,6 @@ function batchWrite(op: string, body: Record<string, unknown>, b: Builder): void
   }
   b.fields.writes = writes;
 }
-
-const TRANSACT_ACTIONS: Readonly<Record<string, string>> = {
-  Get: 'dynamodb:GetItem',
-  Put: 'dynamodb:PutItem',
-  Update: 'dynamodb:UpdateItem',
-  Delete: 'dynamodb:DeleteItem',
-  ConditionCheck: 'dynamodb:ConditionCheckItem',
-};
 
 /**
  * TransactGetItems / TransactWriteItems are not IAM actions: each entry is
@@ -236,6 +243,7 @@ function transact(allowed: readonly string[], body: Record<string, unknown>, b: 
     if (!isObject(inner)) throw new ShapeError(`${kind} must be an object`);
     const t = b.table(inner.TableName);
     b.add(action, t.arn, t.shown);
+    b.item(t.arn, kind === 'Put' ? undefined : inner.Key);
     const counts = perTable[t.shown] ?? {};
     counts[kind] = (typeof counts[kind] === 'number' ? counts[kind] : 0) + 1;
     perTable[t.shown] = counts;
@@ -247,6 +255,7 @@ function transact(allowed: readonly string[], body: Record<string, unknown>, b: 
 
 /** PartiQL: the verb decides the action, on the table or (for a SELECT from an index) the index. */
 function partiql(statements: readonly Record<string, unknown>[], b: Builder): void {
+  b.unkeyed = true;
   const shown: Json[] = [];
   for (const s of statements) {
     if (typeof s.Statement !== 'string') throw new ShapeError('Statement must be a string');
@@ -271,6 +280,8 @@ function streamArn(body: Record<string, unknown>): unknown {
   return typeof body.ShardIterator === 'string' ? body.ShardIterator.split('|')[0] : undefined;
 }
 
+const KEYED: ReadonlySet<string> = new Set(['GetItem', 'UpdateItem', 'DeleteItem']);
+
 type Handler = (op: string, body: Record<string, unknown>, b: Builder) => void;
 
 const single =
@@ -286,8 +297,11 @@ const HANDLERS: Readonly<Record<ResourceKind, Handler>> = {
     const t = b.table(body.TableName);
     b.add(`dynamodb:${op}`, t.arn, t.shown);
     Object.assign(b.fields, itemFields(body));
+    // GetItem, UpdateItem, DeleteItem name their item by Key; PutItem sends a whole item.
+    b.item(t.arn, KEYED.has(op) ? body.Key : undefined);
   },
   tableOrIndex: (op, body, b) => {
+    b.unkeyed = true;
     const t = b.table(body.TableName);
     // IAM authorizes a Query/Scan on an index against the index ARN only.
     if (body.IndexName !== undefined) {
@@ -377,5 +391,6 @@ export function extractDynamoDb(target: string | undefined, body: unknown, ctx: 
   const tables = capList(b.tables);
   const summary: { [key: string]: Json } = { operation, tables: tables.list, ...b.fields };
   if (tables.truncated > 0) summary.tablesTruncated = tables.truncated;
-  return { operation, scopes: b.scopes, summary, known: true };
+  const items = b.unkeyed || b.items.length === 0 ? undefined : b.items;
+  return { operation, scopes: b.scopes, summary, known: true, ...(items === undefined ? {} : { items }) };
 }
