@@ -37,11 +37,9 @@ export const Scope = z
   .openapi('Scope');
 
 const Risk = z.enum(['low', 'medium', 'high', 'critical']);
-export const Breadth = z
-  .enum(GRANT_BREADTHS as [GrantBreadth, ...GrantBreadth[]])
-  .openapi({
-    description: 'exact (this request, once), items (these keys), scope (the operation on the resource)',
-  });
+export const Breadth = z.enum(GRANT_BREADTHS as [GrantBreadth, ...GrantBreadth[]]).openapi({
+  description: 'exact (this request, once), items (these keys), scope (the operation on the resource)',
+});
 
 /** One item a request names by key (a DynamoDB key, an S3 object key): what an `items` grant binds. */
 export const ItemRef = z
