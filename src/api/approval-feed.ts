@@ -10,13 +10,17 @@
  * Polling the store, rather than hooking the gate, also picks up what another process on
  * the same store did (the CLI, another worker or replica). The record page refetches its
  * record when it is named (console/records.js); the ledger stays the only source of it.
+ * Each stream is a web ReadableStream (the body of the hono response): it ends when its
+ * caller may no longer read the feed, when the server closes, or when the client goes
+ * (@hono/node-server cancels the stream when the socket closes).
  */
-import type { ServerResponse } from 'node:http';
 import type { GuardConfig } from '../approvals/guards.js';
 import type { Store } from '../ledger/store.js';
 import { queueItem } from './approval-detail.js';
 
 const HEARTBEAT_MS = 15_000;
+const encoder = new TextEncoder();
+type Listener = ReadableStreamDefaultController<Uint8Array>;
 /** Ledger entries read per poll; past that the event says `all` instead of listing them. */
 const MAX_ENTRIES_PER_TICK = 200;
 
@@ -31,7 +35,7 @@ export interface RecordsChanged {
 
 export class ApprovalFeed {
   /** Each open stream, with the check that its caller may still read the queue. */
-  private readonly listeners = new Map<ServerResponse, () => Promise<boolean>>();
+  private readonly listeners = new Map<Listener, () => Promise<boolean>>();
   private timer: NodeJS.Timeout | undefined;
   private last = '';
   private ticks = 0;
@@ -44,32 +48,43 @@ export class ApprovalFeed {
     private readonly intervalMs = 500,
   ) {}
 
-  async subscribe(res: ServerResponse, allowed: () => Promise<boolean> = async () => true): Promise<void> {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-    });
-    res.write('retry: 2000\n\n');
-    res.write(this.event('queue', await this.snapshot()));
+  /** The response to GET /v1/events: the pending queue at once, then every change. */
+  async subscribe(allowed: () => Promise<boolean> = async () => true): Promise<Response> {
+    // Read before answering, so a store that cannot be read answers with an error, not a stream.
+    const first = `retry: 2000\n\n${this.event('queue', await this.snapshot())}`;
     // What the listener reads next (its record page, the queue) is at least this new.
     if (this.cursor === undefined) this.cursor = (await this.store.head()).seq;
-    this.listeners.set(res, allowed);
-    res.on('close', () => {
-      this.listeners.delete(res);
-      if (this.listeners.size === 0) this.stop();
+    let self: Listener | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        self = controller;
+        controller.enqueue(encoder.encode(first));
+        this.listeners.set(controller, allowed);
+        if (this.timer === undefined) {
+          this.timer = setInterval(() => {
+            this.tick().catch(() => undefined);
+          }, this.intervalMs);
+          this.timer.unref();
+        }
+      },
+      cancel: () => {
+        if (self !== undefined) this.listeners.delete(self);
+        if (this.listeners.size === 0) this.stop();
+      },
     });
-    if (this.timer === undefined) {
-      this.timer = setInterval(() => {
-        this.tick().catch(() => undefined);
-      }, this.intervalMs);
-      this.timer.unref();
-    }
+    return new Response(body, {
+      status: 200,
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      },
+    });
   }
 
   close(): void {
     this.stop();
-    for (const res of this.listeners.keys()) res.end();
+    for (const controller of this.listeners.keys()) end(controller);
     this.listeners.clear();
   }
 
@@ -81,10 +96,10 @@ export class ApprovalFeed {
   }
 
   private async tick(): Promise<void> {
-    for (const [res, allowed] of this.listeners) {
+    for (const [controller, allowed] of this.listeners) {
       if (!(await allowed().catch(() => false))) {
-        this.listeners.delete(res);
-        res.end();
+        this.listeners.delete(controller);
+        end(controller);
       }
     }
     if (this.listeners.size === 0) return this.stop();
@@ -107,7 +122,13 @@ export class ApprovalFeed {
   }
 
   private broadcast(text: string): void {
-    for (const res of this.listeners.keys()) res.write(text);
+    const chunk = encoder.encode(text);
+    for (const controller of this.listeners.keys()) {
+      // A stream the client already cancelled throws: it is gone either way.
+      try {
+        controller.enqueue(chunk);
+      } catch {}
+    }
   }
 
   /** What the ledger entries since the cursor name; undefined when there are none. */
@@ -138,4 +159,10 @@ export class ApprovalFeed {
   private event(name: 'queue' | 'records', data: string): string {
     return `event: ${name}\ndata: ${data}\n\n`;
   }
+}
+
+function end(controller: Listener): void {
+  try {
+    controller.close();
+  } catch {}
 }

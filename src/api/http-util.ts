@@ -1,5 +1,7 @@
 /** Small HTTP helpers shared by the API routes. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { DecisionRefused } from '../approvals/decide.js';
 
 /** An API failure with its HTTP status and a stable machine-readable code. */
 export class ApiError extends Error {
@@ -12,19 +14,38 @@ export class ApiError extends Error {
   }
 }
 
-const MAX_JSON = 64 * 1024;
+/** The largest request body any API route reads (JSON, or Slack's signed form). */
+export const MAX_BODY = 64 * 1024;
 
-export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+/** The error a thrown value answers as, or undefined when it is unexpected (a 500, logged). */
+export function apiErrorOf(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  if (err instanceof DecisionRefused) return new ApiError(err.status, err.code, err.message);
+  return undefined;
+}
+
+/**
+ * The body as sent (signature checks need the exact bytes), up to MAX_BODY: read here,
+ * when the route asks for it, so authentication and the route's own checks answer first.
+ */
+export async function readRaw(req: Request): Promise<Buffer> {
+  if (req.body === null) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_JSON) throw new ApiError(413, 'too-large', 'request body too large');
-    chunks.push(c as Buffer);
+  for await (const c of req.body) {
+    size += c.length;
+    if (size > MAX_BODY) throw new ApiError(413, 'too-large', 'request body too large');
+    chunks.push(Buffer.from(c));
   }
-  if (size === 0) return {};
+  return Buffer.concat(chunks);
+}
+
+/** A JSON object body; an empty body is `{}`. */
+export async function readJson(req: Request): Promise<Record<string, unknown>> {
+  const raw = await readRaw(req);
+  if (raw.length === 0) return {};
   try {
-    const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    const v = JSON.parse(raw.toString('utf8')) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
     return v as Record<string, unknown>;
   } catch {
@@ -32,31 +53,57 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
   }
 }
 
-/** The body as sent (signature checks need the exact bytes), up to the same limit. */
-export async function readRaw(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_JSON) throw new ApiError(413, 'too-large', 'request body too large');
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Answers whose body is already in memory: on a socket they are written at once, in one
+ * writeHead + end (writeNow). @hono/node-server would read a Response it did not make as a
+ * stream and flush headers and body apart, a timer tick and several promise hops later, and
+ * by then the held request a decision released has been answered on its own socket first.
+ */
+const bodies = new WeakMap<Response, string | Uint8Array>();
+
+export function inMemory(body: string | Uint8Array, init: { status: number; headers: Headers }): Response {
+  const res = new Response(typeof body === 'string' ? body : new Uint8Array(body), init);
+  bodies.set(res, body);
+  return res;
 }
 
-export function json(
-  res: ServerResponse,
+/**
+ * Writes an in-memory answer to the Node response now and returns node-server's
+ * "already sent" marker; anything else (a stream, no body, no socket under app.request())
+ * is returned as it is, for hono and node-server to deliver.
+ */
+export function writeNow(outgoing: ServerResponse | undefined, res: Response): Response {
+  const body = bodies.get(res);
+  if (outgoing === undefined || body === undefined || outgoing.headersSent) return res;
+  const headers: OutgoingHttpHeaders = {};
+  for (const [k, v] of res.headers) if (k !== 'set-cookie') headers[k] = v;
+  const cookies = res.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  outgoing.writeHead(res.status, headers);
+  outgoing.end(body);
+  return RESPONSE_ALREADY_SENT;
+}
+
+/** Every JSON answer of the API: never cached, never sniffed as another type. */
+export function jsonResponse(
   status: number,
   value: unknown,
-  headers: Record<string, string | string[]> = {},
-): void {
+  headers: Record<string, string | readonly string[]> = {},
+): Response {
   const body = JSON.stringify(value);
-  res.writeHead(status, {
+  const h = new Headers({
     'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
+    'content-length': String(Buffer.byteLength(body)),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
-    ...headers,
   });
-  res.end(body);
+  for (const [k, v] of Object.entries(headers)) {
+    if (typeof v === 'string') h.set(k, v);
+    else for (const one of v) h.append(k, one);
+  }
+  return inMemory(body, { status, headers: h });
+}
+
+export function errorResponse(e: ApiError): Response {
+  return jsonResponse(e.status, { error: e.code, message: e.message });
 }

@@ -90,7 +90,11 @@ export function sessionCurrent(
   return approver.passwordHash !== undefined && session.credential === sha(approver.passwordHash);
 }
 
-export function cookieOf(req: IncomingMessage, name: string): string | undefined {
+/** A cookie of the request (Node's header shape; api/approver-auth.ts headersOf for hono). */
+export function cookieOf(
+  req: { readonly headers: { readonly cookie?: string | undefined } },
+  name: string,
+): string | undefined {
   const header = req.headers.cookie;
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
@@ -116,6 +120,6 @@ export function csrfMatches(session: Session, sent: string | string[] | undefine
 }
 
 /** TLS directly, or behind a proxy that says so; decides the cookie's Secure flag. */
-export function isTls(req: IncomingMessage, publicHttps: boolean): boolean {
-  return publicHttps || (req.socket as { encrypted?: boolean }).encrypted === true;
+export function isTls(req: Pick<IncomingMessage, 'socket'> | undefined, publicHttps: boolean): boolean {
+  return publicHttps || (req?.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
 }
