@@ -11,6 +11,7 @@ import {
   runBareProxy,
   startHttpHops,
 } from './support/children.js';
+import { median, quantile, targetLine } from './support/targets.js';
 
 const UPSTREAM = { accessKeyId: 'AKIABENCHUPSTREAM001', secretAccessKey: 'bench-upstream-secret' };
 const ACCOUNT = '123456789012';
@@ -73,54 +74,81 @@ async function sample(arm: Arm, requests: number, concurrency: number): Promise<
   return { ...r, cpu: after - before };
 }
 
+/** Folds samples into one run's figures. */
+function figures(samples: readonly Sample[]): Run {
+  const lat = samples.flatMap((s) => s.lat);
+  const secs = samples.reduce((t, s) => t + s.secs, 0);
+  const cpu = samples.reduce((t, s) => t + s.cpu, 0);
+  return { rps: lat.length / secs, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), cpu: cpu / lat.length };
+}
+
 /**
  * Runs every arm `rounds` times in turn (direct, proxy, airlock, direct, ...), so a slow
- * patch of this shared machine lands on all arms alike, and merges each arm's rounds.
+ * patch of this shared machine lands on all arms alike. Returns each arm's rounds merged,
+ * and each round's figures per arm (`rounds[r][arm]`) for the target medians.
  */
 async function interleaved(
   arms: Arm[],
   requests: number,
   concurrency: number,
   rounds: number,
-): Promise<Run[]> {
-  const merged = arms.map(() => ({ lat: [] as number[], secs: 0, cpu: 0 }));
+): Promise<{ merged: Run[]; rounds: Run[][] }> {
+  const samples: Sample[][] = arms.map(() => []);
   const per = Math.ceil(requests / rounds);
+  const byRound: Run[][] = [];
   for (let r = 0; r < rounds; r++) {
+    const round: Run[] = [];
     for (const [i, arm] of arms.entries()) {
       const s = await sample(arm, per, concurrency);
-      const m = merged[i] as { lat: number[]; secs: number; cpu: number };
-      m.lat.push(...s.lat);
-      m.secs += s.secs;
-      m.cpu += s.cpu;
+      (samples[i] as Sample[]).push(s);
+      round.push(figures([s]));
     }
+    byRound.push(round);
   }
-  return merged.map((m) => {
-    m.lat.sort((a, b) => a - b);
-    const q = (p: number) => m.lat[Math.min(m.lat.length - 1, Math.floor(p * m.lat.length))] ?? Number.NaN;
-    return { rps: m.lat.length / m.secs, p50: q(0.5), p99: q(0.99), cpu: m.cpu / m.lat.length };
-  });
+  return { merged: samples.map(figures), rounds: byRound };
 }
 
-async function suite(layout: string, arms: Arm[], requests: number, concurrency: number): Promise<string[]> {
+/** What one layout contributes to the targets: medians of per-round figures. */
+interface LayoutTargets {
+  /** Airlock CPU per request ÷ bare proxy CPU per request, 32 concurrent. */
+  readonly cpuRatio: number;
+  /** Airlock added p50 − bare proxy added p50, one at a time, ms. */
+  readonly addedP50: number;
+}
+
+async function suite(
+  layout: string,
+  arms: Arm[],
+  requests: number,
+  concurrency: number,
+): Promise<{ lines: string[]; targets: LayoutTargets }> {
   // Warm every path (JIT, keep-alive sockets, signing-key caches) before measuring.
   for (const arm of arms) await load(arm.client, 500, concurrency);
-  const loaded = await interleaved(arms, requests, concurrency, 4);
+  const loadedRuns = await interleaved(arms, requests, concurrency, 5);
   // One request at a time: the added p50 is the hop's own cost per request, not queueing.
-  const single = await interleaved(arms, Math.min(1000, requests), 1, 5);
+  const singleRuns = await interleaved(arms, Math.min(1500, requests), 1, 5);
+  const loaded = loadedRuns.merged;
+  const single = singleRuns.merged;
   const fmt = (arm: Arm, r: Run) =>
     `    ${arm.name.padEnd(8)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
     (arm.hop === undefined ? '' : `  hop CPU ${r.cpu.toFixed(0)} us/req`);
   const [d, p, a] = loaded as [Run, Run, Run];
   const [d1, p1, a1] = single as [Run, Run, Run];
-  return [
-    `  layout: ${layout}`,
-    `   concurrency ${concurrency}`,
-    ...arms.map((arm, i) => fmt(arm, loaded[i] as Run)),
-    `    throughput ratio airlock/direct: ${(a.rps / d.rps).toFixed(3)}  (target >= 0.85)   bare proxy/direct: ${(p.rps / d.rps).toFixed(3)}`,
-    '   one at a time',
-    ...arms.map((arm, i) => fmt(arm, single[i] as Run)),
-    `    added p50: ${(a1.p50 - d1.p50).toFixed(3)} ms  (target <= 0.3 ms)   added p99: ${(a1.p99 - d1.p99).toFixed(3)} ms   bare proxy adds p50 ${(p1.p50 - d1.p50).toFixed(3)} ms`,
-  ];
+  const cpuRatio = median(loadedRuns.rounds.map(([, px, al]) => (al as Run).cpu / (px as Run).cpu));
+  const addedP50 = median(singleRuns.rounds.map(([, px, al]) => (al as Run).p50 - (px as Run).p50));
+  return {
+    lines: [
+      `  layout: ${layout}`,
+      `   concurrency ${concurrency}`,
+      ...arms.map((arm, i) => fmt(arm, loaded[i] as Run)),
+      `    throughput ratio airlock/direct: ${(a.rps / d.rps).toFixed(3)}  (target >= 0.85)   bare proxy/direct: ${(p.rps / d.rps).toFixed(3)}`,
+      `    CPU per request airlock/bare proxy (median of rounds): ${cpuRatio.toFixed(2)}`,
+      '   one at a time',
+      ...arms.map((arm, i) => fmt(arm, single[i] as Run)),
+      `    added p50: ${(a1.p50 - d1.p50).toFixed(3)} ms  added p99: ${(a1.p99 - d1.p99).toFixed(3)} ms   bare proxy adds p50 ${(p1.p50 - d1.p50).toFixed(3)} ms   airlock − bare proxy p50 (median of rounds) ${addedP50.toFixed(3)} ms`,
+    ],
+    targets: { cpuRatio, addedP50 },
+  };
 }
 
 async function main(): Promise<void> {
@@ -183,10 +211,18 @@ async function main(): Promise<void> {
   // cycle the hop uses is taken from the load generator and the upstream. "own core": load
   // generator and upstream on CPU 0 in every arm, the hop alone on CPU 1, as a gateway on
   // its own host. The hop's CPU time per request is printed for both.
+  const targets: LayoutTargets[] = [];
   for (const layout of ['shared', 'own core'] as const) {
     applyLayout(layout, [process.pid, up.proc.pid as number], [al.proc.pid as number, px.proc.pid as number]);
-    out.push(...(await suite(layout, arms, requests, concurrency)));
+    const r = await suite(layout, arms, requests, concurrency);
+    out.push(...r.lines);
+    targets.push(r.targets);
   }
+  // Issue 18's targets, worst layout.
+  out.push(
+    targetLine('aws-cpu-vs-proxy', Math.max(...targets.map((t) => t.cpuRatio)), '<=', 1.5),
+    targetLine('aws-added-p50-ms', Math.max(...targets.map((t) => t.addedP50)), '<=', 0.15, 3),
+  );
   process.stdout.write(`${out.join('\n')}\n`);
   direct.destroy();
   via.destroy();
