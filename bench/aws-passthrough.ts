@@ -1,5 +1,6 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -9,7 +10,9 @@ import {
   cpuMicros,
   runAirlockChild,
   runBareProxy,
+  startChild,
   startHttpHops,
+  writeBenchConfig,
 } from './support/children.js';
 import { median, quantile, targetLine } from './support/targets.js';
 
@@ -132,8 +135,8 @@ async function suite(
   const fmt = (arm: Arm, r: Run) =>
     `    ${arm.name.padEnd(8)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms` +
     (arm.hop === undefined ? '' : `  hop CPU ${r.cpu.toFixed(0)} us/req`);
-  const [d, p, a] = loaded as [Run, Run, Run];
-  const [d1, p1, a1] = single as [Run, Run, Run];
+  const [d, p, a, b] = loaded as [Run, Run, Run, Run | undefined];
+  const [d1, p1, a1, b1] = single as [Run, Run, Run, Run | undefined];
   const cpuRatio = median(loadedRuns.rounds.map(([, px, al]) => (al as Run).cpu / (px as Run).cpu));
   const addedP50 = median(singleRuns.rounds.map(([, px, al]) => (al as Run).p50 - (px as Run).p50));
   return {
@@ -143,9 +146,19 @@ async function suite(
       ...arms.map((arm, i) => fmt(arm, loaded[i] as Run)),
       `    throughput ratio airlock/direct: ${(a.rps / d.rps).toFixed(3)}  (target >= 0.85)   bare proxy/direct: ${(p.rps / d.rps).toFixed(3)}`,
       `    CPU per request airlock/bare proxy (median of rounds): ${cpuRatio.toFixed(2)}`,
+      ...(b === undefined
+        ? []
+        : [
+            `    airlock vs airlock@B (median of rounds): CPU ${median(loadedRuns.rounds.map((r) => (r[2] as Run).cpu / (r[3] as Run).cpu)).toFixed(3)}x  throughput ${median(loadedRuns.rounds.map((r) => (r[2] as Run).rps / (r[3] as Run).rps)).toFixed(3)}x`,
+          ]),
       '   one at a time',
       ...arms.map((arm, i) => fmt(arm, single[i] as Run)),
       `    added p50: ${(a1.p50 - d1.p50).toFixed(3)} ms  added p99: ${(a1.p99 - d1.p99).toFixed(3)} ms   bare proxy adds p50 ${(p1.p50 - d1.p50).toFixed(3)} ms   airlock − bare proxy p50 (median of rounds) ${addedP50.toFixed(3)} ms`,
+      ...(b1 === undefined
+        ? []
+        : [
+            `    airlock − airlock@B p50 (median of rounds) ${median(singleRuns.rounds.map((r) => (r[2] as Run).p50 - (r[3] as Run).p50)).toFixed(3)} ms  CPU ${median(singleRuns.rounds.map((r) => (r[2] as Run).cpu / (r[3] as Run).cpu)).toFixed(3)}x`,
+          ]),
     ],
     targets: { cpuRatio, addedP50 },
   };
@@ -204,6 +217,32 @@ async function main(): Promise<void> {
     { name: 'proxy', client: plain, hop: px },
     { name: 'airlock', client: via, hop: al },
   ];
+  // BENCH_AB=DIR: one more arm, Airlock from another checkout (e.g. a worktree of the
+  // commit before a change) with its own data directory, interleaved with the others: a
+  // before/after figure from one run, whatever the rest of the machine is doing.
+  const other = process.env.BENCH_AB;
+  const hops = [al, px];
+  if (other !== undefined) {
+    const abDir = join(dir, 'ab');
+    mkdirSync(abDir);
+    const cfg = writeBenchConfig(
+      abDir,
+      '@id("reads")\npermit (principal, action in Airlock::Action::"dynamodb:read", resource);\n',
+      `resources:\n  - arn: "arn:aws:dynamodb:*:${ACCOUNT}:*"\n    endpoint: ${String(up.msg.url)}\n`,
+    );
+    const ab = await startChild(join(other, 'bench/aws-passthrough.ts'), 'airlock', { BENCH_CONFIG: cfg });
+    hops.push(ab);
+    arms.push({
+      name: 'airlock@B',
+      hop: ab,
+      client: new DynamoDBClient({
+        endpoint: String(ab.msg.url),
+        region: 'us-east-1',
+        credentials: ab.msg.agent as { accessKeyId: string; secretAccessKey: string },
+        requestHandler: handler(),
+      }),
+    });
+  }
   const out = [
     `aws-passthrough: GetItem, ${requests} requests at concurrency ${concurrency}, then one at a time`,
   ];
@@ -213,7 +252,11 @@ async function main(): Promise<void> {
   // its own host. The hop's CPU time per request is printed for both.
   const targets: LayoutTargets[] = [];
   for (const layout of ['shared', 'own core'] as const) {
-    applyLayout(layout, [process.pid, up.proc.pid as number], [al.proc.pid as number, px.proc.pid as number]);
+    applyLayout(
+      layout,
+      [process.pid, up.proc.pid as number],
+      hops.map((h) => h.proc.pid as number),
+    );
     const r = await suite(layout, arms, requests, concurrency);
     out.push(...r.lines);
     targets.push(r.targets);
@@ -225,11 +268,9 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${out.join('\n')}\n`);
   direct.destroy();
-  via.destroy();
-  plain.destroy();
-  px.proc.kill();
+  for (const arm of arms) if (arm.client !== direct) arm.client.destroy();
+  for (const h of hops) h.proc.kill();
   up.proc.kill();
-  al.proc.kill();
   rmSync(dir, { recursive: true, force: true });
 }
 
