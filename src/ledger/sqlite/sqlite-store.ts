@@ -34,6 +34,7 @@ import { applyPragmas, migrate } from './schema.js';
 import { type LedgerFilter, SqliteLedger } from './sqlite-ledger.js';
 import { type Sql, statementCache } from './statement-cache.js';
 import { BusyAwareFault, conflictOf, fileId, isBusyFault } from './store-faults.js';
+import { WalSync } from './wal-sync.js';
 import * as webhooks from './webhook-tables.js';
 
 export interface SqliteStoreOptions {
@@ -68,6 +69,8 @@ export class SqliteStore implements Store {
   private readonly sql: Sql;
   private readonly cache: ReadCache;
   private readonly openedFile: string | undefined;
+  /** Makes commits durable off the event loop (wal-sync.ts); none for ':memory:'. */
+  private readonly walSync: WalSync | undefined;
   private healthState: StoreHealth = { ok: true };
   private lastProbe = Number.NEGATIVE_INFINITY;
   private closed = false;
@@ -84,12 +87,18 @@ export class SqliteStore implements Store {
     this.cache = new ReadCache(db);
     this.ledgerTable = new SqliteLedger(db, ledgerKey);
     this.openedFile = fileId(path);
+    this.walSync = this.openedFile === undefined ? undefined : new WalSync(path);
+    if (this.walSync !== undefined) {
+      db.pragma('synchronous = OFF');
+      db.pragma('wal_autocheckpoint = 0');
+    }
     this.actions = new GroupCommit((batch) => this.tx(() => this.ledgerTable.append(batch)), {
       delayMs: groupCommitMs,
       maxBatch: MAX_ACTION_BATCH,
       retryable: isBusyFault,
       retryForMs: lockWaitMs,
       onCommit,
+      durable: this.walSync === undefined ? undefined : () => this.durable(),
     });
   }
 
@@ -271,6 +280,9 @@ export class SqliteStore implements Store {
 
   health(): StoreHealth {
     if (this.closed) return { ok: false, problem: 'store is closed', since: new Date() };
+    const stopped = this.walSync?.stopped;
+    if (stopped !== undefined)
+      return { ok: false, problem: `the store cannot write: ${stopped}`, since: new Date() };
     this.checkFile();
     // A failing store heals when a write succeeds again; without traffic, probe for it (at
     // most once a second) so /readyz turns green by itself when space or access returns.
@@ -301,6 +313,9 @@ export class SqliteStore implements Store {
     const deadline = performance.now() + this.lockWaitMs;
     while (!this.actions.flush() && performance.now() < deadline) await sleep(10);
     this.closed = true;
+    await this.walSync?.close();
+    // The last connection's closing checkpoint must fsync the database before the WAL goes.
+    if (this.walSync !== undefined) this.db.pragma('synchronous = FULL');
     this.db.close();
   }
 
@@ -390,15 +405,28 @@ export class SqliteStore implements Store {
       this.actions.flush();
       this.cache.invalidate();
       try {
-        return this.tx(() => {
+        const result = this.tx(() => {
           const out = fn();
           this.ledgerTable.append(out.entries);
           return out.result;
         });
+        await this.durable();
+        return result;
       } catch (err) {
         if (!isBusyFault(err) || performance.now() >= deadline) throw err;
       }
       await sleep(10);
+    }
+  }
+
+  /** Resolves once every commit so far is on disk (wal-sync.ts); a failure is a StoreFault. */
+  private async durable(): Promise<void> {
+    try {
+      await this.walSync?.durable();
+    } catch (err) {
+      const problem = `the store cannot write: ${(err as Error).message}`;
+      this.healthState = { ok: false, problem, since: new Date() };
+      throw new StoreFault(problem, { cause: err });
     }
   }
 
