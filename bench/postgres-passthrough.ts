@@ -10,7 +10,8 @@
  * time per query is printed, in two layouts: all processes on both cores ("shared"), and
  * load generator + PostgreSQL on CPU 0 with the hop alone on CPU 1 ("own core").
  * Usage: npm run bench:pg [-- --queries 4000 --concurrency 8]
- * Target (issue 3): Airlock >= 1.0x pgbouncer throughput; classification <= 30 us p50.
+ * Targets (issue 18, printed last): Airlock CPU per query <= 1.5x the bare pipe's (worst arm);
+ * own-core throughput >= 1.0x pgbouncer (simple and extended). Classification <= 30 us p50.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import {
   startChild,
   writeBenchConfig,
 } from './support/children.js';
+import { median, targetLine } from './support/targets.js';
 
 const PASSWORD = 'bench-upstream-secret';
 const ROWS = 1000;
@@ -265,6 +267,8 @@ async function main(): Promise<void> {
     const layouts = (['shared', 'own core'] as const).filter(
       (l) => process.env.BENCH_LAYOUT === undefined || l === process.env.BENCH_LAYOUT,
     );
+    const cpuRatios: number[] = [];
+    const bouncerRatios = new Map<Mode, number>();
     const lines = [`postgres-passthrough: point queries, ${queries} per run, ${concurrency} connections`];
     for (const layout of layouts) {
       applyLayout(
@@ -283,8 +287,10 @@ async function main(): Promise<void> {
         for (const arm of arms) await load(conns.get(arm.name) as pg.Client[], mode, 300); // warm up
         const r = new Map<string, Result & { cpu: number | undefined }>();
         // Interleaved rounds: a slow patch of this shared machine lands on every arm alike.
-        const rounds = 3;
+        const rounds = 5;
         const acc = new Map<string, { secs: number; lat: number[]; cpu: number }>();
+        /** Each round's throughput and CPU per query, per arm: the targets' medians. */
+        const perRound = new Map<string, { qps: number; cpu: number }[]>();
         for (let round = 0; round < rounds; round++) {
           for (const arm of arms) {
             const before = (await arm.cpu?.()) ?? 0;
@@ -295,6 +301,9 @@ async function main(): Promise<void> {
             a.lat.push(...x.lat);
             a.cpu += after - before;
             acc.set(arm.name, a);
+            const pr = perRound.get(arm.name) ?? [];
+            pr.push({ qps: x.lat.length / x.secs, cpu: (after - before) / x.lat.length });
+            perRound.set(arm.name, pr);
           }
         }
         for (const cs of conns.values()) await Promise.all(cs.map((c) => c.end()));
@@ -320,15 +329,32 @@ async function main(): Promise<void> {
         const b = r.get('pgbouncer');
         const d = r.get('direct');
         const np = r.get('node pipe');
-        if (a !== undefined && b !== undefined && d !== undefined && np !== undefined)
+        if (a !== undefined && b !== undefined && d !== undefined && np !== undefined) {
+          // Per-round ratios, then their median (the same rounds for both arms).
+          const ratio = (x: string, y: string, f: (v: { qps: number; cpu: number }) => number) =>
+            median(
+              (perRound.get(x) ?? []).map(
+                (v, i) => f(v) / f((perRound.get(y) ?? [])[i] ?? { qps: 0, cpu: 0 }),
+              ),
+            );
+          const vsBouncer = ratio('airlock', 'pgbouncer', (v) => v.qps);
+          const cpuVsPipe = ratio('airlock', 'node pipe', (v) => v.cpu);
           lines.push(
-            `    airlock/pgbouncer throughput ${(a.qps / b.qps).toFixed(3)} (target >= 1.0)   airlock/direct ${(a.qps / d.qps).toFixed(3)}   node pipe/pgbouncer ${(np.qps / b.qps).toFixed(3)}`,
+            `    airlock/pgbouncer throughput ${(a.qps / b.qps).toFixed(3)} (median of rounds ${vsBouncer.toFixed(3)})   airlock/direct ${(a.qps / d.qps).toFixed(3)}   node pipe/pgbouncer ${(np.qps / b.qps).toFixed(3)}`,
+            `    CPU per query airlock/node pipe (median of rounds) ${cpuVsPipe.toFixed(2)}`,
           );
+          cpuRatios.push(cpuVsPipe);
+          if (layout === 'own core') bouncerRatios.set(mode, vsBouncer);
+        }
       }
     }
     lines.push(
       `  classification (libpg-query parse + walk): p50 ${cls.p50.toFixed(1)} us  p99 ${cls.p99.toFixed(1)} us (target p50 <= 30 us)`,
     );
+    // Issue 18's targets: CPU against the bare pipe, worst of layouts × protocols; throughput
+    // against pgbouncer on Airlock's own core.
+    if (cpuRatios.length > 0) lines.push(targetLine('pg-cpu-vs-pipe', Math.max(...cpuRatios), '<=', 1.5));
+    for (const [mode, r] of bouncerRatios) lines.push(targetLine(`pg-vs-pgbouncer-${mode}`, r, '>=', 1.0));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     for (const p of procs) p.kill();

@@ -110,15 +110,19 @@ export async function startHttpHops(
 /**
  * The `airlock` role: starts Airlock from the config in BENCH_CONFIG (with static
  * upstream credentials when given), creates the bench agent and reports
- * `{url, databases, agent}` to the parent.
+ * `{url, apiUrl, databases, agent, approver?}` to the parent.
  */
-export async function runAirlockChild(upstream?: {
-  accessKeyId: string;
-  secretAccessKey: string;
-}): Promise<void> {
+export async function runAirlockChild(
+  upstream?: {
+    accessKeyId: string;
+    secretAccessKey: string;
+  },
+  /** Also create this approver (name and groups) and report its API token as `approver`. */
+  approver?: { name: string; groups: string[] },
+): Promise<void> {
   const { startAirlock, openMasterKey } = await import('../../src/app.js');
   const { loadConfig } = await import('../../src/config/load.js');
-  const { createAgent } = await import('../../src/admin.js');
+  const { createAgent, createApprover } = await import('../../src/admin.js');
   const { staticCredentials } = await import('../../src/upstream/aws-credentials.js');
   const config = loadConfig(process.env.BENCH_CONFIG ?? '');
   const airlock = await startAirlock(config, {
@@ -126,12 +130,22 @@ export async function runAirlockChild(upstream?: {
     log: () => undefined,
   });
   const agent = await createAgent(airlock.store, openMasterKey(config), 'bench-agent');
+  const token =
+    approver === undefined
+      ? undefined
+      : (await createApprover(airlock.store, approver.name, approver.groups)).token;
   answerCpuQueries();
   // Exit normally on kill, so a --cpu-prof (BENCH_PROF=DIR) profile gets written.
   process.once('SIGTERM', () => {
     airlock.close().finally(() => process.exit(0));
   });
-  process.send?.({ url: airlock.awsUrl, databases: airlock.databases, agent });
+  process.send?.({
+    url: airlock.awsUrl,
+    apiUrl: airlock.apiUrl,
+    databases: airlock.databases,
+    agent,
+    approver: token,
+  });
 }
 
 /** Writes a one-policy Airlock config for a bench into `dir`; `rest` is appended YAML. */

@@ -26,6 +26,11 @@ export interface GroupCommitOptions {
   readonly retryForMs?: number;
   /** Told of each batch written: its size and how long the write took (metrics). */
   readonly onCommit?: ((batchSize: number, ms: number) => void) | undefined;
+  /**
+   * When the write itself does not fsync (sqlite/wal-sync.ts): resolves once what was
+   * written is on disk. A batch's promises settle with it. Default: the write is durable.
+   */
+  readonly durable?: (() => Promise<void>) | undefined;
 }
 
 const RETRY_STEP_MS = 10;
@@ -89,7 +94,17 @@ export class GroupCommit<T> {
     this.opts.onCommit?.(batch.length, performance.now() - started);
     this.failingSince = undefined;
     this.queue = [];
-    for (const p of batch) p.resolve();
+    const durable = this.opts.durable?.();
+    if (durable === undefined) for (const p of batch) p.resolve();
+    else
+      durable.then(
+        () => {
+          for (const p of batch) p.resolve();
+        },
+        (err: unknown) => {
+          for (const p of batch) p.reject(err);
+        },
+      );
     return true;
   }
 }

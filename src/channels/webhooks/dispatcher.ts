@@ -65,7 +65,9 @@ export class WebhookDispatcher {
 
   /** Runs one scan-and-send pass now unless one is running. */
   poke(): void {
-    if (this.running !== undefined) return;
+    // No targets, nothing to deliver: no ledger scan, no cursor write (a durable commit)
+    // on every approval event. The cursor starts "from now" once targets are configured.
+    if (this.targets.length === 0 || this.running !== undefined) return;
     this.running = this.pass()
       .catch((err: unknown) => this.opts.log(`webhooks: ${(err as Error).message}`))
       .finally(() => {

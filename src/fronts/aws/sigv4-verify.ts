@@ -1,17 +1,18 @@
 /**
  * Verifies an incoming AWS Signature Version 4 (header form) the way AWS does,
- * by recomputing it with @smithy/signature-v4 over exactly the headers the client
- * signed. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+ * by recomputing it over exactly the headers the client signed, as @smithy/signature-v4
+ * signs (sigv4-canonical.ts). https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  *
  * What we do not trust from the client: the payload hash (we hash the body),
  * the region/service (taken from the credential scope, which is itself signed),
  * and the clock (x-amz-date must be inside the skew window).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { AwsError } from './aws-error.js';
+import { sigV4Signature } from './sigv4-canonical.js';
+
+/** The signing key's HMAC chain, for chunk signatures (s3/payload-verify.ts). */
+export { signingKey } from './sigv4-canonical.js';
 
 export interface IncomingSigned {
   readonly method: string;
@@ -152,41 +153,35 @@ export async function verifySigV4(
 
   const qIndex = req.rawUrl.indexOf('?');
   const rawPath = qIndex === -1 ? req.rawUrl : req.rawUrl.slice(0, qIndex);
-  const signed: Record<string, string> = {};
+  const signed = new Map<string, string>();
   for (const name of signedHeaders) {
     const value = headers.get(name);
     if (value === undefined) {
       throw new AwsError('IncompleteSignatureException', `Signed header ${name} is missing from the request`);
     }
-    signed[name] = value;
+    signed.set(name, value);
   }
-  const signableHeaders = new Set(signedHeaders);
 
   // S3 signs the path as sent; every other service signs it normalized (RFC 3986 dot
   // segments removed, empty segments collapsed). Verifying S3 over a normalized path let a
   // signature for /b/k also pass for /b//k, another key; and failed the SDK's own `a//b` keys.
   // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html#create-canonical-request
   const s3 = service === 's3';
-  const request = new HttpRequest({
-    method: req.method,
-    protocol: 'https:',
-    hostname: headers.get('host') ?? '',
-    path: s3 ? s3CanonicalPath(rawPath) : safeDecodePath(rawPath),
-    query: parseQuery(qIndex === -1 ? '' : req.rawUrl.slice(qIndex + 1)),
-    headers: signed,
-    body: req.body,
-  });
-  const signer = new SignatureV4({
-    credentials: { accessKeyId, secretAccessKey: secret },
-    region,
-    service,
-    sha256: Hash.bind(null, 'sha256'),
-    applyChecksum: false,
-    uriEscapePath: !s3,
-  });
-  const resigned = await signer.sign(request, { signingDate, signableHeaders });
-  const expected = signatureOf(resigned.headers.authorization);
-  if (expected === undefined || !constantTimeEqualHex(expected, signature)) {
+  const expected = sigV4Signature(
+    {
+      method: req.method,
+      path: s3 ? s3CanonicalPath(rawPath) : safeDecodePath(rawPath),
+      normalizePath: !s3,
+      query: parseQuery(qIndex === -1 ? '' : req.rawUrl.slice(qIndex + 1)),
+      headers: signed,
+      payloadHash: () => createHash('sha256').update(req.body).digest('hex'),
+      signingDate,
+      region,
+      service,
+    },
+    secret,
+  );
+  if (!constantTimeEqualHex(expected, signature)) {
     throw new AwsError(
       'InvalidSignatureException',
       'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
@@ -219,16 +214,6 @@ export function refuseUnsignedHeaders(
       `There were headers present in the request which were not signed: ${unsigned.join(', ').slice(0, 200)}`,
       status,
     );
-}
-
-/** kSigning = HMAC chain over date, region, service (the SigV4 signing key). */
-export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const h = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-  return h(h(h(h(`AWS4${secret}`, date), region), service), 'aws4_request');
-}
-
-function signatureOf(authorization: string | undefined): string | undefined {
-  return authorization === undefined ? undefined : /Signature=([0-9a-f]{64})$/.exec(authorization)?.[1];
 }
 
 export function constantTimeEqualHex(a: string, b: string): boolean {

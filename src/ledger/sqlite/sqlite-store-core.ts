@@ -1,6 +1,7 @@
 /**
  * The write path of SqliteStore: every change is one IMMEDIATE transaction that appends its
- * ledger entries; action rows are group-committed (an intent on the next event-loop turn);
+ * ledger entries, and resolves only once it is on disk (the fsync runs on a worker thread,
+ * wal-sync.ts); action rows are group-committed (an intent on the next event-loop turn);
  * a write lock held by another process is waited for off the event loop; a failing disk or
  * a deleted file turns health() red and every write into a StoreFault (fail closed).
  */
@@ -22,6 +23,7 @@ import { ReadCache } from './read-cache.js';
 import { type LedgerFilter, SqliteLedger } from './sqlite-ledger.js';
 import { type Sql, statementCache } from './statement-cache.js';
 import { BusyAwareFault, conflictOf, fileId, isBusyFault } from './store-faults.js';
+import { WalSync } from './wal-sync.js';
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -56,6 +58,8 @@ export abstract class SqliteStoreCore {
   protected readonly sql: Sql;
   protected readonly cache: ReadCache;
   protected readonly openedFile: string | undefined;
+  /** Makes commits durable off the event loop (wal-sync.ts); none for ':memory:'. */
+  private readonly walSync: WalSync | undefined;
   protected healthState: StoreHealth = { ok: true };
   private lastProbe = Number.NEGATIVE_INFINITY;
   protected closed = false;
@@ -72,6 +76,11 @@ export abstract class SqliteStoreCore {
     this.cache = new ReadCache(db);
     this.ledgerTable = new SqliteLedger(db, ledgerKey);
     this.openedFile = fileId(path);
+    this.walSync = this.openedFile === undefined ? undefined : new WalSync(path);
+    if (this.walSync !== undefined) {
+      db.pragma('synchronous = OFF');
+      db.pragma('wal_autocheckpoint = 0');
+    }
     this.coordination = new SqliteCoordination(this.sql, (fn) =>
       this.writeWith(() => ({ result: fn(), entries: [] })),
     );
@@ -81,6 +90,7 @@ export abstract class SqliteStoreCore {
       retryable: isBusyFault,
       retryForMs: lockWaitMs,
       onCommit,
+      durable: this.walSync === undefined ? undefined : () => this.durable(),
     });
   }
 
@@ -112,6 +122,9 @@ export abstract class SqliteStoreCore {
 
   health(): StoreHealth {
     if (this.closed) return { ok: false, problem: 'store is closed', since: new Date() };
+    const stopped = this.walSync?.stopped;
+    if (stopped !== undefined)
+      return { ok: false, problem: `the store cannot write: ${stopped}`, since: new Date() };
     this.checkFile();
     // A failing store heals when a write succeeds again; without traffic, probe for it (at
     // most once a second) so /readyz turns green by itself when space or access returns.
@@ -142,6 +155,9 @@ export abstract class SqliteStoreCore {
     const deadline = performance.now() + this.lockWaitMs;
     while (!this.actions.flush() && performance.now() < deadline) await sleep(10);
     this.closed = true;
+    await this.walSync?.close();
+    // The last connection's closing checkpoint must fsync the database before the WAL goes.
+    if (this.walSync !== undefined) this.db.pragma('synchronous = FULL');
     this.db.close();
   }
 
@@ -164,15 +180,28 @@ export abstract class SqliteStoreCore {
       this.actions.flush();
       this.cache.invalidate();
       try {
-        return this.tx(() => {
+        const result = this.tx(() => {
           const out = fn();
           this.ledgerTable.append(out.entries);
           return out.result;
         });
+        await this.durable();
+        return result;
       } catch (err) {
         if (!isBusyFault(err) || performance.now() >= deadline) throw err;
       }
       await sleep(10);
+    }
+  }
+
+  /** Resolves once every commit so far is on disk (wal-sync.ts); a failure is a StoreFault. */
+  private async durable(): Promise<void> {
+    try {
+      await this.walSync?.durable();
+    } catch (err) {
+      const problem = `the store cannot write: ${(err as Error).message}`;
+      this.healthState = { ok: false, problem, since: new Date() };
+      throw new StoreFault(problem, { cause: err });
     }
   }
 
