@@ -109,7 +109,10 @@ export class AwsFront {
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
-    await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
+    // Held requests keep their connections, so bursts of new ones are normal: a deeper accept
+    // queue than Node's 511 (the kernel caps it at net.core.somaxconn) keeps a burst from
+    // being reset (bench:holds overflowed 511 at 10,000 connecting at once).
+    await new Promise<void>((resolve) => this.server.listen({ port, host, backlog: 4096 }, resolve));
     return this.server.address() as AddressInfo;
   }
 
