@@ -15,6 +15,7 @@ import type {
   Scope,
   Verdict,
 } from '../core/types.js';
+import type { ConsoleSessionRecord } from './coordination.js';
 import type { LedgerEntry, LedgerKind, StoredAgent, StoredApprover, WebhookDelivery } from './store.js';
 
 export interface AgentRow {
@@ -258,4 +259,38 @@ export function toDelivery(r: DeliveryRow): WebhookDelivery {
     lastError: r.last_error ?? undefined,
     deliveredAt: r.delivered_at === null ? undefined : new Date(Number(r.delivered_at)),
   };
+}
+
+/** A console_sessions row (coordination tables). */
+export interface SessionRow {
+  approver: string;
+  csrf: string;
+  via: string;
+  credential: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export function toConsoleSession(r: SessionRow): ConsoleSessionRecord {
+  return {
+    approver: r.approver,
+    csrf: r.csrf,
+    via: r.via === 'oidc' ? 'oidc' : 'password',
+    credential: r.credential ?? undefined,
+    createdAt: new Date(Number(r.created_at)),
+    expiresAt: new Date(Number(r.expires_at)),
+  };
+}
+
+/** The console_sessions columns of a record, in insert order. */
+export function consoleSessionValues(idHash: string, s: ConsoleSessionRecord): unknown[] {
+  return [
+    idHash,
+    s.approver,
+    s.csrf,
+    s.via,
+    s.credential ?? null,
+    s.createdAt.getTime(),
+    s.expiresAt.getTime(),
+  ];
 }

@@ -6,19 +6,11 @@
  * at once cannot both win.
  */
 import type { CancelKeyRecord, ConsoleSessionRecord, Coordination } from '../coordination.js';
+import { consoleSessionValues, type SessionRow, toConsoleSession } from '../sql-rows.js';
 import type { Sql } from './pool.js';
 
 /** Runs one statement on the pool, with the store's error mapping (StoreFault). */
 type Run = <R>(fn: (sql: Sql) => Promise<R>) => Promise<R>;
-
-interface SessionRow {
-  approver: string;
-  csrf: string;
-  via: string;
-  credential: string | null;
-  created_at: number;
-  expires_at: number;
-}
 
 const THROTTLE_KEEP_MS = 3600_000;
 
@@ -30,15 +22,7 @@ export class PgCoordination implements Coordination {
       sql(
         `INSERT INTO console_sessions (id_hash, approver, csrf, via, credential, created_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [
-          idHash,
-          s.approver,
-          s.csrf,
-          s.via,
-          s.credential ?? null,
-          s.createdAt.getTime(),
-          s.expiresAt.getTime(),
-        ],
+        consoleSessionValues(idHash, s),
       ),
     );
   }
@@ -51,15 +35,7 @@ export class PgCoordination implements Coordination {
       ]),
     );
     const row = r.rows[0];
-    if (row === undefined) return undefined;
-    return {
-      approver: row.approver,
-      csrf: row.csrf,
-      via: row.via === 'oidc' ? 'oidc' : 'password',
-      credential: row.credential ?? undefined,
-      createdAt: new Date(Number(row.created_at)),
-      expiresAt: new Date(Number(row.expires_at)),
-    };
+    return row === undefined ? undefined : toConsoleSession(row);
   }
 
   async endSession(idHash: string): Promise<void> {

@@ -4,18 +4,10 @@
  * `writeWith`, so a write lock held by another process is waited for off the event loop.
  */
 import type { CancelKeyRecord, ConsoleSessionRecord, Coordination } from '../coordination.js';
+import { consoleSessionValues, type SessionRow, toConsoleSession } from '../sql-rows.js';
 import type { Sql } from './statement-cache.js';
 
 type Write = <R>(fn: () => R) => Promise<R>;
-
-interface SessionRow {
-  approver: string;
-  csrf: string;
-  via: string;
-  credential: string | null;
-  created_at: number;
-  expires_at: number;
-}
 
 /** Throttle rows older than this are swept whatever window a caller used. */
 const THROTTLE_KEEP_MS = 3600_000;
@@ -31,15 +23,7 @@ export class SqliteCoordination implements Coordination {
       this.sql(
         `INSERT INTO console_sessions (id_hash, approver, csrf, via, credential, created_at, expires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        idHash,
-        s.approver,
-        s.csrf,
-        s.via,
-        s.credential ?? null,
-        s.createdAt.getTime(),
-        s.expiresAt.getTime(),
-      );
+      ).run(...consoleSessionValues(idHash, s));
     });
   }
 
@@ -47,15 +31,7 @@ export class SqliteCoordination implements Coordination {
     const r = this.sql<[string, number], SessionRow>(
       'SELECT * FROM console_sessions WHERE id_hash = ? AND expires_at > ?',
     ).get(idHash, now.getTime());
-    if (r === undefined) return undefined;
-    return {
-      approver: r.approver,
-      csrf: r.csrf,
-      via: r.via === 'oidc' ? 'oidc' : 'password',
-      credential: r.credential ?? undefined,
-      createdAt: new Date(r.created_at),
-      expiresAt: new Date(r.expires_at),
-    };
+    return r === undefined ? undefined : toConsoleSession(r);
   }
 
   endSession(idHash: string): Promise<void> {
