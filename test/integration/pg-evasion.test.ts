@@ -17,13 +17,14 @@ describe('postgres evasion corpus', () => {
   let c: pg.Client;
   let before0: string;
   before(async () => {
-    h = await startPgHarness();
-    await h.direct.query(
-      "CREATE PROCEDURE public.bump() LANGUAGE sql AS $$ UPDATE public.orders SET status = 'proc' $$",
-    );
-    await h.direct.query(
-      "CREATE FUNCTION public.sneaky() RETURNS int LANGUAGE sql AS $$ UPDATE public.orders SET status = 'fn'; SELECT 1 $$",
-    );
+    // Created before Airlock starts, so its function catalog (loaded at start, then every
+    // 5 min) knows them: a CI run that loaded the catalog first saw `o.sneaky` as a column.
+    h = await startPgHarness({
+      setupSql: [
+        "CREATE PROCEDURE public.bump() LANGUAGE sql AS $$ UPDATE public.orders SET status = 'proc' $$;",
+        "CREATE FUNCTION public.sneaky() RETURNS int LANGUAGE sql AS $$ UPDATE public.orders SET status = 'fn'; SELECT 1 $$;",
+      ].join('\n'),
+    });
     before0 = (await h.direct.query(SNAPSHOT)).rows[0].s;
     c = await h.client();
   });
